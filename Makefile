@@ -1,0 +1,98 @@
+# sidecar: keep a remote machine's checkout equal to the local working tree.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHDIR ?= $(PREFIX)/share/zsh/site-functions
+FISHDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+STRICT = -Wall -Wextra -Wpedantic -Wmissing-prototypes -Wstrict-prototypes \
+	 -Wvla -Wwrite-strings -Wshadow -Werror
+BASEFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+ALLFLAGS = $(BASEFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+
+VERSION = 0.1.0
+
+GEN = src/remote_sh.c src/completions_gen.c
+SRC = $(filter-out src/main.c $(GEN), $(wildcard src/*.c)) $(GEN)
+OBJ = $(SRC:.c=.o)
+HDR = $(wildcard src/*.h)
+UNIT = $(patsubst tests/unit/%.c, tests/unit/%, $(wildcard tests/unit/test_*.c))
+HELPERS = tests/helpers/listener
+
+all: sidecar
+
+sidecar: src/main.o $(OBJ)
+	$(CC) $(ALLFLAGS) $(LDFLAGS) -o $@ src/main.o $(OBJ)
+
+src/%.o: src/%.c $(HDR) Makefile
+	$(CC) $(ALLFLAGS) -DSIDECAR_VERSION='"$(VERSION)"' -c -o $@ $<
+
+# The remote script and the completion scripts travel as C strings.
+src/remote_sh.c: src/remote.sh src/embed.sh
+	sh src/embed.sh remote_sh src/remote.sh > $@.tmp && mv $@.tmp $@
+
+src/completions_gen.c: completions/sidecar.bash completions/_sidecar completions/sidecar.fish src/embed.sh
+	sh src/embed.sh completion_bash completions/sidecar.bash \
+		completion_zsh completions/_sidecar \
+		completion_fish completions/sidecar.fish > $@.tmp && mv $@.tmp $@
+
+tests/unit/%: tests/unit/%.c tests/unit/unit.h $(OBJ)
+	$(CC) $(ALLFLAGS) -Isrc -o $@ $< $(OBJ)
+
+tests/helpers/%: tests/helpers/%.c
+	$(CC) $(ALLFLAGS) -o $@ $<
+
+build-tests: sidecar $(UNIT) $(HELPERS)
+
+check:
+	$(MAKE) clean-objects
+	$(MAKE) build-tests EXTRA_CFLAGS="$(STRICT)"
+	./tests/run
+
+# Sanitizers: the same tests against an ASan+UBSan build.
+asan:
+	$(MAKE) clean-objects
+	$(MAKE) build-tests CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+		EXTRA_CFLAGS="$(STRICT)" LDFLAGS="-fsanitize=address,undefined"
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		./tests/run
+	$(MAKE) clean-objects
+
+valgrind:
+	$(MAKE) clean-objects
+	$(MAKE) build-tests CFLAGS="-O0 -g" EXTRA_CFLAGS="$(STRICT)"
+	SIDECAR_VALGRIND=1 ./tests/run
+
+demo: sidecar
+	./tests/demo.sh
+
+bench: sidecar
+	./tests/bench.sh
+
+install: sidecar
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(BASHDIR) $(DESTDIR)$(ZSHDIR) $(DESTDIR)$(FISHDIR)
+	cp sidecar $(DESTDIR)$(BINDIR)/sidecar
+	chmod 755 $(DESTDIR)$(BINDIR)/sidecar
+	ln -sf sidecar $(DESTDIR)$(BINDIR)/git-sidecar
+	cp man/sidecar.1 $(DESTDIR)$(MANDIR)/man1/sidecar.1
+	cp completions/sidecar.bash $(DESTDIR)$(BASHDIR)/sidecar
+	cp completions/_sidecar $(DESTDIR)$(ZSHDIR)/_sidecar
+	cp completions/sidecar.fish $(DESTDIR)$(FISHDIR)/sidecar.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sidecar $(DESTDIR)$(BINDIR)/git-sidecar \
+		$(DESTDIR)$(MANDIR)/man1/sidecar.1 $(DESTDIR)$(BASHDIR)/sidecar \
+		$(DESTDIR)$(ZSHDIR)/_sidecar $(DESTDIR)$(FISHDIR)/sidecar.fish
+
+clean-objects:
+	rm -f src/*.o sidecar $(UNIT) $(HELPERS)
+
+clean: clean-objects
+	rm -f $(GEN) src/*.tmp
+
+.PHONY: all check asan valgrind demo bench install uninstall clean clean-objects build-tests

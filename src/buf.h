@@ -1,0 +1,33 @@
+/* buf.h: a growable byte buffer, always NUL-terminated. */
+#ifndef SIDECAR_BUF_H
+#define SIDECAR_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+	char *s;	/* NUL-terminated contents, or NULL when empty */
+	size_t len;
+	size_t cap;
+};
+
+#define BUF_INIT { NULL, 0, 0 }
+
+void buf_add(struct buf *b, const void *data, size_t n);
+void buf_adds(struct buf *b, const char *s);
+void buf_addc(struct buf *b, char c);
+void buf_addf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+void buf_reset(struct buf *b);
+void buf_free(struct buf *b);
+/* Contents as a C string; "" when empty. Valid until the next change. */
+const char *buf_str(const struct buf *b);
+/* Removes trailing newlines and carriage returns. */
+void buf_chomp(struct buf *b);
+
+void *xmalloc(size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+#endif

@@ -1,0 +1,451 @@
+/* cli.c: parsing and usage, both driven by the tables below. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duration.h"
+#include "exitcodes.h"
+#include "msg.h"
+
+const struct opt_def cli_options[] = {
+	{ OPT_IDENTITY, 'i', "identity-file", ARG_FILE, "FILE", "identity (private key) file, passed to ssh" },
+	{ OPT_SSH_CONFIG, 'F', "ssh-config", ARG_FILE, "FILE", "ssh configuration file, passed to ssh" },
+	{ OPT_SSH_OPTION, 'o', "ssh-option", ARG_WORD, "OPT", "ssh option, passed as -o OPT (repeatable)" },
+	{ OPT_MAX_WAIT, 0, "max-wait", ARG_DURATION, "DUR", "retry budget for transient failures; 0 = one attempt (90s)" },
+	{ OPT_INITIAL_INTERVAL, 0, "initial-interval", ARG_DURATION, "DUR", "first backoff interval (2s)" },
+	{ OPT_MAX_INTERVAL, 0, "max-interval", ARG_DURATION, "DUR", "cap on the backoff interval (15s)" },
+	{ OPT_CONNECT_TIMEOUT, 0, "connect-timeout", ARG_DURATION, "DUR", "bound on each connection attempt (10s)" },
+	{ OPT_PERSIST, 0, "persist", ARG_DURATION, "DUR", "how long the shared connection outlives the command; 0 closes it (10m)" },
+	{ OPT_WORKDIR, 'w', "workdir", ARG_PATH, "PATH", "remote workspace; relative to the remote home (repository name)" },
+	{ OPT_MODE, 0, "mode", ARG_MODE, "MODE", "snapshot (default) or patch" },
+	{ OPT_DRY_RUN, 'n', "dry-run", ARG_NONE, NULL, "say what would change; change nothing remotely" },
+	{ OPT_JSON, 0, "json", ARG_NONE, NULL, "print one JSON object on stdout" },
+	{ OPT_ENV, 'e', "env", ARG_WORD, "K=V", "set an environment variable for the command (repeatable)" },
+	{ OPT_ENV_FILE, 0, "env-file", ARG_FILE, "FILE", "read K=V lines from FILE" },
+	{ OPT_HELP, 'h', "help", ARG_NONE, NULL, "show this help" },
+	{ OPT_NONE, 0, NULL, ARG_NONE, NULL, NULL },
+};
+
+#define CONN_OPTS OPT_IDENTITY, OPT_SSH_CONFIG, OPT_SSH_OPTION, OPT_MAX_WAIT, \
+	OPT_INITIAL_INTERVAL, OPT_MAX_INTERVAL, OPT_CONNECT_TIMEOUT, OPT_PERSIST
+
+static const enum opt_id sync_opts[] = { OPT_WORKDIR, OPT_MODE, OPT_DRY_RUN, OPT_JSON, CONN_OPTS, OPT_HELP, OPT_NONE };
+static const enum opt_id wait_opts[] = { CONN_OPTS, OPT_HELP, OPT_NONE };
+static const enum opt_id exec_opts[] = { OPT_WORKDIR, OPT_ENV, OPT_ENV_FILE, CONN_OPTS, OPT_HELP, OPT_NONE };
+static const enum opt_id ssh_opts[] = { OPT_WORKDIR, CONN_OPTS, OPT_HELP, OPT_NONE };
+static const enum opt_id use_opts[] = { OPT_WORKDIR, OPT_HELP, OPT_NONE };
+static const enum opt_id json_opts[] = { OPT_JSON, OPT_HELP, OPT_NONE };
+static const enum opt_id status_opts[] = { OPT_JSON, CONN_OPTS, OPT_HELP, OPT_NONE };
+static const enum opt_id plain_opts[] = { OPT_HELP, OPT_NONE };
+
+const struct cmd_info cli_commands[] = {
+	{ "sync", "[options] [DEST]", "make DEST's workspace equal to the local working tree", sync_opts, 1, 0 },
+	{ "wait", "[options] [DEST]", "wait until DEST accepts SSH; leave the shared connection up", wait_opts, 1, 0 },
+	{ "exec", "[options] [DEST] -- CMD [ARG]...", "run CMD in the remote workspace", exec_opts, 1, 0 },
+	{ "ssh", "[options] [DEST] [-- CMD [ARG]...]", "open a shell in the remote workspace", ssh_opts, 1, 0 },
+	{ "use", "[-w PATH] DEST", "remember DEST (and workdir) for this repository", use_opts, 0, 0 },
+	{ "current", "[--json]", "print the remembered DEST and workdir", json_opts, 0, 0 },
+	{ "forget", "", "forget the remembered DEST and workdir", plain_opts, 0, 0 },
+	{ "status", "[options] [DEST]", "shared connection, last synced snapshot, whether DEST is behind", status_opts, 1, 0 },
+	{ "disconnect", "[options] [DEST]", "close the shared connection", wait_opts, 1, 0 },
+	{ "completion", "bash|zsh|fish", "print a shell completion script", plain_opts, 0, 0 },
+	{ "help", "[COMMAND]", "show help for sidecar or a command", plain_opts, 0, 0 },
+	{ "version", "", "print the version", plain_opts, 0, 0 },
+	{ "__complete", "WHAT [ARGS]", "candidates for shell completion", plain_opts, 0, 1 },
+	{ NULL, NULL, NULL, NULL, 0, 0 },
+};
+
+const struct cmd_info *cli_command(const char *name)
+{
+	for (const struct cmd_info *c = cli_commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+const struct opt_def *cli_option(enum opt_id id)
+{
+	for (const struct opt_def *o = cli_options; o->long_name; o++)
+		if (o->id == id)
+			return o;
+	return NULL;
+}
+
+enum opt_arg cli_option_takes(const char *word)
+{
+	for (const struct opt_def *o = cli_options; o->long_name; o++) {
+		if (word[0] == '-' && word[1] == '-' && strcmp(word + 2, o->long_name) == 0)
+			return o->arg;
+		if (word[0] == '-' && word[1] && !word[2] && word[1] == o->short_name)
+			return o->arg;
+	}
+	return ARG_NONE;
+}
+
+/* Edit distance, for "did you mean". */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t row[64];
+	if (lb >= sizeof row / sizeof row[0])
+		return (size_t)-1;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cur = row[j];
+			size_t best = prev + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+static const char *closest_command(const char *word)
+{
+	const char *best = NULL;
+	size_t bestd = 3;
+	for (const struct cmd_info *c = cli_commands; c->name; c++) {
+		size_t d = c->hidden ? (size_t)-1 : distance(word, c->name);
+		if (d < bestd || (strncmp(word, c->name, strlen(word)) == 0 && *word && !best)) {
+			bestd = d;
+			best = c->name;
+		}
+	}
+	return best;
+}
+
+static const char *closest_option(const struct cmd_info *cmd, const char *word,
+				  char *out, size_t size)
+{
+	const char *best = NULL;
+	size_t bestd = 4;
+	for (const enum opt_id *p = cmd->opts; *p; p++) {
+		const struct opt_def *o = cli_option(*p);
+		size_t d = distance(word, o->long_name);
+		if (d < bestd) {
+			bestd = d;
+			best = o->long_name;
+		}
+	}
+	if (!best)
+		return NULL;
+	snprintf(out, size, "--%s", best);
+	return out;
+}
+
+/* Prints fmt with word, the closest valid word if any, and where help is. */
+static int usage_error(const char *cmd, const char *fmt, const char *word, const char *hint)
+{
+	struct buf b = BUF_INIT;
+	buf_addf(&b, fmt, word);
+	if (hint)
+		buf_addf(&b, "; did you mean '%s'?", hint);
+	error("%s", b.s);
+	error("run 'sidecar %s%s--help' for usage", cmd ? cmd : "", cmd ? " " : "");
+	buf_free(&b);
+	return SC_USAGE;
+}
+
+static int duration_arg(const struct opt_def *o, const char *val, long long *ms, int positive)
+{
+	if (parse_duration(val, ms) < 0 || (positive && *ms == 0)) {
+		error("invalid duration '%s' for --%s: use a %snumber with ms, s, m or h, "
+		      "like 500ms, 2s, 90 or 1m30s", val, o->long_name, positive ? "positive " : "");
+		return SC_USAGE;
+	}
+	return 0;
+}
+
+static int valid_env(const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	if (!eq || eq == kv)
+		return 0;
+	for (const char *p = kv; p < eq; p++) {
+		int ok = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '_' ||
+			 (p > kv && *p >= '0' && *p <= '9');
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+static int apply_option(struct args *a, const struct opt_def *o, const char *val)
+{
+	int rc = 0;
+
+	a->set |= 1u << o->id;
+	switch (o->id) {
+	case OPT_IDENTITY: a->conn.identity = val; break;
+	case OPT_SSH_CONFIG: a->conn.config = val; break;
+	case OPT_SSH_OPTION:
+		if (!*val || val[0] == '-') {
+			error("invalid ssh option '%s': give it as Key=Value", val);
+			return SC_USAGE;
+		}
+		strv_push(&a->ssh_options, val);
+		a->conn.options = strv_argv(&a->ssh_options);
+		break;
+	case OPT_MAX_WAIT: rc = duration_arg(o, val, &a->conn.max_wait_ms, 0); break;
+	case OPT_INITIAL_INTERVAL: rc = duration_arg(o, val, &a->conn.initial_ms, 1); break;
+	case OPT_MAX_INTERVAL: rc = duration_arg(o, val, &a->conn.max_interval_ms, 1); break;
+	case OPT_CONNECT_TIMEOUT: rc = duration_arg(o, val, &a->conn.connect_timeout_ms, 1); break;
+	case OPT_PERSIST: rc = duration_arg(o, val, &a->conn.persist_ms, 0); break;
+	case OPT_WORKDIR:
+		if (!*val) {
+			error("empty workdir");
+			return SC_USAGE;
+		}
+		a->workdir = val;
+		break;
+	case OPT_MODE:
+		if (strcmp(val, "snapshot") && strcmp(val, "patch")) {
+			error("invalid mode '%s': use snapshot or patch", val);
+			return SC_USAGE;
+		}
+		a->mode = val;
+		break;
+	case OPT_DRY_RUN: a->dry_run = 1; break;
+	case OPT_JSON: a->json = 1; break;
+	case OPT_ENV:
+		if (!valid_env(val)) {
+			error("invalid environment assignment '%s': use NAME=VALUE", val);
+			return SC_USAGE;
+		}
+		strv_push(&a->env, val);
+		break;
+	case OPT_ENV_FILE: a->env_file = val; break;
+	case OPT_HELP: a->help = 1; break;
+	case OPT_NONE: break;
+	}
+	return rc;
+}
+
+static const struct opt_def *find_long(const struct cmd_info *cmd, const char *name, size_t n)
+{
+	for (const enum opt_id *p = cmd->opts; *p; p++) {
+		const struct opt_def *o = cli_option(*p);
+		if (strlen(o->long_name) == n && strncmp(o->long_name, name, n) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+static const struct opt_def *find_short(const struct cmd_info *cmd, char c)
+{
+	for (const enum opt_id *p = cmd->opts; *p; p++) {
+		const struct opt_def *o = cli_option(*p);
+		if (o->short_name == c)
+			return o;
+	}
+	return NULL;
+}
+
+/* -q and -v are global but may stand anywhere before "--". */
+static int verbosity_flag(struct args *a, const char *arg)
+{
+	if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0)
+		a->verbosity = -1;
+	else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0)
+		a->verbosity = 1;
+	else
+		return 0;
+	return 1;
+}
+
+static int parse_command_args(const struct cmd_info *cmd, int argc, char **argv, struct args *a)
+{
+	for (int i = 0; i < argc; i++) {
+		char *arg = argv[i];
+		int rc;
+
+		if (strcmp(arg, "--") == 0) {
+			a->dashdash = 1;
+			for (i++; i < argc; i++)
+				strv_push(&a->rest, argv[i]);
+			break;
+		}
+		if (verbosity_flag(a, arg))
+			continue;
+		if (arg[0] == '-' && arg[1] == '-') {
+			const char *name = arg + 2, *eq = strchr(name, '=');
+			size_t n = eq ? (size_t)(eq - name) : strlen(name);
+			const struct opt_def *o = find_long(cmd, name, n);
+			if (!o) {
+				char *word = xstrdup(name), hint[64];
+				word[n] = '\0';
+				rc = usage_error(cmd->name, "unknown option '--%s'", word,
+						 closest_option(cmd, word, hint, sizeof hint));
+				free(word);
+				return rc;
+			}
+			const char *val = NULL;
+			if (o->arg != ARG_NONE) {
+				if (eq)
+					val = eq + 1;
+				else if (i + 1 < argc)
+					val = argv[++i];
+				else
+					return usage_error(cmd->name, "option '--%s' needs a value", o->long_name, NULL);
+			} else if (eq) {
+				return usage_error(cmd->name, "option '--%s' takes no value", o->long_name, NULL);
+			}
+			if ((rc = apply_option(a, o, val)))
+				return rc;
+			continue;
+		}
+		if (arg[0] == '-' && arg[1]) {
+			for (char *p = arg + 1; *p; p++) {
+				char one[3] = { '-', *p, 0 };
+				const struct opt_def *o = find_short(cmd, *p);
+				if (verbosity_flag(a, one))
+					continue;
+				if (!o)
+					return usage_error(cmd->name, "unknown option '%s'", one, NULL);
+				const char *val = NULL;
+				if (o->arg != ARG_NONE) {
+					if (p[1])
+						val = p + 1;
+					else if (i + 1 < argc)
+						val = argv[++i];
+					else
+						return usage_error(cmd->name, "option '%s' needs a value", one, NULL);
+				}
+				if ((rc = apply_option(a, o, val)))
+					return rc;
+				if (val)
+					break;
+			}
+			continue;
+		}
+		strv_push(&a->positional, arg);
+	}
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct args *a)
+{
+	int i = 0;
+
+	memset(a, 0, sizeof *a);
+	conn_opts_defaults(&a->conn);
+	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		const char *arg = argv[i];
+		if (verbosity_flag(a, arg))
+			continue;
+		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+			a->help = 1;
+		} else if (strcmp(arg, "--version") == 0) {
+			a->command = "version";
+		} else if (strcmp(arg, "-C") == 0) {
+			if (i + 1 >= argc)
+				return usage_error(NULL, "option '%s' needs a directory", "-C", NULL);
+			a->chdir = argv[++i];
+		} else if (strncmp(arg, "-C", 2) == 0) {
+			a->chdir = arg + 2;
+		} else {
+			return usage_error(NULL, "unknown option '%s' before the command", arg, NULL);
+		}
+	}
+	if (i < argc && !a->command) {
+		const struct cmd_info *cmd = cli_command(argv[i]);
+		if (!cmd)
+			return usage_error(NULL, "unknown command '%s'", argv[i],
+					   closest_command(argv[i]));
+		a->command = cmd->name;
+		i++;
+		if (strcmp(cmd->name, "__complete") == 0) {
+			for (; i < argc; i++)
+				strv_push(&a->positional, argv[i]);
+			return 0;
+		}
+		return parse_command_args(cmd, argc - i, argv + i, a);
+	}
+	if (!a->command && !a->help)
+		return usage_error(NULL, "no command given%s", "", NULL);
+	return 0;
+}
+
+void cli_free(struct args *a)
+{
+	strv_free(&a->ssh_options);
+	strv_free(&a->env);
+	strv_free(&a->positional);
+	strv_free(&a->rest);
+}
+
+static void print_option(const struct opt_def *o)
+{
+	char left[64];
+	if (o->short_name)
+		snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->long_name,
+			 o->metavar ? " " : "", o->metavar ? o->metavar : "");
+	else
+		snprintf(left, sizeof left, "    --%s%s%s", o->long_name,
+			 o->metavar ? " " : "", o->metavar ? o->metavar : "");
+	printf("  %-30s %s\n", left, o->help);
+}
+
+void cli_usage(const struct cmd_info *cmd)
+{
+	if (!cmd) {
+		printf("usage: sidecar [-C DIR] [-q | -v] COMMAND [OPTIONS] [ARGS]\n\n"
+		       "Keep a remote machine's checkout equal to the local git working tree,\n"
+		       "over the system ssh and git.\n\nCommands:\n");
+		for (const struct cmd_info *c = cli_commands; c->name; c++)
+			if (!c->hidden)
+				printf("  %-12s %s\n", c->name, c->summary);
+		printf("\nGlobal options:\n"
+		       "  -C DIR                         run as if started in DIR\n"
+		       "  -q, --quiet                    errors only\n"
+		       "  -v, --verbose                  every ssh and git command, every retry\n"
+		       "  -h, --help                     show help\n"
+		       "      --version                  print the version\n\n"
+		       "Run 'sidecar help COMMAND' for a command's options; 'man sidecar' for more.\n");
+		return;
+	}
+	printf("usage: sidecar %s %s\n\n%c%s.\n", cmd->name, cmd->synopsis,
+	       cmd->summary[0] - 'a' + 'A', cmd->summary + 1);
+	int any = 0;
+	for (const enum opt_id *p = cmd->opts; *p; p++) {
+		if (*p == OPT_HELP || (cmd->connects && *p >= OPT_IDENTITY && *p <= OPT_PERSIST))
+			continue;
+		if (!any++)
+			printf("\nOptions:\n");
+		print_option(cli_option(*p));
+	}
+	if (cmd->connects) {
+		printf("\nConnection options:\n");
+		for (enum opt_id id = OPT_IDENTITY; id <= OPT_PERSIST; id++)
+			print_option(cli_option(id));
+	}
+	printf("  %-30s %s\n", "-h, --help", "show this help");
+}
+
+void cli_print_options(const struct cmd_info *cmd, int with_values)
+{
+	for (const enum opt_id *p = cmd->opts; *p; p++) {
+		const struct opt_def *o = cli_option(*p);
+		static const char *const kinds[] = { "", "file", "duration", "word", "mode", "path" };
+		if (with_values)
+			printf("--%s\t%s\t%s\n", o->long_name, kinds[o->arg], o->help);
+		else
+			printf("--%s\n", o->long_name);
+		if (o->short_name) {
+			if (with_values)
+				printf("-%c\t%s\t%s\n", o->short_name, kinds[o->arg], o->help);
+			else
+				printf("-%c\n", o->short_name);
+		}
+	}
+}

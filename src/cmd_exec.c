@@ -1,0 +1,160 @@
+/* cmd_exec.c: exec and ssh, a command or a shell in the remote workspace. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "exitcodes.h"
+#include "msg.h"
+#include "quote.h"
+
+/* Reads K=V lines (blank lines and #comments skipped) into env. */
+static int read_env_file(const char *path, struct strv *env)
+{
+	FILE *f = fopen(path, "r");
+	char line[8192];
+	int lineno = 0;
+
+	if (!f)
+		return error("cannot read env file %s: %s", path, strerror(errno));
+	while (fgets(line, sizeof line, f)) {
+		size_t n = strlen(line);
+		lineno++;
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		const char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p || *p == '#')
+			continue;
+		const char *eq = strchr(p, '=');
+		int ok = eq && eq > p;
+		for (const char *k = p; ok && k < eq; k++)
+			ok = (*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') ||
+			     *k == '_' || (k > p && *k >= '0' && *k <= '9');
+		if (!ok) {
+			fclose(f);
+			return error("%s:%d: not a NAME=VALUE line", path, lineno);
+		}
+		strv_push(env, p);
+	}
+	fclose(f);
+	return 0;
+}
+
+/* NAME='value'; export NAME; for each assignment. */
+static void add_exports(struct buf *cmd, const struct strv *env)
+{
+	for (size_t i = 0; i < env->n; i++) {
+		const char *eq = strchr(env->v[i], '=');
+		buf_add(cmd, env->v[i], (size_t)(eq - env->v[i]) + 1);
+		sh_quote(cmd, eq + 1);
+		buf_adds(cmd, "; export ");
+		buf_add(cmd, env->v[i], (size_t)(eq - env->v[i]));
+		buf_adds(cmd, "; ");
+	}
+}
+
+/* Runs the remote command line over the shared connection, stdio passed through. */
+static int run_remote(struct env *e, struct conn *c, int tty, const char *command)
+{
+	struct strv argv = STRV_INIT;
+	struct buf err = BUF_INIT;
+	struct verdict v;
+	struct proc p;
+	int rc = conn_connect(c);
+
+	if (rc) {
+		/* exec and ssh speak ssh's language: 255 for a failed connection */
+		return rc >= SC_SIGNAL || rc == SC_NOTFOUND || rc == SC_NOEXEC ? rc : SC_SSH_FAILED;
+	}
+	conn_session_argv(c, &argv, tty, command);
+	proc_init(&p, strv_argv(&argv));
+	p.err = IO_PIPE;
+	p.err_buf = &err;
+	p.err_tee = 1;
+	rc = conn_run(c, &p, &v);
+	if (v.cls == FAIL_TRANSIENT || v.cls == FAIL_PERMANENT)
+		rc = conn_report(c, &v);
+	env_conn_done(e, c);
+	strv_free(&argv);
+	buf_free(&err);
+	return rc;
+}
+
+static int need_workdir(struct env *e, const char **wd)
+{
+	*wd = env_workdir(e);
+	if (!*wd) {
+		error("no workspace: not inside a git repository; give -w PATH");
+		return SC_USAGE;
+	}
+	return 0;
+}
+
+int cmd_exec(struct env *e)
+{
+	struct args *a = e->a;
+	struct buf cmd = BUF_INIT;
+	struct strv env = STRV_INIT;
+	struct conn c;
+	const char *wd;
+	int rc;
+
+	if (!a->rest.n) {
+		error("exec needs a command after '--': sidecar exec [DEST] -- CMD [ARG]...");
+		return SC_USAGE;
+	}
+	if ((rc = need_workdir(e, &wd)))
+		return rc;
+	if (a->env_file && read_env_file(a->env_file, &env) < 0) {
+		strv_free(&env);
+		return SC_FAIL;
+	}
+	for (size_t i = 0; i < a->env.n; i++)
+		strv_push(&env, a->env.v[i]);
+	if ((rc = env_conn(e, &c)) == 0) {
+		remote_cd(&cmd, wd, c.dest);
+		add_exports(&cmd, &env);
+		buf_adds(&cmd, "exec");
+		for (size_t i = 0; i < a->rest.n; i++) {
+			buf_addc(&cmd, ' ');
+			sh_quote(&cmd, a->rest.v[i]);
+		}
+		rc = run_remote(e, &c, -1, cmd.s);
+	}
+	conn_free(&c);
+	strv_free(&env);
+	buf_free(&cmd);
+	return rc;
+}
+
+int cmd_ssh(struct env *e)
+{
+	struct args *a = e->a;
+	struct buf cmd = BUF_INIT;
+	struct conn c;
+	const char *wd;
+	int rc;
+
+	if ((rc = need_workdir(e, &wd)))
+		return rc;
+	if ((rc = env_conn(e, &c)) == 0) {
+		remote_cd(&cmd, wd, c.dest);
+		if (a->rest.n) {
+			buf_adds(&cmd, "exec");
+			for (size_t i = 0; i < a->rest.n; i++) {
+				buf_addc(&cmd, ' ');
+				sh_quote(&cmd, a->rest.v[i]);
+			}
+		} else {
+			buf_adds(&cmd, "exec \"${SHELL:-/bin/sh}\" -l");
+		}
+		rc = run_remote(e, &c, isatty(STDIN_FILENO) ? 1 : -1, cmd.s);
+	}
+	conn_free(&c);
+	buf_free(&cmd);
+	return rc;
+}

@@ -1,0 +1,111 @@
+/* cmd_help.c: help, version, completion scripts and their candidates. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "commands.h"
+#include "completions.h"
+#include "exitcodes.h"
+#include "msg.h"
+
+int cmd_help(struct env *e)
+{
+	struct args *a = e->a;
+	const struct cmd_info *cmd = NULL;
+
+	if (a->positional.n) {
+		cmd = cli_command(a->positional.v[0]);
+		if (!cmd || cmd->hidden) {
+			error("no such command '%s'; run 'sidecar help' for the list",
+			      a->positional.v[0]);
+			return SC_USAGE;
+		}
+	}
+	cli_usage(cmd);
+	return 0;
+}
+
+int cmd_version(struct env *e)
+{
+	(void)e;
+	printf("sidecar %s\n", SIDECAR_VERSION);
+	return 0;
+}
+
+int cmd_completion(struct env *e)
+{
+	struct args *a = e->a;
+	const char *shell = a->positional.n == 1 ? a->positional.v[0] : "";
+	const char *script = completion_script(shell);
+
+	if (!script) {
+		error("completion needs one shell: bash, zsh or fish");
+		return SC_USAGE;
+	}
+	fputs(script, stdout);
+	return 0;
+}
+
+/* Host aliases without wildcards from an ssh config file. */
+static void print_hosts(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f)) {
+		char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncasecmp(p, "host", 4) != 0 || (p[4] != ' ' && p[4] != '\t' && p[4] != '='))
+			continue;
+		for (char *w = strtok(p + 5, " \t=\r\n"); w; w = strtok(NULL, " \t\r\n"))
+			if (!strpbrk(w, "*?!"))
+				printf("%s\n", w);
+	}
+	fclose(f);
+}
+
+/*
+ * The hidden helper the completion scripts call, so that they never drift
+ * from the binary: commands | options CMD | values OPTION | hosts.
+ */
+int cmd_complete(struct env *e)
+{
+	struct args *a = e->a;
+	const char *what = a->positional.n ? a->positional.v[0] : "";
+
+	if (strcmp(what, "commands") == 0) {
+		for (const struct cmd_info *c = cli_commands; c->name; c++)
+			if (!c->hidden)
+				printf("%s\t%s\n", c->name, c->summary);
+	} else if (strcmp(what, "options") == 0 && a->positional.n == 2) {
+		const struct cmd_info *c = cli_command(a->positional.v[1]);
+		if (!c)
+			return SC_USAGE;
+		cli_print_options(c, 1);
+	} else if (strcmp(what, "values") == 0 && a->positional.n == 2) {
+		const char *opt = a->positional.v[1];
+		if (strcmp(opt, "--mode") == 0)
+			printf("snapshot\npatch\n");
+		else if (strcmp(opt, "completion") == 0)
+			printf("bash\nzsh\nfish\n");
+		else if (cli_option_takes(opt) == ARG_DURATION)
+			printf("500ms\n2s\n10s\n30s\n90s\n5m\n0\n");
+	} else if (strcmp(what, "hosts") == 0) {
+		const char *home = getenv("HOME");
+		if (e->cfg.destination)
+			printf("%s\n", e->cfg.destination);
+		if (home) {
+			struct buf path = BUF_INIT;
+			buf_addf(&path, "%s/.ssh/config", home);
+			print_hosts(path.s);
+			buf_free(&path);
+		}
+	} else {
+		return SC_USAGE;
+	}
+	return 0;
+}

@@ -1,0 +1,89 @@
+/* git.c: git plumbing calls. */
+#include "git.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "exitcodes.h"
+#include "msg.h"
+#include "strv.h"
+
+static void git_argv(const struct git *g, struct strv *a, struct strv *env,
+		     const char *const *args)
+{
+	strv_push(a, g->prog);
+	strv_pushv(a, args);
+	if (g->index)
+		strv_pushf(env, "GIT_INDEX_FILE=%s", g->index);
+	strv_pushv(env, g->env);
+}
+
+int git_exec_failure(const struct git *g, int status)
+{
+	if (status == SC_NOTFOUND)
+		error("cannot run '%s': not found; install git or set SIDECAR_GIT", g->prog);
+	else if (status == SC_NOEXEC)
+		error("cannot run '%s': not executable", g->prog);
+	else if (status < 0)
+		error("cannot run '%s'", g->prog);
+	return status < 0 ? SC_FAIL : status;
+}
+
+int git_runv(const struct git *g, struct buf *out, struct buf *err,
+	     const char *const *args)
+{
+	struct strv a = STRV_INIT, env = STRV_INIT;
+	struct proc p;
+	int rc;
+
+	git_argv(g, &a, &env, args);
+	proc_init(&p, strv_argv(&a));
+	p.env = env.v ? strv_argv(&env) : NULL;
+	p.in = IO_NULL;
+	p.out = out ? IO_PIPE : IO_NULL;
+	p.out_buf = out;
+	p.err = err ? IO_PIPE : IO_INHERIT;
+	p.err_buf = err;
+	trace_argv(p.argv);
+	rc = proc_run(&p);
+	if (out)
+		buf_chomp(out);
+	strv_free(&a);
+	strv_free(&env);
+	return rc;
+}
+
+int git_run(const struct git *g, struct buf *out, struct buf *err, ...)
+{
+	struct strv args = STRV_INIT;
+	va_list ap;
+	const char *s;
+	int rc;
+
+	va_start(ap, err);
+	while ((s = va_arg(ap, const char *)))
+		strv_push(&args, s);
+	va_end(ap);
+	rc = git_runv(g, out, err, strv_argv(&args));
+	strv_free(&args);
+	return rc;
+}
+
+int git_start(const struct git *g, struct proc *p, struct strv *argv,
+	      const char *const *args)
+{
+	struct strv env = STRV_INIT;
+	int rc;
+
+	git_argv(g, argv, &env, args);
+	/* the environment is copied at fork; keep it only that long */
+	proc_init(p, strv_argv(argv));
+	p->env = env.v ? strv_argv(&env) : NULL;
+	p->in = IO_NULL;
+	p->out = IO_PIPE;
+	trace_argv(p->argv);
+	rc = proc_start(p);
+	p->env = NULL;
+	strv_free(&env);
+	return rc;
+}

@@ -1,0 +1,32 @@
+/* git.h: the local git, always run through proc. */
+#ifndef SIDECAR_GIT_H
+#define SIDECAR_GIT_H
+
+#include "buf.h"
+#include "proc.h"
+#include "strv.h"
+
+struct git {
+	const char *prog;	/* $SIDECAR_GIT or "git" */
+	const char *index;	/* GIT_INDEX_FILE for the child, or NULL */
+	const char *const *env;	/* more "K=V" for the child, or NULL */
+};
+
+/*
+ * Runs git with the NULL-terminated arguments; stdout into out (trailing
+ * newlines removed) unless NULL, stderr into err unless NULL (then it is
+ * shown). Returns git's status; 127/126 when git cannot run.
+ */
+int git_run(const struct git *g, struct buf *out, struct buf *err, ...)
+	__attribute__((sentinel));
+int git_runv(const struct git *g, struct buf *out, struct buf *err,
+	     const char *const *args);
+
+/* Starts git with stdout piped (for streaming); finish with proc_finish. */
+int git_start(const struct git *g, struct proc *p, struct strv *argv,
+	      const char *const *args);
+
+/* Reports that git could not run (127/126) and returns the status. */
+int git_exec_failure(const struct git *g, int status);
+
+#endif

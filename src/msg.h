@@ -1,0 +1,26 @@
+/* msg.h: everything sidecar says on stderr, with one prefix. */
+#ifndef SIDECAR_MSG_H
+#define SIDECAR_MSG_H
+
+enum verbosity { VERB_QUIET = -1, VERB_NORMAL = 0, VERB_VERBOSE = 1 };
+
+/* Set once at start-up, before anything is said. */
+void msg_init(enum verbosity v, int color);
+int msg_verbose(void);
+int msg_quiet(void);
+
+/* "sidecar: ...": always shown. Returns -1, for `return error(...)`. */
+int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "sidecar: warning: ...": always shown. */
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "sidecar: ...": progress, silenced by -q. */
+void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "sidecar: ...": only with -v. */
+void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The command line being run, with -v; long arguments are abbreviated. */
+void trace_argv(const char *const *argv);
+
+/* Whether stderr gets colour and progress lines (a terminal, no NO_COLOR). */
+int msg_color(void);
+
+#endif

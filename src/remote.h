@@ -1,0 +1,7 @@
+/* remote.h: the POSIX sh script that runs on the sidecar (src/remote.sh). */
+#ifndef SIDECAR_REMOTE_H
+#define SIDECAR_REMOTE_H
+
+extern const char remote_sh[];
+
+#endif

@@ -1,7 +1,160 @@
-/* cmd_sync.c: placeholder until sync lands. */
+/* cmd_sync.c: sync, and status, which reports on what sync left behind. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backoff.h"
 #include "commands.h"
 #include "exitcodes.h"
+#include "json.h"
 #include "msg.h"
+#include "snapshot.h"
+#include "sync.h"
 
-int cmd_sync(struct env *e) { (void)e; return error("sync: not yet") ? SC_FAIL : 0; }
-int cmd_status(struct env *e) { (void)e; return error("status: not yet") ? SC_FAIL : 0; }
+static void human_size(unsigned long long n, char *out, size_t size)
+{
+	if (n < 1024)
+		snprintf(out, size, "%llu B", n);
+	else if (n < 1048576)
+		snprintf(out, size, "%.1f KiB", (double)n / 1024.0);
+	else
+		snprintf(out, size, "%.1f MiB", (double)n / 1048576.0);
+}
+
+static void print_json(const struct sync_opts *o, const char *mode, const struct conn *c,
+		       const struct sync_result *r, long long elapsed)
+{
+	struct buf b = BUF_INIT;
+	buf_addc(&b, '{');
+	json_kv_str(&b, "dest", o->dest);
+	json_kv_str(&b, "workdir", o->workdir);
+	json_kv_str(&b, "remote_workdir", r->remote_workdir);
+	json_kv_str(&b, "mode", mode);
+	json_kv_str(&b, "result", r->result);
+	json_kv_str(&b, "snapshot", r->snapshot);
+	json_kv_str(&b, "base", r->base);
+	json_kv_int(&b, "files_changed", r->files_changed);
+	json_kv_int(&b, "bytes_sent", (long long)r->bytes_sent);
+	json_kv_int(&b, "round_trips", c->sessions);
+	json_kv_int(&b, "handshakes", c->handshakes);
+	json_kv_int(&b, "attempts", c->attempts);
+	json_kv_int(&b, "elapsed_ms", elapsed);
+	json_kv_str(&b, "saved_ref", r->saved_ref);
+	buf_adds(&b, "}\n");
+	fputs(b.s, stdout);
+	buf_free(&b);
+}
+
+int cmd_sync(struct env *e)
+{
+	struct args *a = e->a;
+	struct sync_opts o = { 0 };
+	struct sync_result r = { 0 };
+	struct conn c;
+	long long start = now_ms();
+	const char *mode = a->mode ? a->mode : e->cfg.mode ? e->cfg.mode : "snapshot";
+	int rc;
+
+	if (strcmp(mode, "snapshot") && strcmp(mode, "patch")) {
+		error("invalid mode '%s' in git config sidecar.mode: use snapshot or patch", mode);
+		return SC_USAGE;
+	}
+	if (!e->toplevel)
+		return error("not inside a git repository with a working tree "
+			     "(run sidecar in your checkout, or use -C DIR)") ? SC_FAIL : 0;
+	o.workdir = env_workdir(e);
+	o.patch = strcmp(mode, "patch") == 0;
+	o.dry_run = a->dry_run;
+	if ((rc = env_conn(e, &c))) {
+		conn_free(&c);
+		return rc;
+	}
+	o.dest = c.dest;
+	rc = sync_run(&e->git, &c, &o, &r);
+	if (rc == 0 && !a->json && r.result) {
+		char size[32];
+		human_size(r.bytes_sent, size, sizeof size);
+		if (strcmp(r.result, "up-to-date") == 0)
+			info("%s:%s is up to date", o.dest, o.workdir);
+		else if (strcmp(r.result, "synced") == 0)
+			info("synced %s:%s: %lld file%s changed, %s sent, %d round trip%s",
+			     o.dest, o.workdir, r.files_changed, r.files_changed == 1 ? "" : "s",
+			     size, c.sessions, c.sessions == 1 ? "" : "s");
+	}
+	if (rc == 0 && a->json)
+		print_json(&o, mode, &c, &r, now_ms() - start);
+	env_conn_done(e, &c);
+	sync_result_free(&r);
+	conn_free(&c);
+	return rc;
+}
+
+int cmd_status(struct env *e)
+{
+	struct args *a = e->a;
+	struct conn c;
+	long pid = 0;
+	int rc, up;
+
+	if ((rc = env_conn(e, &c))) {
+		conn_free(&c);
+		return rc;
+	}
+	up = conn_master_alive(&c, &pid);
+
+	const char *wd = env_workdir(e);
+	char *synced = NULL, *snapshot = NULL;
+	int behind = -1;
+	if (e->toplevel && wd) {
+		struct local l;
+		struct buf out = BUF_INIT, ref = BUF_INIT;
+		char key[17];
+		sync_key(c.dest, wd, key);
+		buf_addf(&ref, "refs/sidecar/synced/%s", key);
+		if (git_run(&e->git, &out, NULL, "rev-parse", "-q", "--verify", ref.s, (char *)NULL) == 0)
+			synced = xstrdup(out.s);
+		if (local_scan(&e->git, &l) == 0 && local_snapshot(&e->git, &l) == 0) {
+			snapshot = xstrdup(l.snapshot);
+			behind = !synced || strcmp(synced, snapshot) != 0;
+		}
+		local_free(&l);
+		buf_free(&out);
+		buf_free(&ref);
+	}
+	if (a->json) {
+		struct buf b = BUF_INIT;
+		buf_addc(&b, '{');
+		json_kv_str(&b, "dest", c.dest);
+		json_kv_str(&b, "workdir", wd);
+		json_kv_bool(&b, "connected", up);
+		if (up)
+			json_kv_int(&b, "pid", pid);
+		else
+			json_kv_str(&b, "pid", NULL);
+		json_kv_str(&b, "control_path", c.ctl_path);
+		json_kv_str(&b, "synced", synced);
+		json_kv_str(&b, "snapshot", snapshot);
+		if (behind < 0)
+			json_kv_str(&b, "behind", NULL);
+		else
+			json_kv_bool(&b, "behind", behind);
+		buf_adds(&b, "}\n");
+		fputs(b.s, stdout);
+		buf_free(&b);
+	} else {
+		printf("destination:  %s\n", c.dest);
+		if (up)
+			printf("connection:   up (pid %ld, %s)\n", pid, c.ctl_path);
+		else
+			printf("connection:   down (%s)\n", c.ctl_path);
+		if (wd)
+			printf("workdir:      %s\n", wd);
+		printf("last synced:  %s\n", synced ? synced : "never (from this repository)");
+		if (behind >= 0)
+			printf("sidecar:      %s\n", behind ? "behind the local working tree" : "up to date");
+	}
+	free(synced);
+	free(snapshot);
+	conn_free(&c);
+	return 0;
+}

@@ -66,7 +66,7 @@ int main(int argc, char **argv)
 	}
 	rc = cli_parse(argc - 1, argv + 1, &a);
 	msg_init(a.verbosity < 0 ? VERB_QUIET : a.verbosity > 0 ? VERB_VERBOSE : VERB_NORMAL,
-		 use_color());
+		 use_color(), isatty(STDERR_FILENO));
 	if (rc) {
 		cli_free(&a);
 		return rc;

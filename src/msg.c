@@ -10,16 +10,19 @@
 
 static enum verbosity level;
 static int colored;
+static int terminal;
 
-void msg_init(enum verbosity v, int color)
+void msg_init(enum verbosity v, int color, int tty)
 {
 	level = v;
 	colored = color;
+	terminal = tty;
 }
 
 int msg_verbose(void) { return level >= VERB_VERBOSE; }
 int msg_quiet(void) { return level <= VERB_QUIET; }
 int msg_color(void) { return colored; }
+int msg_tty(void) { return terminal; }
 
 static void say(const char *color, const char *tag, const char *fmt, va_list ap)
 {

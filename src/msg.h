@@ -5,7 +5,7 @@
 enum verbosity { VERB_QUIET = -1, VERB_NORMAL = 0, VERB_VERBOSE = 1 };
 
 /* Set once at start-up, before anything is said. */
-void msg_init(enum verbosity v, int color);
+void msg_init(enum verbosity v, int color, int tty);
 int msg_verbose(void);
 int msg_quiet(void);
 
@@ -22,5 +22,7 @@ void trace_argv(const char *const *argv);
 
 /* Whether stderr gets colour and progress lines (a terminal, no NO_COLOR). */
 int msg_color(void);
+/* Whether stderr is a terminal: progress lines only there. */
+int msg_tty(void);
 
 #endif

@@ -1,0 +1,200 @@
+/* snapshot.c: the working tree as a commit, through a temporary index. */
+#include "snapshot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "exitcodes.h"
+#include "msg.h"
+
+void sync_key(const char *dest, const char *workdir, char out[17])
+{
+	unsigned long long h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	for (const char *p = dest; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	h = (h ^ 0) * 0x100000001b3ULL;
+	for (const char *p = workdir; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	snprintf(out, 17, "%016llx", h);
+}
+
+/* Copies src to dst (created 0600); a missing src leaves dst empty. */
+static int copy_file(const char *src, int dst)
+{
+	char chunk[65536];
+	int in = open(src, O_RDONLY);
+	ssize_t n;
+
+	if (in < 0)
+		return errno == ENOENT ? 0 : -1;
+	while ((n = read(in, chunk, sizeof chunk)) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(dst, chunk + off, (size_t)(n - off));
+			if (w < 0) {
+				close(in);
+				return -1;
+			}
+			off += w;
+		}
+	}
+	close(in);
+	return n < 0 ? -1 : 0;
+}
+
+/* A temporary index seeded from the real one, so unchanged files are not rehashed. */
+static int make_index(struct local *l)
+{
+	const char *tmp = getenv("TMPDIR");
+	const char *user_index = getenv("GIT_INDEX_FILE");
+	struct buf path = BUF_INIT, src = BUF_INIT;
+	int fd, rc = 0;
+
+	buf_addf(&path, "%s/sidecar-index.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	fd = mkstemp(path.s);
+	if (fd < 0) {
+		error("cannot create a temporary index in %s: %s", tmp && *tmp ? tmp : "/tmp",
+		      strerror(errno));
+		buf_free(&path);
+		return SC_FAIL;
+	}
+	if (user_index && *user_index)
+		buf_adds(&src, user_index);
+	else
+		buf_addf(&src, "%s/index", l->gitdir);
+	if (copy_file(src.s, fd) < 0)
+		rc = error("cannot copy the index %s: %s", src.s, strerror(errno)) ? SC_FAIL : 0;
+	close(fd);
+	l->index = path.s;
+	buf_free(&src);
+	return rc;
+}
+
+int local_scan(const struct git *g, struct local *l)
+{
+	struct git gi = *g;
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	int rc;
+
+	memset(l, 0, sizeof *l);
+	rc = git_run(g, &out, &err, "rev-parse", "--absolute-git-dir", (char *)NULL);
+	if (rc == SC_NOTFOUND || rc == SC_NOEXEC)
+		return git_exec_failure(g, rc);
+	if (rc) {
+		error("not inside a git repository (run sidecar in your checkout, or use -C DIR)");
+		goto out;
+	}
+	l->gitdir = xstrdup(out.s);
+	buf_reset(&out);
+	if (git_run(g, &out, NULL, "rev-parse", "--is-bare-repository", (char *)NULL) == 0 &&
+	    strcmp(buf_str(&out), "true") == 0) {
+		rc = error("this is a bare repository: there is no working tree to sync") ? SC_FAIL : 0;
+		goto out;
+	}
+	buf_reset(&out);
+	if (git_run(g, &out, NULL, "symbolic-ref", "-q", "--short", "HEAD", (char *)NULL) == 0)
+		l->branch = xstrdup(out.s);
+	buf_reset(&out);
+	if (git_run(g, &out, NULL, "rev-parse", "-q", "--verify", "HEAD^{commit}", (char *)NULL) == 0)
+		l->head = xstrdup(out.s);
+	buf_reset(&out);
+	if ((rc = make_index(l)))
+		goto out;
+	gi.index = l->index;
+	buf_reset(&err);
+	rc = git_run(&gi, NULL, &err, "add", "-A", "--", ":/", (char *)NULL);
+	if (rc) {
+		buf_chomp(&err);
+		error("cannot read the working tree: git add: %s", buf_str(&err));
+		rc = SC_FAIL;
+		goto out;
+	}
+	if (git_run(&gi, &out, NULL, "write-tree", (char *)NULL) || !out.len) {
+		rc = error("git write-tree failed") ? SC_FAIL : 0;
+		goto out;
+	}
+	l->tree = xstrdup(out.s);
+	buf_reset(&out);
+	if (git_run(g, &out, NULL, "rev-parse", "--show-toplevel", (char *)NULL) == 0) {
+		struct stat st;
+		buf_adds(&out, "/.gitmodules");
+		l->has_submodules = stat(out.s, &st) == 0;
+	}
+out:
+	buf_free(&out);
+	buf_free(&err);
+	return rc;
+}
+
+int local_snapshot(const struct git *g, struct local *l)
+{
+	struct buf out = BUF_INIT;
+	struct strv env = STRV_INIT;
+	struct git gc = *g;
+	int rc = 0;
+
+	if (l->head) {
+		/* identity and dates of HEAD: same state, same snapshot */
+		if (git_run(g, &out, NULL, "log", "-1", "--date=raw",
+			    "--format=%an%x00%ae%x00%ad%x00%cn%x00%ce%x00%cd", l->head, (char *)NULL))
+			return error("cannot read HEAD") ? SC_FAIL : 0;
+		static const char *const names[] = {
+			"GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_AUTHOR_DATE",
+			"GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "GIT_COMMITTER_DATE",
+		};
+		const char *p = buf_str(&out);
+		for (size_t i = 0; i < 6; i++) {
+			strv_pushf(&env, "%s=%s", names[i], p);
+			p += strlen(p) + (p < out.s + out.len);
+		}
+	} else {
+		strv_push(&env, "GIT_AUTHOR_NAME=sidecar");
+		strv_push(&env, "GIT_AUTHOR_EMAIL=sidecar@localhost");
+		strv_push(&env, "GIT_AUTHOR_DATE=0 +0000");
+		strv_push(&env, "GIT_COMMITTER_NAME=sidecar");
+		strv_push(&env, "GIT_COMMITTER_EMAIL=sidecar@localhost");
+		strv_push(&env, "GIT_COMMITTER_DATE=0 +0000");
+	}
+	gc.env = strv_argv(&env);
+	buf_reset(&out);
+	if (l->head)
+		rc = git_run(&gc, &out, NULL, "commit-tree", l->tree, "-p", l->head,
+			     "-m", "sidecar snapshot", (char *)NULL);
+	else
+		rc = git_run(&gc, &out, NULL, "commit-tree", l->tree, "-m", "sidecar snapshot",
+			     (char *)NULL);
+	if (rc || !out.len)
+		rc = error("git commit-tree failed") ? SC_FAIL : 0;
+	else
+		l->snapshot = xstrdup(out.s);
+	strv_free(&env);
+	buf_free(&out);
+	return rc;
+}
+
+void local_free(struct local *l)
+{
+	if (l->index)
+		unlink(l->index);
+	free(l->gitdir);
+	free(l->branch);
+	free(l->head);
+	free(l->index);
+	free(l->tree);
+	free(l->snapshot);
+	memset(l, 0, sizeof *l);
+}
+
+int local_has_commit(const struct git *g, const char *oid)
+{
+	struct buf out = BUF_INIT, name = BUF_INIT;
+	buf_addf(&name, "%s^{commit}", oid);
+	int rc = git_run(g, &out, NULL, "rev-parse", "-q", "--verify", name.s, (char *)NULL);
+	buf_free(&out);
+	buf_free(&name);
+	return rc == 0;
+}

@@ -1,0 +1,34 @@
+/*
+ * snapshot.h: the local working tree as a commit, without touching the
+ * user's index, HEAD, branches or files. Objects and refs under
+ * refs/sidecar/ are the only local writes.
+ */
+#ifndef SIDECAR_SNAPSHOT_H
+#define SIDECAR_SNAPSHOT_H
+
+#include "git.h"
+
+struct local {
+	char *gitdir;		/* absolute */
+	char *branch;		/* "main", or NULL when detached */
+	char *head;		/* HEAD commit, or NULL on an unborn branch */
+	char *index;		/* temporary index holding the whole working tree */
+	char *tree;		/* its tree */
+	char *snapshot;		/* commit of tree: parent HEAD, identity and dates of HEAD */
+	int has_submodules;
+};
+
+/* Reads HEAD and the branch; makes the temporary index and its tree. */
+int local_scan(const struct git *g, struct local *l);
+/* Commits the tree: the same state always gives the same snapshot. */
+int local_snapshot(const struct git *g, struct local *l);
+/* Removes the temporary index and frees l. */
+void local_free(struct local *l);
+
+/* A stable key for a destination and workdir, as 16 hex digits. */
+void sync_key(const char *dest, const char *workdir, char out[17]);
+
+/* Whether the local repository has commit oid. */
+int local_has_commit(const struct git *g, const char *oid);
+
+#endif

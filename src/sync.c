@@ -1,0 +1,553 @@
+/*
+ * sync.c: the sync protocol of DESIGN section 5, both strategies.
+ *
+ * Snapshot (default): the working tree as commit S; in steady state one
+ * round trip carries the bundle S ^(last synced S) and the sidecar applies
+ * it if its base is still what we think, else answers base-moved and a
+ * probe finds out what the sidecar has. Patch: the seed's algorithm, a
+ * binary diff against the base the sidecar reports, applied after a reset.
+ */
+#include "sync.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backoff.h"
+#include "exitcodes.h"
+#include "msg.h"
+#include "quote.h"
+#include "remote.h"
+#include "sig.h"
+#include "snapshot.h"
+
+#define SESSION_IDLE_MS 120000	/* a silent session longer than this is dead */
+#define MAX_RECONNECTS 5
+#define RETRY (-2)		/* internal: the connection dropped, start again */
+
+struct ctx {
+	const struct git *g;
+	struct conn *c;
+	const struct sync_opts *o;
+	struct sync_result *r;
+	struct local l;
+	char key[17];
+	long long progress_start;
+	long long progress_last;
+	int progress_shown;
+};
+
+struct reply {
+	struct buf out;
+	struct buf err;
+};
+
+/* The value of "key value" in a reply, copied; NULL when absent. */
+static char *reply_get(const struct reply *rp, const char *key)
+{
+	size_t k = strlen(key);
+	for (const char *line = buf_str(&rp->out); *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		if (n > k && strncmp(line, key, k) == 0 && line[k] == ' ') {
+			char *v = xmalloc(n - k);
+			memcpy(v, line + k + 1, n - k - 1);
+			v[n - k - 1] = '\0';
+			return v;
+		}
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	return NULL;
+}
+
+static int reply_is(const struct reply *rp, const char *key, const char *want)
+{
+	char *v = reply_get(rp, key);
+	int same = v && strcmp(v, want) == 0;
+	free(v);
+	return same;
+}
+
+static void reply_free(struct reply *rp)
+{
+	buf_free(&rp->out);
+	buf_free(&rp->err);
+}
+
+static void progress(void *arg, unsigned long long bytes)
+{
+	struct ctx *x = arg;
+	long long now = now_ms();
+
+	if (!msg_tty() || msg_quiet() || now - x->progress_start < 1000 ||
+	    now - x->progress_last < 250)
+		return;
+	x->progress_last = now;
+	x->progress_shown = 1;
+	double secs = (double)(now - x->progress_start) / 1000.0;
+	fprintf(stderr, "\r\033[Ksidecar: sending %.1f MiB (%.1f MiB/s)",
+		(double)bytes / 1048576.0, (double)bytes / 1048576.0 / secs);
+	fflush(stderr);
+}
+
+static void progress_done(struct ctx *x)
+{
+	if (x->progress_shown)
+		fputs("\r\033[K", stderr);
+	x->progress_shown = 0;
+}
+
+/*
+ * Runs one operation of remote.sh in one ssh session, streaming in_src (or
+ * nothing) into it. Returns 0, SC_FAIL when the script failed (it said why
+ * on stderr), RETRY when the connection dropped, or another exit status.
+ */
+static int remote_op(struct ctx *x, const char *const *args, int in_src, struct reply *rp)
+{
+	struct buf cmd = BUF_INIT;
+	struct strv argv = STRV_INIT;
+	struct verdict v;
+	struct proc p;
+	char lock_wait[32];
+	int rc;
+
+	/* the lock waits at most as long as a connection would */
+	snprintf(lock_wait, sizeof lock_wait, "%lld", x->c->o->max_wait_ms / 1000);
+	buf_adds(&cmd, "sh -c ");
+	sh_quote(&cmd, remote_sh);
+	buf_adds(&cmd, " sidecar ");
+	sh_quote(&cmd, lock_wait);
+	for (; *args; args++) {
+		buf_addc(&cmd, ' ');
+		sh_quote(&cmd, *args);
+	}
+	conn_session_argv(x->c, &argv, -1, cmd.s);
+	proc_init(&p, strv_argv(&argv));
+	p.in = in_src >= 0 ? IO_PIPE : IO_NULL;
+	p.in_src = in_src;
+	p.out = IO_PIPE;
+	p.out_buf = &rp->out;
+	p.err = IO_PIPE;
+	p.err_buf = &rp->err;
+	p.err_tee = 1;
+	p.own_group = 1;
+	p.idle_ms = SESSION_IDLE_MS;
+	p.progress = progress;
+	p.ctx = x;
+	x->progress_start = x->progress_last = now_ms();
+	rc = conn_run(x->c, &p, &v);
+	progress_done(x);
+	x->r->bytes_sent += p.bytes_in;
+	if (sig_caught)
+		rc = SC_SIGNAL + sig_caught;
+	else if (v.cls == FAIL_TRANSIENT)
+		rc = RETRY;
+	else if (v.cls == FAIL_PERMANENT)
+		rc = (conn_report(x->c, &v), SC_PERMANENT);
+	else if (rc != 0 && rc < SC_NOEXEC)
+		rc = SC_FAIL;
+	strv_free(&argv);
+	buf_free(&cmd);
+	return rc;
+}
+
+/* Starts git with stdout to be streamed; args NULL-terminated. */
+static int start_stream(struct ctx *x, struct proc *gp, struct strv *gargv,
+			const struct git *g, const char *const *args)
+{
+	int rc = git_start(g, gp, gargv, args);
+	(void)x;
+	if (rc)
+		return git_exec_failure(g, rc);
+	return 0;
+}
+
+/* Waits for the streaming git once the session is over. */
+static int finish_stream(struct proc *gp, struct strv *gargv, int session_rc)
+{
+	if (gp->out_pipe >= 0) {
+		close(gp->out_pipe);
+		gp->out_pipe = -1;
+	}
+	int rc = proc_finish(gp);
+	strv_free(gargv);
+	if (session_rc == 0 && rc != 0)
+		return error("git failed while streaming to the sidecar (status %d)", rc) ? SC_FAIL : 0;
+	return session_rc;
+}
+
+static void set_ref(struct ctx *x, const char *kind, const char *oid)
+{
+	struct buf ref = BUF_INIT;
+	buf_addf(&ref, "refs/sidecar/%s/%s", kind, x->key);
+	git_run(x->g, NULL, NULL, "update-ref", ref.s, oid, (char *)NULL);
+	buf_free(&ref);
+}
+
+static char *get_ref(struct ctx *x, const char *kind)
+{
+	struct buf ref = BUF_INIT, out = BUF_INIT;
+	char *v = NULL;
+	buf_addf(&ref, "refs/sidecar/%s/%s", kind, x->key);
+	if (git_run(x->g, &out, NULL, "rev-parse", "-q", "--verify", ref.s, (char *)NULL) == 0 &&
+	    out.len)
+		v = xstrdup(out.s);
+	buf_free(&ref);
+	buf_free(&out);
+	return v;
+}
+
+/* Takes what the sidecar reported into the result. */
+static void take_reply(struct ctx *x, const struct reply *rp)
+{
+	char *v;
+	if ((v = reply_get(rp, "saved"))) {
+		free(x->r->saved_ref);
+		x->r->saved_ref = v;
+		warn("edits found on %s were saved to %s before being overwritten; "
+		     "see them with 'sidecar exec -- git show --stat %s'", x->o->dest, v, v);
+	}
+	if ((v = reply_get(rp, "changed"))) {
+		x->r->files_changed = strtoll(v, NULL, 10);
+		free(v);
+	}
+	if ((v = reply_get(rp, "workdir"))) {
+		free(x->r->remote_workdir);
+		x->r->remote_workdir = v;
+	}
+}
+
+/*
+ * The apply round trip: expect is the synced snapshot the sidecar should
+ * have ("-" for none); excludes, when not NULL, the commits the bundle may
+ * assume (a NULL excludes sends no bundle). *moved says the base moved.
+ */
+static int apply(struct ctx *x, const char *expect, const struct strv *excludes, int *moved)
+{
+	const char *args[] = { "apply", x->o->workdir, expect, x->l.snapshot,
+			       x->l.head ? x->l.head : "-", x->l.branch ? x->l.branch : "-",
+			       excludes ? "1" : "0", NULL };
+	struct reply rp = { BUF_INIT, BUF_INIT };
+	struct proc gp;
+	struct strv gargv = STRV_INIT, bargs = STRV_INIT;
+	struct buf ref = BUF_INIT;
+	int rc, in = -1;
+
+	*moved = 0;
+	if (excludes) {
+		buf_addf(&ref, "refs/sidecar/snapshot/%s", x->key);
+		strv_push(&bargs, "bundle");
+		strv_push(&bargs, "create");
+		strv_push(&bargs, "-q");
+		strv_push(&bargs, "-");
+		strv_push(&bargs, ref.s);
+		for (size_t i = 0; i < excludes->n; i++)
+			strv_pushf(&bargs, "^%s", excludes->v[i]);
+		if ((rc = start_stream(x, &gp, &gargv, x->g, strv_argv(&bargs))))
+			goto out;
+		in = gp.out_pipe;
+		free(x->r->base);
+		x->r->base = excludes->n ? xstrdup(excludes->v[0]) : NULL;
+	}
+	rc = remote_op(x, args, in, &rp);
+	if (excludes) {
+		int moved_now = reply_get(&rp, "base-moved") != NULL;
+		rc = finish_stream(&gp, &gargv, rc);
+		if (moved_now && rc == SC_FAIL)
+			rc = 0;	/* git saw a closed pipe: the sidecar stopped reading */
+	}
+	if (rc)
+		goto out;
+	char *bm = reply_get(&rp, "base-moved");
+	if (bm) {
+		trace("the sidecar's synced snapshot is %s, not %s: asking what it has", bm, expect);
+		*moved = 1;
+		free(bm);
+		goto out;
+	}
+	take_reply(x, &rp);
+	if (!excludes && strcmp(expect, "-") != 0) {
+		free(x->r->base);
+		x->r->base = xstrdup(expect);
+	}
+	x->r->result = reply_is(&rp, "result", "up-to-date") ? "up-to-date" : "synced";
+out:
+	reply_free(&rp);
+	strv_free(&bargs);
+	buf_free(&ref);
+	return rc;
+}
+
+static int probe(struct ctx *x, struct reply *rp)
+{
+	const char *args[] = { "probe", x->o->workdir, x->l.snapshot, NULL };
+	int rc = remote_op(x, args, -1, rp);
+	if (rc)
+		return rc;
+	if (reply_is(rp, "git", "no"))
+		return error("git is not installed on %s; install it there (e.g. apt-get install git)",
+			     x->o->dest) ? SC_FAIL : 0;
+	if (reply_is(rp, "exists", "other"))
+		return error("%s on %s exists and is not a git repository; choose another workdir (-w) or remove it",
+			     x->o->workdir, x->o->dest) ? SC_FAIL : 0;
+	take_reply(x, rp);
+	return 0;
+}
+
+/* Prints what a sync would change, from the probe and local objects only. */
+static int dry_run(struct ctx *x, const struct reply *rp)
+{
+	char *synced = reply_get(rp, "synced");
+	int rc = 0;
+
+	x->r->result = "dry-run";
+	if (!reply_is(rp, "exists", "yes")) {
+		struct buf out = BUF_INIT;
+		git_run(x->g, &out, NULL, "ls-tree", "-r", "--name-only", x->l.tree, (char *)NULL);
+		x->r->files_changed = 0;
+		for (const char *p = buf_str(&out); *p; p++)
+			x->r->files_changed += *p == '\n';
+		x->r->files_changed += out.len > 0;
+		info("would create %s on %s and write %lld files", x->o->workdir, x->o->dest,
+		     x->r->files_changed);
+		buf_free(&out);
+	} else if (synced && strcmp(synced, "-") != 0 && local_has_commit(x->g, synced)) {
+		struct buf out = BUF_INIT;
+		git_run(x->g, &out, NULL, "diff-tree", "-r", "--no-renames", "--name-status",
+			synced, x->l.snapshot, (char *)NULL);
+		x->r->files_changed = 0;
+		for (const char *p = buf_str(&out); *p; p++)
+			x->r->files_changed += *p == '\n';
+		x->r->files_changed += out.len > 0;
+		if (out.len && !msg_quiet())
+			printf("%s\n", out.s);
+		info("would change %lld file%s on %s", x->r->files_changed,
+		     x->r->files_changed == 1 ? "" : "s", x->o->dest);
+		buf_free(&out);
+	} else {
+		info("would replace the workspace %s on %s with the local working tree",
+		     x->o->workdir, x->o->dest);
+	}
+	if (reply_is(rp, "modified", "yes"))
+		info("would first save the edits found on %s under refs/sidecar/saved/", x->o->dest);
+	free(synced);
+	return rc;
+}
+
+/* Commits the sidecar has that the local repository has too. */
+static void common_bases(struct ctx *x, const struct reply *rp, struct strv *bases)
+{
+	static const char *const keys[] = { "synced", "head", "origin" };
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		char *v = reply_get(rp, keys[i]);
+		if (v && strcmp(v, "-") != 0 && local_has_commit(x->g, v)) {
+			int dup = 0;
+			for (size_t j = 0; j < bases->n; j++)
+				dup |= strcmp(bases->v[j], v) == 0;
+			if (!dup)
+				strv_push(bases, v);
+		}
+		free(v);
+	}
+}
+
+static int snapshot_flow(struct ctx *x)
+{
+	char *known = get_ref(x, "synced");
+	int rc, moved = 0;
+
+	if (known && !x->o->dry_run) {
+		/* optimistic: one round trip, base verified by the sidecar */
+		struct strv ex = STRV_INIT;
+		strv_push(&ex, known);
+		rc = apply(x, known, strcmp(known, x->l.snapshot) ? &ex : NULL, &moved);
+		strv_free(&ex);
+		if (rc || !moved)
+			goto out;
+	}
+	for (int round = 0; round < 2; round++) {
+		struct reply rp = { BUF_INIT, BUF_INIT };
+		struct strv bases = STRV_INIT;
+		char *synced;
+
+		if ((rc = probe(x, &rp))) {
+			reply_free(&rp);
+			goto out;
+		}
+		if (x->o->dry_run) {
+			rc = dry_run(x, &rp);
+			reply_free(&rp);
+			goto out;
+		}
+		synced = reply_get(&rp, "synced");
+		common_bases(x, &rp, &bases);
+		trace("the sidecar shares %zu commit%s with the local repository", bases.n,
+		      bases.n == 1 ? "" : "s");
+		rc = apply(x, synced ? synced : "-",
+			   reply_is(&rp, "has_snapshot", "yes") ? NULL : &bases, &moved);
+		free(synced);
+		strv_free(&bases);
+		reply_free(&rp);
+		if (rc || !moved)
+			goto out;
+	}
+	rc = error("another sync to %s changed %s at the same time; run sync again",
+		   x->o->dest, x->o->workdir) ? SC_FAIL : 0;
+out:
+	if (rc == 0 && !x->o->dry_run)
+		set_ref(x, "synced", x->l.snapshot);
+	free(known);
+	return rc;
+}
+
+static int patch_flow(struct ctx *x)
+{
+	struct buf url = BUF_INIT;
+	int rc = 0;
+
+	if (!x->l.head)
+		return error("the repository has no commits yet: patch mode needs a base commit; "
+			     "commit once, or use the default snapshot mode") ? SC_FAIL : 0;
+	if (git_run(x->g, &url, NULL, "config", "--get", "remote.origin.url", (char *)NULL) || !url.len) {
+		buf_free(&url);
+		return error("no 'origin' remote: patch mode clones origin on the sidecar; add one with "
+			     "'git remote add origin URL', or use the default snapshot mode") ? SC_FAIL : 0;
+	}
+	for (int round = 0; round < 2; round++) {
+		const char *setup[] = { "patch-setup", x->o->workdir, url.s,
+					x->l.branch ? x->l.branch : "-", NULL };
+		struct reply rp = { BUF_INIT, BUF_INIT };
+		struct git gi = *x->g;
+		char *base;
+
+		gi.index = x->l.index;
+		if ((rc = remote_op(x, setup, -1, &rp))) {
+			reply_free(&rp);
+			break;
+		}
+		take_reply(x, &rp);
+		base = reply_get(&rp, "base");
+		if (!base || !local_has_commit(x->g, base)) {
+			rc = error("the sidecar's base %s is not in the local repository; run 'git fetch origin'",
+				   base ? base : "(none)") ? SC_FAIL : 0;
+			free(base);
+			reply_free(&rp);
+			break;
+		}
+		free(x->r->base);
+		x->r->base = xstrdup(base);
+		free(x->r->snapshot);
+		x->r->snapshot = xstrdup(base);
+		int changes = git_run(&gi, NULL, NULL, "diff", "--cached", "--quiet",
+				      "--ignore-submodules=all", base, (char *)NULL) != 0;
+		if (!changes && reply_is(&rp, "modified", "no") && !reply_is(&rp, "cloned", "yes")) {
+			info("no local changes relative to remote base %.12s", base);
+			x->r->result = "up-to-date";
+			free(base);
+			reply_free(&rp);
+			break;
+		}
+		int modified = reply_is(&rp, "modified", "yes");
+		reply_free(&rp);
+		if (x->o->dry_run) {
+			struct buf out = BUF_INIT;
+			git_run(&gi, &out, NULL, "diff", "--cached", "--name-status", "--no-renames",
+				"--ignore-submodules=all", base, (char *)NULL);
+			if (out.len && !msg_quiet())
+				printf("%s\n", out.s);
+			if (modified)
+				info("would first save the edits found on %s", x->o->dest);
+			x->r->result = "dry-run";
+			buf_free(&out);
+			free(base);
+			break;
+		}
+		const char *diff[] = { "diff", "--cached", "--binary", "--full-index", "--no-renames",
+				       "--no-color", "--no-ext-diff", "--no-textconv",
+				       "--ignore-submodules=all", base, NULL };
+		const char *apply_args[] = { "patch-apply", x->o->workdir, base, NULL };
+		struct proc gp;
+		struct strv gargv = STRV_INIT;
+		if ((rc = start_stream(x, &gp, &gargv, &gi, diff))) {
+			free(base);
+			break;
+		}
+		rc = remote_op(x, apply_args, gp.out_pipe, &rp);
+		rc = finish_stream(&gp, &gargv, rc);
+		free(base);
+		if (rc) {
+			reply_free(&rp);
+			break;
+		}
+		take_reply(x, &rp);
+		if (!reply_is(&rp, "result", "drift")) {
+			x->r->result = "synced";
+			reply_free(&rp);
+			break;
+		}
+		reply_free(&rp);
+		if (round == 1) {
+			rc = error("the patch does not apply on %s even to a fresh clone; "
+				   "is origin up to date? try the default snapshot mode", x->o->dest) ? SC_FAIL : 0;
+			break;
+		}
+		warn("the workspace on %s drifted from its base; recreating it", x->o->dest);
+		const char *rm[] = { "remove", x->o->workdir, NULL };
+		if ((rc = remote_op(x, rm, -1, &rp))) {
+			reply_free(&rp);
+			break;
+		}
+		reply_free(&rp);
+	}
+	buf_free(&url);
+	return rc;
+}
+
+int sync_run(const struct git *g, struct conn *c, const struct sync_opts *o,
+	     struct sync_result *r)
+{
+	struct ctx x = { .g = g, .c = c, .o = o, .r = r };
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	sync_key(o->dest, o->workdir, x.key);
+	if ((rc = local_scan(g, &x.l)))
+		goto out;
+	if (x.l.has_submodules)
+		warn("submodules are not synced; only the superproject's files are");
+	if (!o->patch) {
+		if ((rc = local_snapshot(g, &x.l)))
+			goto out;
+		r->snapshot = xstrdup(x.l.snapshot);
+		set_ref(&x, "snapshot", x.l.snapshot);
+	}
+	for (int n = 0;; n++) {
+		if ((rc = conn_connect(c)))
+			break;
+		rc = o->patch ? patch_flow(&x) : snapshot_flow(&x);
+		if (rc != RETRY)
+			break;
+		if (n == MAX_RECONNECTS) {
+			rc = error("the connection to %s kept dropping (%s); giving up",
+				   o->dest, buf_str(&c->last_error)) ? SC_UNREACHABLE : 0;
+			break;
+		}
+		info("the connection to %s dropped (%s); reconnecting and syncing again",
+		     o->dest, buf_str(&c->last_error));
+	}
+out:
+	local_free(&x.l);
+	return rc;
+}
+
+void sync_result_free(struct sync_result *r)
+{
+	free(r->snapshot);
+	free(r->base);
+	free(r->saved_ref);
+	free(r->remote_workdir);
+	memset(r, 0, sizeof *r);
+}

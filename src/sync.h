@@ -1,0 +1,30 @@
+/* sync.h: make the remote workspace equal to the local working tree. */
+#ifndef SIDECAR_SYNC_H
+#define SIDECAR_SYNC_H
+
+#include "conn.h"
+#include "git.h"
+
+struct sync_opts {
+	const char *dest;
+	const char *workdir;
+	int patch;		/* --mode patch, else snapshot */
+	int dry_run;
+};
+
+struct sync_result {
+	const char *result;	/* "synced", "up-to-date", "dry-run" */
+	char *snapshot;		/* S, or the base commit in patch mode */
+	char *base;		/* what the transfer started from, or NULL */
+	char *saved_ref;	/* where remote edits went, or NULL */
+	char *remote_workdir;	/* absolute, as the sidecar resolved it */
+	long long files_changed;
+	unsigned long long bytes_sent;
+};
+
+/* Runs one sync over c (connecting as needed). Returns an exit status. */
+int sync_run(const struct git *g, struct conn *c, const struct sync_opts *o,
+	     struct sync_result *r);
+void sync_result_free(struct sync_result *r);
+
+#endif

@@ -1,0 +1,442 @@
+# test_helper.bash: shared setup for every bats suite of sidecar.
+#
+# Each suite does:
+#
+#   load test_helper
+#   setup() { common_setup; }
+#   teardown() { common_teardown; }
+#
+# Everything a test creates lives in $BATS_TEST_TMPDIR, except the runtime
+# directory, which must stay short because control socket paths are bound
+# by sun_path (108 bytes). Servers run on 127.0.0.1 only. Every background
+# process started here is recorded and stopped by its pid in teardown; none
+# of them keeps bats' file descriptors (stdout and stderr go to files, fd 3
+# is closed), or bats would wait for it forever.
+
+# `run -N` and `run --separate-stderr` need bats 1.5.
+bats_require_minimum_version 1.5.0
+
+# The repository root, found from this file (tests/test_helper.bash).
+_SC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+_SC_POLL=0.02		# seconds between two looks in a bounded poll
+
+# --- environment ----------------------------------------------------------
+
+common_setup() {
+	load /usr/lib/bats/bats-support/load
+	load /usr/lib/bats/bats-assert/load
+
+	_sc_pids=()
+	export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
+	export LC_ALL=C
+	export HOME="$BATS_TEST_TMPDIR/home"
+	export XDG_CONFIG_HOME="$HOME/.config"
+	mkdir -p "$HOME" "$XDG_CONFIG_HOME"
+	XDG_RUNTIME_DIR=$(mktemp -d /tmp/sc.XXXXXX)
+	chmod 700 "$XDG_RUNTIME_DIR"
+	_sc_runtime_dir=$XDG_RUNTIME_DIR
+	export XDG_RUNTIME_DIR
+
+	unset SSH_AUTH_SOCK SIDECAR_DEST SIDECAR_SSH SIDECAR_GIT
+	unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_CONFIG GIT_CONFIG_GLOBAL \
+		GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_AUTHOR_DATE \
+		GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL GIT_COMMITTER_DATE
+	export GIT_CONFIG_NOSYSTEM=1
+	git config --global user.name 'Sidecar Test'
+	git config --global user.email 'sidecar-test@example.invalid'
+	git config --global init.defaultBranch main
+
+	export SIDECAR_BIN="$_SC_ROOT/sidecar"
+	export LISTENER_BIN="$_SC_ROOT/tests/helpers/listener"
+}
+
+common_teardown() {
+	_sc_close_masters
+	local i
+	for ((i = ${#_sc_pids[@]} - 1; i >= 0; i--)); do
+		_sc_stop_tree "${_sc_pids[i]}"
+	done
+	_sc_pids=()
+	if [ -n "${_sc_runtime_dir:-}" ]; then
+		rm -rf "$_sc_runtime_dir"
+	fi
+}
+
+# Asks every ControlMaster under the runtime directory to exit, and makes
+# sure it did. The masters were started by the program under test, daemonized
+# by ssh; their pid comes from the master itself (-O check).
+_sc_close_masters() {
+	local sock pid out
+	[ -d "${_sc_runtime_dir:-}/sidecar" ] || return 0
+	for sock in "$_sc_runtime_dir"/sidecar/*; do
+		[ -S "$sock" ] || continue
+		out=$(timeout 2 /usr/bin/ssh -F /dev/null -o ControlPath="$sock" -O check x 2>&1 || true)
+		pid=$(sed -n 's/.*(pid=\([0-9][0-9]*\)).*/\1/p' <<<"$out")
+		timeout 2 /usr/bin/ssh -F /dev/null -o ControlPath="$sock" -O exit x >/dev/null 2>&1 || true
+		if [ -n "$pid" ]; then
+			_sc_wait_gone 2000 "$pid" || kill -KILL "$pid" 2>/dev/null || true
+		fi
+	done
+}
+
+# --- processes ------------------------------------------------------------
+
+# Remembers a pid for teardown.
+_sc_track() {
+	_sc_pids+=("$1")
+}
+
+# Succeeds when any of the given pids is a live process (not a zombie).
+_sc_alive() {
+	local pid stat
+	for pid in "$@"; do
+		stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+		stat=${stat##*) }
+		[ "${stat%% *}" = Z ] || return 0
+	done
+	return 1
+}
+
+# Waits up to $1 ms for the remaining pids to be gone.
+_sc_wait_gone() {
+	local ms=$1 waited=0
+	shift
+	while _sc_alive "$@"; do
+		[ "$waited" -lt "$ms" ] || return 1
+		sleep "$_SC_POLL"
+		waited=$((waited + 20))
+	done
+}
+
+# Prints the pids of every descendant of $1, parents before children.
+_sc_descendants() {
+	local queue=("$1") pid kid
+	while [ ${#queue[@]} -gt 0 ]; do
+		pid=${queue[0]}
+		queue=("${queue[@]:1}")
+		for kid in $(pgrep -P "$pid" || true); do
+			echo "$kid"
+			queue+=("$kid")
+		done
+	done
+}
+
+# Stops a process we started, and everything it started (an sshd's
+# sessions, a delayed starter's sleep): SIGTERM, a bounded wait, then
+# SIGKILL. The descendants go first, so a client sees its connection drop
+# as it would when the machine goes down.
+_sc_stop_tree() {
+	local pid=$1 kids
+	kids=$(_sc_descendants "$pid")
+	if [ -n "$kids" ]; then
+		# shellcheck disable=SC2086 # one pid per word
+		kill -TERM $kids 2>/dev/null || true
+		# shellcheck disable=SC2086
+		_sc_wait_gone 3000 $kids || kill -KILL $kids 2>/dev/null || true
+	fi
+	kill -TERM "$pid" 2>/dev/null || true
+	_sc_wait_gone 3000 "$pid" || kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# Forgets a pid after stopping it.
+_sc_untrack_stop() {
+	local pid=$1 i kept=()
+	_sc_stop_tree "$pid"
+	for i in "${_sc_pids[@]}"; do
+		[ "$i" = "$pid" ] || kept+=("$i")
+	done
+	_sc_pids=("${kept[@]}")
+}
+
+# --- waiting --------------------------------------------------------------
+
+# wait_for_file PATH [TIMEOUT_MS]: polls until PATH exists (default 5000 ms).
+wait_for_file() {
+	local path=$1 ms=${2:-5000} waited=0
+	until [ -e "$path" ]; do
+		if [ "$waited" -ge "$ms" ]; then
+			echo "wait_for_file: $path did not appear within ${ms}ms" >&2
+			return 1
+		fi
+		sleep "$_SC_POLL"
+		waited=$((waited + 20))
+	done
+}
+
+# wait_until [--timeout-ms N] CMD [ARG]...: polls CMD until it succeeds
+# (default bound 5000 ms); its output is discarded.
+wait_until() {
+	local ms=5000 waited=0
+	if [ "${1:-}" = --timeout-ms ]; then
+		ms=$2
+		shift 2
+	fi
+	until "$@" >/dev/null 2>&1; do
+		if [ "$waited" -ge "$ms" ]; then
+			echo "wait_until: still failing after ${ms}ms: $*" >&2
+			return 1
+		fi
+		sleep "$_SC_POLL"
+		waited=$((waited + 20))
+	done
+}
+
+# Succeeds when 127.0.0.1:$1 accepts a TCP connection.
+_sc_port_open() {
+	(exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# --- listeners ------------------------------------------------------------
+
+_sc_need_listener() {
+	if [ ! -x "$LISTENER_BIN" ]; then
+		echo "missing $LISTENER_BIN: run 'make build-tests'" >&2
+		return 1
+	fi
+}
+
+# Prints a free port on 127.0.0.1 (the kernel's pick; free when printed).
+_sc_free_port() {
+	local file
+	_sc_need_listener || return 1
+	file=$(mktemp "$BATS_TEST_TMPDIR/port.XXXXXX")
+	rm -f "$file"
+	"$LISTENER_BIN" port "$file" || return 1
+	cat "$file"
+	rm -f "$file"
+}
+
+# listener_start MODE: starts a misbehaving server (close, reset, silent,
+# banner-close); exports LISTENER_PORT and LISTENER_PID.
+listener_start() {
+	local mode=$1 file
+	_sc_need_listener || return 1
+	file=$(mktemp "$BATS_TEST_TMPDIR/listener-$mode.XXXXXX")
+	rm -f "$file"
+	"$LISTENER_BIN" "$mode" "$file" </dev/null >"$file.log" 2>&1 3>&- &
+	LISTENER_PID=$!
+	_sc_track "$LISTENER_PID"
+	if ! wait_for_file "$file" 5000; then
+		cat "$file.log" >&2
+		return 1
+	fi
+	LISTENER_PORT=$(cat "$file")
+	export LISTENER_PORT LISTENER_PID
+}
+
+# --- sshd -----------------------------------------------------------------
+
+# Copies a host key and a client key into $1. Generated once per run and
+# kept in $BATS_RUN_TMPDIR; the cache appears by one rename, so parallel
+# tests never see half of it.
+_sc_keys() {
+	local cache="$BATS_RUN_TMPDIR/sidecar-keys" tmp
+	if [ ! -d "$cache" ]; then
+		tmp=$(mktemp -d "$BATS_RUN_TMPDIR/sidecar-keys.XXXXXX")
+		ssh-keygen -q -t ed25519 -N '' -C sidecar-test-host -f "$tmp/host_ed25519" &&
+		ssh-keygen -q -t ed25519 -N '' -C sidecar-test-client -f "$tmp/client_ed25519" ||
+			return 1
+		mv -T "$tmp" "$cache" 2>/dev/null || rm -rf "$tmp"
+	fi
+	cp -p "$cache/host_ed25519" "$cache/host_ed25519.pub" \
+		"$cache/client_ed25519" "$cache/client_ed25519.pub" "$1/"
+}
+
+# Writes sshd_config, authorized_keys, the session wrapper, known_hosts,
+# the client config and the ssh wrapper for port $1.
+_sc_sshd_configure() {
+	local port=$1 dir="$BATS_TEST_TMPDIR/sshd" user key
+	user=$(id -un)
+	key=$(cut -d' ' -f1,2 "$dir/client_ed25519.pub")
+
+	# sshd starts sessions in the passwd home directory; this wrapper moves
+	# them to $HOME (REMOTE_HOME), as on an account whose home that is.
+	cat >"$dir/session" <<-'EOF'
+	#!/bin/sh
+	cd "$HOME" || exit 1
+	if [ -n "${SSH_ORIGINAL_COMMAND+set}" ]; then
+		exec "$SHELL" -c "$SSH_ORIGINAL_COMMAND"
+	fi
+	exec "$SHELL" -l
+	EOF
+	chmod 755 "$dir/session"
+
+	cat >"$dir/sshd_config" <<-EOF
+	ListenAddress 127.0.0.1:$port
+	HostKey $dir/host_ed25519
+	PidFile $dir/sshd.pid
+	AuthorizedKeysFile $dir/authorized_keys
+	PermitUserEnvironment yes
+	ForceCommand $dir/session
+	StrictModes no
+	UsePAM no
+	UseDNS no
+	LogLevel VERBOSE
+	PubkeyAuthentication yes
+	PasswordAuthentication no
+	KbdInteractiveAuthentication no
+	PermitRootLogin prohibit-password
+	MaxSessions 50
+	MaxStartups 50
+	PrintMotd no
+	PrintLastLog no
+	X11Forwarding no
+	EOF
+
+	printf 'environment="HOME=%s" %s\n' "$REMOTE_HOME" "$key" >"$dir/authorized_keys"
+	printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$dir/host_ed25519.pub")" \
+		>"$BATS_TEST_TMPDIR/known_hosts"
+
+	cat >"$SSH_CONFIG" <<-EOF
+	Host sidecar-test
+		HostName 127.0.0.1
+		Port $port
+		User $user
+	Host *
+		IdentityFile "$dir/client_ed25519"
+		IdentitiesOnly yes
+		UserKnownHostsFile "$BATS_TEST_TMPDIR/known_hosts"
+		GlobalKnownHostsFile /dev/null
+		StrictHostKeyChecking yes
+		UpdateHostKeys no
+	EOF
+	chmod 600 "$SSH_CONFIG"
+
+	mkdir -p "$BATS_TEST_TMPDIR/bin"
+	printf '#!/bin/sh\nexec /usr/bin/ssh -F %s "$@"\n' "'$SSH_CONFIG'" \
+		>"$BATS_TEST_TMPDIR/bin/ssh"
+	chmod 755 "$BATS_TEST_TMPDIR/bin/ssh"
+}
+
+# Starts sshd in the background, at once or after $1 ms; sets SSHD_PID.
+_sc_sshd_launch() {
+	local delay_ms=$1 dir="$BATS_TEST_TMPDIR/sshd"
+	local cmd=(/usr/sbin/sshd -D -f "$dir/sshd_config" -E "$SSHD_LOG")
+	if [ -n "$delay_ms" ]; then
+		# The sleep is the fault being staged (a machine still booting),
+		# not a way to wait for something.
+		(
+			sleep "$((delay_ms / 1000)).$(printf '%03d' $((delay_ms % 1000)))"
+			exec "${cmd[@]}"
+		) </dev/null >>"$dir/sshd.out" 2>&1 3>&- &
+	else
+		"${cmd[@]}" </dev/null >>"$dir/sshd.out" 2>&1 3>&- &
+	fi
+	SSHD_PID=$!
+	export SSHD_PID
+	_sc_track "$SSHD_PID"
+	[ -z "$delay_ms" ] || return 0
+
+	local waited=0
+	until _sc_port_open "$SSHD_PORT"; do
+		if ! _sc_alive "$SSHD_PID" || [ "$waited" -ge 5000 ]; then
+			echo "sshd did not start on 127.0.0.1:$SSHD_PORT" >&2
+			cat "$dir/sshd.out" "$SSHD_LOG" >&2 2>/dev/null
+			return 1
+		fi
+		sleep "$_SC_POLL"
+		waited=$((waited + 20))
+	done
+}
+
+# sshd_start [--delay-ms N] [--port P]: a real sshd on 127.0.0.1 with its
+# own keys and config in $BATS_TEST_TMPDIR/sshd. Exports SSHD_PORT,
+# SSHD_PID, SSHD_LOG, SSH_CONFIG, REMOTE_HOME, DEST (the Host alias) and
+# SIDECAR_SSH (an ssh that reads SSH_CONFIG). Returns once the port
+# accepts connections, or at once with --delay-ms.
+sshd_start() {
+	local delay_ms='' port='' dir="$BATS_TEST_TMPDIR/sshd"
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--delay-ms) delay_ms=$2; shift 2 ;;
+		--port) port=$2; shift 2 ;;
+		*) echo "sshd_start: unknown option $1" >&2; return 2 ;;
+		esac
+	done
+	[ -n "$port" ] || port=$(_sc_free_port) || return 1
+
+	[ -d /run/sshd ] || mkdir -p -m 755 /run/sshd
+	mkdir -p "$dir"
+	export REMOTE_HOME="$BATS_TEST_TMPDIR/remote-home"
+	mkdir -p "$REMOTE_HOME"
+	export SSHD_PORT=$port
+	export SSHD_LOG="$dir/sshd.log"
+	export SSH_CONFIG="$BATS_TEST_TMPDIR/ssh_config"
+	export SIDECAR_SSH="$BATS_TEST_TMPDIR/bin/ssh"
+	export DEST=sidecar-test
+
+	_sc_keys "$dir" || return 1
+	_sc_sshd_configure "$port"
+	if ! /usr/sbin/sshd -t -f "$dir/sshd_config" >&2; then
+		echo "sshd_start: bad sshd_config" >&2
+		return 1
+	fi
+	_sc_sshd_launch "$delay_ms"
+}
+
+# sshd_stop: stops the server and every session it holds, as a machine
+# going down would.
+sshd_stop() {
+	if [ -n "${SSHD_PID:-}" ]; then
+		_sc_untrack_stop "$SSHD_PID"
+		SSHD_PID=
+	fi
+}
+
+# sshd_restart_with_new_hostkey: the same server on the same port, now with
+# a host key that known_hosts does not hold (a rebuilt machine).
+sshd_restart_with_new_hostkey() {
+	local dir="$BATS_TEST_TMPDIR/sshd"
+	sshd_stop
+	rm -f "$dir/host_ed25519" "$dir/host_ed25519.pub"
+	ssh-keygen -q -t ed25519 -N '' -C sidecar-test-new-host -f "$dir/host_ed25519" || return 1
+	_sc_sshd_launch ''
+}
+
+# count_auth: how many sessions authenticated so far ("Accepted publickey").
+count_auth() {
+	local n=0
+	if [ -f "${SSHD_LOG:-}" ]; then
+		n=$(grep -c 'Accepted publickey' "$SSHD_LOG" || true)
+	fi
+	echo "$n"
+}
+
+# --- the program under test ------------------------------------------------
+
+# sc ARG...: runs sidecar (under valgrind when SIDECAR_VALGRIND is set).
+sc() {
+	case ${SIDECAR_VALGRIND:-} in
+	'' | 0)
+		"$SIDECAR_BIN" "$@" ;;
+	*)
+		valgrind -q --error-exitcode=99 --leak-check=full --trace-children=no \
+			"$SIDECAR_BIN" "$@" ;;
+	esac
+}
+
+# --- repositories -----------------------------------------------------------
+
+# make_repo DIR [ORIGIN]: a git repository with one commit on main: a file
+# whose name has a space, an executable script, a symlink, a subdirectory;
+# its origin is a bare repository (default $BATS_TEST_TMPDIR/origin.git)
+# holding main, with origin/HEAD set.
+make_repo() {
+	local dir=$1 origin=${2:-$BATS_TEST_TMPDIR/origin.git}
+	git init -q "$dir" || return 1
+	mkdir -p "$dir/src/lib"
+	printf '# demo\n\nA small project.\n' >"$dir/README.md"
+	printf 'a file whose name has a space\n' >"$dir/notes with space.txt"
+	printf '#!/bin/sh\necho built\n' >"$dir/build.sh"
+	chmod 755 "$dir/build.sh"
+	ln -s README.md "$dir/readme-link"
+	printf 'int answer(void)\n{\n\treturn 42;\n}\n' >"$dir/src/lib/answer.c"
+	git -C "$dir" add -A &&
+	GIT_AUTHOR_DATE='2024-01-01T00:00:00Z' GIT_COMMITTER_DATE='2024-01-01T00:00:00Z' \
+		git -C "$dir" commit -q -m 'initial commit' &&
+	git init -q --bare "$origin" &&
+	git -C "$dir" remote add origin "$origin" &&
+	git -C "$dir" push -q -u origin main 2>/dev/null &&
+	git -C "$dir" remote set-head origin main >/dev/null
+}

@@ -153,7 +153,7 @@ static int read_config(struct conn *c)
 	p.timeout_ms = CHECK_TIMEOUT_MS;
 	trace_argv(p.argv);
 	rc = proc_run(&p);
-	if (rc == SC_NOTFOUND || rc == SC_NOEXEC || rc < 0) {
+	if (p.exec_errno || rc < 0) {
 		rc = exec_failure(rc, c->o->ssh);
 	} else if (rc >= SC_SIGNAL && rc < SC_SIGNAL + 65 && sig_caught) {
 		/* interrupted: the caller reports it */
@@ -307,14 +307,13 @@ static int start_master(struct conn *c, struct verdict *v)
 		v->line_off = 0;
 		v->line_len = err.len;
 		rc = SC_SSH_FAILED;
-	} else if (rc > 0 && rc < SC_NOEXEC) {
-		*v = classify(rc, err.s, err.len, 0);
 	} else if (rc == 0) {
 		c->handshakes++;
 		c->started_master = 1;
-	}
-	if (rc > 0 && rc < SC_NOEXEC)
+	} else if (!p.exec_errno && rc > 0) {
+		*v = classify(rc, err.s, err.len, 0);
 		remember_error(c, v, &err);
+	}
 	strv_free(&a);
 	buf_free(&err);
 	return rc;
@@ -351,7 +350,7 @@ int conn_connect(struct conn *c)
 			remove_stale(c);
 			return SC_SIGNAL + sig_caught;
 		}
-		if (rc == SC_NOTFOUND || rc == SC_NOEXEC || rc < 0)
+		if (v.cls == FAIL_NONE)
 			return exec_failure(rc, c->o->ssh);
 		if (v.cls != FAIL_TRANSIENT) {
 			error("cannot connect to %s: %s (%s)%s", c->dest, v.reason,
@@ -416,7 +415,7 @@ int conn_run(struct conn *c, struct proc *p, struct verdict *v)
 	c->sessions++;
 	rc = proc_run(p);
 	*v = (struct verdict){ FAIL_NONE, "", 0, 0 };
-	if (rc == SC_NOTFOUND || rc == SC_NOEXEC || rc < 0)
+	if (p->exec_errno || rc < 0)
 		return exec_failure(rc, c->o->ssh);
 	if (p->timed_out) {
 		v->cls = FAIL_TRANSIENT;

@@ -63,10 +63,10 @@ void format_duration(long long ms, char *out, unsigned long size)
 		snprintf(out, size, "%lldms", ms);
 	else if (ms % 1000)
 		snprintf(out, size, "%lld.%llds", ms / 1000, (ms % 1000) / 100);
-	else if (ms >= 60000 && ms % 60000 == 0)
-		snprintf(out, size, "%lldm", ms / 60000);
-	else if (ms > 60000)
-		snprintf(out, size, "%lldm%llds", ms / 60000, (ms % 60000) / 1000);
-	else
+	else if (ms < 120000)
 		snprintf(out, size, "%llds", ms / 1000);
+	else if (ms % 60000 == 0)
+		snprintf(out, size, "%lldm", ms / 60000);
+	else
+		snprintf(out, size, "%lldm%llds", ms / 60000, (ms % 60000) / 1000);
 }

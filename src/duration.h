@@ -10,7 +10,7 @@
  */
 int parse_duration(const char *s, long long *ms);
 
-/* Formats ms as the shortest of "90s", "1m30s", "500ms", "1.5s" into out. */
+/* Formats ms for people: "500ms", "1.5s", "90s", "5m", "2m30s". */
 void format_duration(long long ms, char *out, unsigned long size);
 
 #endif

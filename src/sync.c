@@ -147,7 +147,7 @@ static int remote_op(struct ctx *x, const char *const *args, int in_src, struct 
 		rc = RETRY;
 	else if (v.cls == FAIL_PERMANENT)
 		rc = (conn_report(x->c, &v), SC_PERMANENT);
-	else if (rc != 0 && rc < SC_NOEXEC)
+	else if (rc != 0 && !p.exec_errno)
 		rc = SC_FAIL;
 	strv_free(&argv);
 	buf_free(&cmd);

@@ -86,6 +86,12 @@ _sc_track() {
 	_sc_pids+=("$1")
 }
 
+# track_pid PID: a background process a test started itself (with its
+# output in files and 3>&-), to be stopped by teardown like the helpers' own.
+track_pid() {
+	_sc_track "$1"
+}
+
 # Succeeds when any of the given pids is a live process (not a zombie).
 _sc_alive() {
 	local pid stat
@@ -182,11 +188,6 @@ wait_until() {
 	done
 }
 
-# Succeeds when 127.0.0.1:$1 accepts a TCP connection.
-_sc_port_open() {
-	(exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
 # --- listeners ------------------------------------------------------------
 
 _sc_need_listener() {
@@ -196,8 +197,9 @@ _sc_need_listener() {
 	fi
 }
 
-# Prints a free port on 127.0.0.1 (the kernel's pick; free when printed).
-_sc_free_port() {
+# free_port: prints a port on 127.0.0.1 that nothing listens on (the
+# kernel's pick; free when printed).
+free_port() {
 	local file
 	_sc_need_listener || return 1
 	file=$(mktemp "$BATS_TEST_TMPDIR/port.XXXXXX")
@@ -313,6 +315,7 @@ _sc_sshd_configure() {
 _sc_sshd_launch() {
 	local delay_ms=$1 dir="$BATS_TEST_TMPDIR/sshd"
 	local cmd=(/usr/sbin/sshd -D -f "$dir/sshd_config" -E "$SSHD_LOG")
+	rm -f "$dir/sshd.pid"
 	if [ -n "$delay_ms" ]; then
 		# The sleep is the fault being staged (a machine still booting),
 		# not a way to wait for something.
@@ -328,8 +331,11 @@ _sc_sshd_launch() {
 	_sc_track "$SSHD_PID"
 	[ -z "$delay_ms" ] || return 0
 
+	# sshd writes its PidFile once its socket listens: waiting for the file
+	# waits for the port without making a connection that would show up in
+	# the log.
 	local waited=0
-	until _sc_port_open "$SSHD_PORT"; do
+	until [ -s "$dir/sshd.pid" ]; do
 		if ! _sc_alive "$SSHD_PID" || [ "$waited" -ge 5000 ]; then
 			echo "sshd did not start on 127.0.0.1:$SSHD_PORT" >&2
 			cat "$dir/sshd.out" "$SSHD_LOG" >&2 2>/dev/null
@@ -354,7 +360,7 @@ sshd_start() {
 		*) echo "sshd_start: unknown option $1" >&2; return 2 ;;
 		esac
 	done
-	[ -n "$port" ] || port=$(_sc_free_port) || return 1
+	[ -n "$port" ] || port=$(free_port) || return 1
 
 	[ -d /run/sshd ] || mkdir -p -m 755 /run/sshd
 	mkdir -p "$dir"

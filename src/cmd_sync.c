@@ -63,6 +63,8 @@ int cmd_sync(struct env *e)
 		return error("not inside a git repository with a working tree "
 			     "(run sidecar in your checkout, or use -C DIR)") ? SC_FAIL : 0;
 	o.workdir = env_workdir(e);
+	o.toplevel = e->toplevel;
+	o.gitdir = e->gitdir;
 	o.patch = strcmp(mode, "patch") == 0;
 	o.dry_run = a->dry_run;
 	if ((rc = env_conn(e, &c))) {
@@ -113,7 +115,8 @@ int cmd_status(struct env *e)
 		buf_addf(&ref, "refs/sidecar/synced/%s", key);
 		if (git_run(&e->git, &out, NULL, "rev-parse", "-q", "--verify", ref.s, (char *)NULL) == 0)
 			synced = xstrdup(out.s);
-		if (local_scan(&e->git, &l) == 0 && local_snapshot(&e->git, &l) == 0) {
+		if (local_scan(&e->git, e->toplevel, e->gitdir, &l) == 0 &&
+		    local_snapshot(&e->git, &l) == 0) {
 			snapshot = xstrdup(l.snapshot);
 			behind = !synced || strcmp(synced, snapshot) != 0;
 		}

@@ -17,6 +17,7 @@ struct env {
 	struct git git;
 	struct settings cfg;
 	char *toplevel;		/* the work tree's root, NULL outside a repository */
+	char *gitdir;		/* its git directory, absolute */
 };
 
 int env_init(struct env *e, struct args *a);

@@ -2,6 +2,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,13 +243,38 @@ static void remove_stale(struct conn *c)
 	}
 }
 
+/*
+ * Whether something listens on the control socket: what ssh -O check
+ * learns first, without spawning ssh. A refused connection is a stale socket.
+ */
+static int socket_listens(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, ok;
+
+	if (strlen(path) >= sizeof sun.sun_path)
+		return 0;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		return 0;
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	ok = connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0;
+	close(fd);
+	return ok;
+}
+
 int conn_master_alive(struct conn *c, long *pid)
 {
 	struct buf err = BUF_INIT;
 	struct stat st;
 	int alive = 0;
 
-	if (lstat(c->ctl_path, &st) == 0) {
+	if (!pid && lstat(c->ctl_path, &st) == 0) {
+		alive = socket_listens(c->ctl_path);
+		if (!alive)
+			remove_stale(c);
+	} else if (lstat(c->ctl_path, &st) == 0) {
 		int rc = control(c, "check", &err);
 		if (rc == 0) {
 			const char *s = strstr(buf_str(&err), "pid=");

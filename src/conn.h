@@ -52,7 +52,11 @@ void conn_opts_defaults(struct conn_opts *o);
 int conn_init(struct conn *c, const struct conn_opts *o, const char *dest);
 void conn_free(struct conn *c);
 
-/* Whether the master is up; its pid in *pid when it is. Removes a stale socket. */
+/*
+ * Whether the master is up. With pid, asks the master itself (ssh -O check)
+ * and stores its pid; without, only checks that its socket accepts. Removes
+ * a stale socket either way.
+ */
 int conn_master_alive(struct conn *c, long *pid);
 
 /*

@@ -67,8 +67,13 @@ int env_init(struct env *e, struct args *a)
 	buf_free(&out);
 
 	struct buf err = BUF_INIT;
-	if (git_run(&e->git, &out, &err, "rev-parse", "--show-toplevel", (char *)NULL) == 0 && out.len)
+	if (git_run(&e->git, &out, &err, "rev-parse", "--show-toplevel", "--absolute-git-dir",
+		    (char *)NULL) == 0 && strchr(buf_str(&out), '\n')) {
+		char *nl = strchr(out.s, '\n');
+		*nl = '\0';
 		e->toplevel = xstrdup(out.s);
+		e->gitdir = xstrdup(nl + 1);
+	}
 	buf_free(&out);
 	buf_free(&err);
 
@@ -91,6 +96,7 @@ void env_free(struct env *e)
 	free(e->cfg.max_wait);
 	free(e->cfg.persist);
 	free(e->toplevel);
+	free(e->gitdir);
 }
 
 const char *env_dest(struct env *e)

@@ -48,16 +48,18 @@ create_workspace() {
 		die "cannot write in $wd/.git on the sidecar"
 }
 
-# Serializes syncs of one workspace; a lock whose holder is gone is broken.
+# Serializes syncs of one workspace: the lock is a file created with
+# O_EXCL (noclobber) holding the holder's pid; a lock whose holder is gone
+# is broken.
 lock() {
 	l=.git/sidecar/lock
 	tries=0
-	mkdir -p .git/sidecar || die "cannot write in $wd/.git on the sidecar"
-	while ! mkdir "$l" 2>/dev/null; do
-		holder=$(cat "$l/pid" 2>/dev/null || :)
+	[ -d .git/sidecar ] || mkdir -p .git/sidecar || die "cannot write in $wd/.git on the sidecar"
+	while ! (set -C; echo $$ > "$l") 2>/dev/null; do
+		holder=
+		[ -f "$l" ] && read -r holder < "$l"
 		if [ -n "$holder" ] && ! kill -0 "$holder" 2>/dev/null; then
-			rm -f "$l/pid"
-			rmdir "$l" 2>/dev/null
+			rm -f "$l"
 			continue
 		fi
 		if [ "$tries" -ge "$LOCK_WAIT" ]; then
@@ -67,8 +69,7 @@ lock() {
 		tries=$((tries + 1))
 		sleep 1
 	done
-	echo $$ > "$l/pid"
-	trap 'rm -f "$wd/$l/pid"; rmdir "$wd/$l" 2>/dev/null' EXIT
+	trap 'rm -f "$wd/$l"' EXIT
 	trap 'exit 129' HUP
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
@@ -76,31 +77,37 @@ lock() {
 
 rev() { git rev-parse -q --verify "$1" 2>/dev/null; }
 
+# synced, shead, h and was: refs/sidecar/synced, refs/sidecar/head, HEAD
+# ("-" for each one missing) and the tree sidecar left ($synced's, else
+# HEAD's, else the empty tree). One git call when all exist.
+read_refs() {
+	if set -- $(git rev-parse refs/sidecar/synced refs/sidecar/head HEAD \
+			refs/sidecar/synced^{tree} 2>/dev/null) && [ $# -eq 4 ]; then
+		synced=$1 shead=$2 h=$3 was=$4
+		return 0
+	fi
+	synced=$(rev refs/sidecar/synced || echo -)
+	shead=$(rev refs/sidecar/head || echo -)
+	h=$(rev HEAD || echo -)
+	if [ "$synced" != - ]; then
+		was=$(git rev-parse "$synced^{tree}")
+	else
+		was=$(rev "HEAD^{tree}" || echo "$EMPTY_TREE")
+	fi
+}
+
 # The tree the workspace holds now, ignored files aside, through a private
-# index whose stat data makes this cheap when little changed.
+# index whose stat data makes this cheap when little changed. Needs synced.
 current_tree() {
 	idx=.git/sidecar/index
-	if [ ! -f "$idx" ] || [ -z "$(rev refs/sidecar/synced)" ]; then
+	if [ ! -f "$idx" ] || [ "$synced" = - ]; then
 		rm -f "$idx"
 		if [ -n "$(rev HEAD)" ]; then
 			GIT_INDEX_FILE=$idx git read-tree HEAD || die "cannot read HEAD in $wd"
 		fi
 	fi
-	GIT_INDEX_FILE=$idx git add -A -- . 2>/dev/null ||
-		GIT_INDEX_FILE=$idx git add -A -- . || die "cannot scan the workspace $wd"
+	GIT_INDEX_FILE=$idx git add -A -- . || die "cannot scan the workspace $wd"
 	GIT_INDEX_FILE=$idx git write-tree || die "cannot record the workspace $wd"
-}
-
-# The tree the workspace should hold if nobody touched it since last time.
-expected_tree() {
-	s=$(rev refs/sidecar/synced)
-	if [ -n "$s" ]; then
-		git rev-parse "$s^{tree}"
-	elif [ -n "$(rev HEAD)" ]; then
-		git rev-parse "HEAD^{tree}"
-	else
-		echo "$EMPTY_TREE"
-	fi
 }
 
 # Commits tree $1 (the workspace as found) to refs/sidecar/saved/<UTC time>.
@@ -119,52 +126,53 @@ save_edits() {
 	say saved "$ref"
 }
 
-# Saves what the workspace holds when it is not what sidecar left there:
-# edits to files, or commits made on the sidecar.
+# Saves the workspace (tree $1) when it is not what sidecar left there:
+# edited files, or commits made on the sidecar. Needs read_refs.
 save_if_modified() {
-	now=$(current_tree)
-	was=$(expected_tree)
-	moved=0
-	s=$(rev refs/sidecar/synced)
-	h=$(rev HEAD)
-	if [ -n "$s" ] && [ -n "$(rev refs/sidecar/head)" ] && [ "$h" != "$(rev refs/sidecar/head)" ]; then
-		moved=1
-	fi
-	if [ "$now" != "$was" ] || [ "$moved" = 1 ]; then
-		save_edits "$now"
+	if [ "$1" != "$was" ] || { [ "$synced" != - ] && [ "$shead" != - ] && [ "$h" != "$shead" ]; }; then
+		save_edits "$1"
 	fi
 }
 
-# HEAD names the local branch at the local commit; the index matches HEAD
-# but keeps the private index's stat data, so git status is cheap and right.
+# HEAD names the local branch at the local commit, with the index at HEAD
+# (read-tree -m keeps the stat data of entries that did not change), and
+# the synced refs move, all in one ref transaction.
 set_head() {
-	branch=$1 commit=$2
+	branch=$1 commit=$2 snap=$3
+	head_line=
+	read -r head_line < .git/HEAD
 	if [ "$branch" != - ]; then
-		git symbolic-ref HEAD "refs/heads/$branch" || die "cannot set HEAD to $branch"
+		[ "$head_line" = "ref: refs/heads/$branch" ] ||
+			git symbolic-ref HEAD "refs/heads/$branch" || die "cannot set HEAD to $branch"
 		if [ "$commit" != - ]; then
-			git update-ref "refs/heads/$branch" "$commit" || die "cannot move $branch"
+			moves="update refs/heads/$branch $commit"
 		else
-			git update-ref -d "refs/heads/$branch" 2>/dev/null || :
+			moves="delete refs/heads/$branch"
 		fi
 	else
-		git update-ref --no-deref HEAD "$commit" || die "cannot set HEAD"
+		moves="update HEAD $commit"
 	fi
-	cp .git/sidecar/index .git/sidecar/index.head || die "cannot write in $wd/.git"
 	if [ "$commit" != - ]; then
-		GIT_INDEX_FILE=.git/sidecar/index.head git read-tree -m "$commit"
+		sh_head="update refs/sidecar/head $commit"
 	else
-		GIT_INDEX_FILE=.git/sidecar/index.head git read-tree --empty
+		sh_head="delete refs/sidecar/head"
+	fi
+	printf '%s\n%s\n%s\n' "$moves" "$sh_head" "update refs/sidecar/synced $snap" |
+		git update-ref --no-deref --stdin || die "cannot record the sync in $wd"
+	if [ "$commit" != - ]; then
+		git read-tree -m "$commit"
+	else
+		git read-tree --empty
 	fi || die "cannot reset the index to HEAD"
-	mv .git/sidecar/index.head .git/index || die "cannot write $wd/.git/index"
-	if [ "$commit" != - ]; then
-		git update-ref refs/sidecar/head "$commit"
-	else
-		git update-ref -d refs/sidecar/head 2>/dev/null || :
-	fi
 }
 
+# How many paths differ between trees $1 and $2 (git quotes odd names, so
+# one path is one line).
 count_changes() {
-	git diff-tree -r -z --name-only --no-renames "$1" "$2" | tr -cd '\000' | wc -c | tr -d ' '
+	n=0
+	paths=$(git diff-tree -r --name-only --no-renames "$1" "$2") || return 1
+	[ -n "$paths" ] && n=$(printf '%s\n' "$paths" | wc -l)
+	echo $((n))
 }
 
 op_probe() {
@@ -185,17 +193,18 @@ op_probe() {
 	fi
 	cd "$wd" || die "cannot enter $wd"
 	say exists yes
-	say synced "$(rev refs/sidecar/synced || echo -)"
-	say head "$(rev HEAD || echo -)"
+	read_refs
+	say synced "$synced"
+	say head "$h"
 	say origin "$(rev refs/remotes/origin/HEAD || echo -)"
 	[ "$2" != - ] && git cat-file -e "$2^{commit}" 2>/dev/null && say has_snapshot yes
 	# a scan on a copy of the private index: the probe takes no lock
-	if [ -f .git/sidecar/index ] && [ -n "$(rev refs/sidecar/synced)" ]; then
+	if [ -f .git/sidecar/index ] && [ "$synced" != - ]; then
 		cp .git/sidecar/index .git/sidecar/index.probe.$$ 2>/dev/null
 		trap 'rm -f "$wd/.git/sidecar/index.probe.$$"' EXIT
 		GIT_INDEX_FILE=.git/sidecar/index.probe.$$ git add -A -- . 2>/dev/null
 		now=$(GIT_INDEX_FILE=.git/sidecar/index.probe.$$ git write-tree 2>/dev/null)
-		if [ "$now" = "$(git rev-parse "$(rev refs/sidecar/synced)^{tree}")" ]; then
+		if [ "$now" = "$was" ]; then
 			say modified no
 		else
 			say modified yes
@@ -212,36 +221,32 @@ op_apply() {
 	cd "$wd" || die "cannot enter $wd"
 	say workdir "$wd"
 	lock
-	cur=$(rev refs/sidecar/synced || echo -)
-	if [ "$expect" != "$cur" ]; then
-		say base-moved "$cur"
+	read_refs
+	if [ "$expect" != "$synced" ]; then
+		say base-moved "$synced"
 		return 0
 	fi
 	if [ "$bundle" = 1 ]; then
 		git bundle unbundle /dev/stdin >/dev/null ||
 			die "could not store the snapshot in $wd (disk full?); the workspace is unchanged"
 	fi
-	git cat-file -e "$snap^{commit}" 2>/dev/null || die "snapshot $snap is missing on the sidecar"
-	new=$(git rev-parse "$snap^{tree}")
-	now=$(current_tree)
-	was=$(expected_tree)
-	h=$(rev HEAD || echo -)
-	if [ "$cur" != - ] && [ "$h" != "$(rev refs/sidecar/head || echo -)" ]; then
-		save_edits "$now"
-	elif [ "$now" != "$was" ]; then
-		save_edits "$now"
-	fi
-	if [ "$now" = "$new" ] && [ "$cur" = "$snap" ] && [ "$h" = "$commit" ] &&
-	   { [ "$branch" = - ] || [ "$(git symbolic-ref -q HEAD)" = "refs/heads/$branch" ]; }; then
+	new=$(git rev-parse -q --verify "$snap^{tree}" 2>/dev/null) || die "snapshot $snap is missing on the sidecar"
+	now=$(current_tree) || exit 1
+	save_if_modified "$now"
+	want_head=$commit
+	[ "$branch" != - ] && want_head="ref: refs/heads/$branch"
+	head_line=
+	read -r head_line < .git/HEAD
+	if [ "$now" = "$new" ] && [ "$synced" = "$snap" ] && [ "$h" = "$commit" ] &&
+	   [ "$head_line" = "$want_head" ]; then
 		say result up-to-date
 		say changed 0
 		return 0
 	fi
-	changed=$(count_changes "$now" "$new")
+	changed=$(count_changes "$now" "$new") || exit 1
 	GIT_INDEX_FILE=.git/sidecar/index git read-tree -m -u --exclude-per-directory=.gitignore "$now" "$new" ||
 		die "could not update the files in $wd (disk full?); run sync again"
-	set_head "$branch" "$commit"
-	git update-ref refs/sidecar/synced "$snap" || die "cannot record the sync in $wd"
+	set_head "$branch" "$commit" "$snap"
 	say result synced
 	say changed "$changed"
 }
@@ -271,7 +276,9 @@ op_patch_setup() {
 	say workdir "$wd"
 	base=$(rev refs/remotes/origin/HEAD || rev HEAD) || die "$wd on the sidecar has no commit to use as a base"
 	say base "$base"
-	if [ "$(current_tree)" != "$(expected_tree)" ]; then
+	read_refs
+	now=$(current_tree) || exit 1
+	if [ "$now" != "$was" ]; then
 		say modified yes
 	else
 		say modified no
@@ -285,7 +292,9 @@ op_patch_apply() {
 	need_git
 	cd "$wd" 2>/dev/null || die "$wd is missing on the sidecar"
 	lock
-	save_if_modified
+	read_refs
+	now=$(current_tree) || exit 1
+	save_if_modified "$now"
 	git reset -q --hard "$base" || die "cannot reset $wd to $base"
 	git clean -fdq || die "cannot clean $wd"
 	if ! git apply --binary --whitespace=nowarn 2>.git/sidecar/apply.err; then
@@ -293,11 +302,13 @@ op_patch_apply() {
 		say result drift
 		return 0
 	fi
-	rm -f .git/sidecar/index
-	tree=$(current_tree)
+	synced=-
+	tree=$(current_tree) || exit 1
 	c=$(git commit-tree "$tree" -p "$base" -m "sidecar: synced state") || die "cannot record the sync"
-	git update-ref refs/sidecar/synced "$c"
-	git update-ref refs/sidecar/head "$base"
+	printf 'update refs/sidecar/synced %s
+update refs/sidecar/head %s
+' "$c" "$base" |
+		git update-ref --stdin || die "cannot record the sync in $wd"
 	say result synced
 	say changed "$(count_changes "$base" "$tree")"
 }

@@ -74,39 +74,50 @@ static int make_index(struct local *l)
 	return rc;
 }
 
-int local_scan(const struct git *g, struct local *l)
+/* HEAD names a branch ("ref: refs/heads/X") or a commit (detached). */
+static void read_head(struct local *l)
+{
+	char line[4096];
+	struct buf path = BUF_INIT;
+	FILE *f;
+
+	buf_addf(&path, "%s/HEAD", l->gitdir);
+	f = fopen(path.s, "r");
+	buf_free(&path);
+	if (!f)
+		return;
+	if (fgets(line, sizeof line, f) && strncmp(line, "ref: refs/heads/", 16) == 0) {
+		line[strcspn(line, "\r\n")] = '\0';
+		l->branch = xstrdup(line + 16);
+	}
+	fclose(f);
+}
+
+int local_scan(const struct git *g, const char *toplevel, const char *gitdir,
+	       struct local *l)
 {
 	struct git gi = *g;
 	struct buf out = BUF_INIT, err = BUF_INIT;
+	struct stat st;
 	int rc;
 
 	memset(l, 0, sizeof *l);
-	rc = git_run(g, &out, &err, "rev-parse", "--absolute-git-dir", (char *)NULL);
-	if (rc == SC_NOTFOUND || rc == SC_NOEXEC)
-		return git_exec_failure(g, rc);
-	if (rc) {
-		error("not inside a git repository (run sidecar in your checkout, or use -C DIR)");
-		goto out;
+	l->gitdir = gitdir;
+	l->toplevel = toplevel;
+	read_head(l);
+	/* HEAD's commit and identity in one call; it fails on an unborn branch */
+	if (git_run(g, &out, &err, "log", "-1", "--date=raw",
+		    "--format=%H%x00%an%x00%ae%x00%ad%x00%cn%x00%ce%x00%cd", "HEAD", "--",
+		    (char *)NULL) == 0 && out.len > 40) {
+		l->head = xstrdup(out.s);	/* stops at the first NUL */
+		buf_add(&l->ident, out.s + 41, out.len - 41);
 	}
-	l->gitdir = xstrdup(out.s);
-	buf_reset(&out);
-	if (git_run(g, &out, NULL, "rev-parse", "--is-bare-repository", (char *)NULL) == 0 &&
-	    strcmp(buf_str(&out), "true") == 0) {
-		rc = error("this is a bare repository: there is no working tree to sync") ? SC_FAIL : 0;
-		goto out;
-	}
-	buf_reset(&out);
-	if (git_run(g, &out, NULL, "symbolic-ref", "-q", "--short", "HEAD", (char *)NULL) == 0)
-		l->branch = xstrdup(out.s);
-	buf_reset(&out);
-	if (git_run(g, &out, NULL, "rev-parse", "-q", "--verify", "HEAD^{commit}", (char *)NULL) == 0)
-		l->head = xstrdup(out.s);
 	buf_reset(&out);
 	if ((rc = make_index(l)))
 		goto out;
 	gi.index = l->index;
 	buf_reset(&err);
-	rc = git_run(&gi, NULL, &err, "add", "-A", "--", ":/", (char *)NULL);
+	rc = git_run(&gi, NULL, &err, "-C", toplevel, "add", "-A", "--", ".", (char *)NULL);
 	if (rc) {
 		buf_chomp(&err);
 		error("cannot read the working tree: git add: %s", buf_str(&err));
@@ -119,11 +130,8 @@ int local_scan(const struct git *g, struct local *l)
 	}
 	l->tree = xstrdup(out.s);
 	buf_reset(&out);
-	if (git_run(g, &out, NULL, "rev-parse", "--show-toplevel", (char *)NULL) == 0) {
-		struct stat st;
-		buf_adds(&out, "/.gitmodules");
-		l->has_submodules = stat(out.s, &st) == 0;
-	}
+	buf_addf(&out, "%s/.gitmodules", toplevel);
+	l->has_submodules = stat(out.s, &st) == 0;
 out:
 	buf_free(&out);
 	buf_free(&err);
@@ -139,17 +147,14 @@ int local_snapshot(const struct git *g, struct local *l)
 
 	if (l->head) {
 		/* identity and dates of HEAD: same state, same snapshot */
-		if (git_run(g, &out, NULL, "log", "-1", "--date=raw",
-			    "--format=%an%x00%ae%x00%ad%x00%cn%x00%ce%x00%cd", l->head, (char *)NULL))
-			return error("cannot read HEAD") ? SC_FAIL : 0;
 		static const char *const names[] = {
 			"GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_AUTHOR_DATE",
 			"GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "GIT_COMMITTER_DATE",
 		};
-		const char *p = buf_str(&out);
+		const char *p = buf_str(&l->ident), *end = p + l->ident.len;
 		for (size_t i = 0; i < 6; i++) {
-			strv_pushf(&env, "%s=%s", names[i], p);
-			p += strlen(p) + (p < out.s + out.len);
+			strv_pushf(&env, "%s=%s", names[i], p < end ? p : "");
+			p += strlen(p) + 1;
 		}
 	} else {
 		strv_push(&env, "GIT_AUTHOR_NAME=sidecar");
@@ -180,7 +185,7 @@ void local_free(struct local *l)
 {
 	if (l->index)
 		unlink(l->index);
-	free(l->gitdir);
+	buf_free(&l->ident);
 	free(l->branch);
 	free(l->head);
 	free(l->index);

@@ -9,17 +9,23 @@
 #include "git.h"
 
 struct local {
-	char *gitdir;		/* absolute */
+	const char *gitdir;	/* absolute; borrowed */
+	const char *toplevel;	/* borrowed */
 	char *branch;		/* "main", or NULL when detached */
 	char *head;		/* HEAD commit, or NULL on an unborn branch */
 	char *index;		/* temporary index holding the whole working tree */
 	char *tree;		/* its tree */
 	char *snapshot;		/* commit of tree: parent HEAD, identity and dates of HEAD */
+	struct buf ident;	/* HEAD's author and committer, NUL-separated */
 	int has_submodules;
 };
 
-/* Reads HEAD and the branch; makes the temporary index and its tree. */
-int local_scan(const struct git *g, struct local *l);
+/*
+ * Reads HEAD and the branch of the work tree at toplevel (git directory
+ * gitdir); makes the temporary index and its tree.
+ */
+int local_scan(const struct git *g, const char *toplevel, const char *gitdir,
+	       struct local *l);
 /* Commits the tree: the same state always gives the same snapshot. */
 int local_snapshot(const struct git *g, struct local *l);
 /* Removes the temporary index and frees l. */

@@ -514,7 +514,7 @@ int sync_run(const struct git *g, struct conn *c, const struct sync_opts *o,
 
 	memset(r, 0, sizeof *r);
 	sync_key(o->dest, o->workdir, x.key);
-	if ((rc = local_scan(g, &x.l)))
+	if ((rc = local_scan(g, o->toplevel, o->gitdir, &x.l)))
 		goto out;
 	if (x.l.has_submodules)
 		warn("submodules are not synced; only the superproject's files are");

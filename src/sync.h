@@ -8,6 +8,8 @@
 struct sync_opts {
 	const char *dest;
 	const char *workdir;
+	const char *toplevel;	/* local work tree */
+	const char *gitdir;	/* local git directory */
 	int patch;		/* --mode patch, else snapshot */
 	int dry_run;
 };

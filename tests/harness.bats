@@ -20,8 +20,9 @@
 #                      (the banner was read, so no kex_exchange_identification line)
 #   new host key       @@@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @@@ ...
 #                      Host key verification failed.
-#   sshd stopped       Connection to 127.0.0.1 closed by remote host.
-#   mid-session
+#   unknown client key root@127.0.0.1: Permission denied (publickey).
+#   sshd stopped under Connection to 127.0.0.1 closed by remote host.
+#   a running session
 
 load test_helper
 
@@ -149,11 +150,12 @@ $REMOTE_HOME"
 
 @test "listener close: closed during banner exchange, every time" {
 	listener_start close
-	local i
-	for i in 1 2 3; do
+	local attempt
+	for attempt in 1 2 3; do
 		run -255 ssh_to_listener 2
 		assert_line --index 0 'kex_exchange_identification: Connection closed by remote host'$'\r'
 		assert_line --index 1 "Connection closed by 127.0.0.1 port $LISTENER_PORT"$'\r'
+		[ "${#lines[@]}" -eq 2 ] || fail "attempt $attempt: ${#lines[@]} lines"
 	done
 }
 
@@ -201,7 +203,7 @@ $REMOTE_HOME"
 	common_teardown
 	all_gone "$sshd" "$listener" "$master" "$starter"
 	[ ! -e "$runtime" ]
-	[ -z "$(pgrep -f "$BATS_TEST_TMPDIR" || true)" ]
+	[ -z "$(pgrep -f "$BATS_TEST_TMPDIR/" || true)" ]
 }
 
 @test "wait_until and wait_for_file give up after their bound" {

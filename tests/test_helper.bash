@@ -62,21 +62,24 @@ common_teardown() {
 	fi
 }
 
-# Asks every ControlMaster under the runtime directory to exit, and makes
-# sure it did. The masters were started by the program under test, daemonized
-# by ssh; their pid comes from the master itself (-O check).
+# Asks every ControlMaster whose socket lies in this test's directories
+# ($XDG_RUNTIME_DIR/sidecar/ above all, or a TMPDIR a test pointed into
+# $BATS_TEST_TMPDIR) to exit, and makes sure it did. The masters were
+# started by the program under test and daemonized by ssh; their pid comes
+# from the master itself (-O check).
 _sc_close_masters() {
-	local sock pid out
-	[ -d "${_sc_runtime_dir:-}/sidecar" ] || return 0
-	for sock in "$_sc_runtime_dir"/sidecar/*; do
-		[ -S "$sock" ] || continue
+	local sock pid out dirs=()
+	[ -d "${_sc_runtime_dir:-}" ] && dirs+=("$_sc_runtime_dir")
+	[ -d "${BATS_TEST_TMPDIR:-}" ] && dirs+=("$BATS_TEST_TMPDIR")
+	[ ${#dirs[@]} -gt 0 ] || return 0
+	while IFS= read -r sock; do
 		out=$(timeout 2 /usr/bin/ssh -F /dev/null -o ControlPath="$sock" -O check x 2>&1 || true)
 		pid=$(sed -n 's/.*(pid=\([0-9][0-9]*\)).*/\1/p' <<<"$out")
 		timeout 2 /usr/bin/ssh -F /dev/null -o ControlPath="$sock" -O exit x >/dev/null 2>&1 || true
 		if [ -n "$pid" ]; then
 			_sc_wait_gone 2000 "$pid" || kill -KILL "$pid" 2>/dev/null || true
 		fi
-	done
+	done < <(find "${dirs[@]}" -type s 2>/dev/null)
 }
 
 # --- processes ------------------------------------------------------------
@@ -320,8 +323,9 @@ _sc_sshd_launch() {
 		# The sleep is the fault being staged (a machine still booting),
 		# not a way to wait for something.
 		(
-			sleep "$((delay_ms / 1000)).$(printf '%03d' $((delay_ms % 1000)))"
-			exec "${cmd[@]}"
+			# Stopped while asleep, it must not start sshd after all.
+			sleep "$((delay_ms / 1000)).$(printf '%03d' $((delay_ms % 1000)))" &&
+				exec "${cmd[@]}"
 		) </dev/null >>"$dir/sshd.out" 2>&1 3>&- &
 	else
 		"${cmd[@]}" </dev/null >>"$dir/sshd.out" 2>&1 3>&- &
@@ -362,7 +366,7 @@ sshd_start() {
 	done
 	[ -n "$port" ] || port=$(free_port) || return 1
 
-	[ -d /run/sshd ] || mkdir -p -m 755 /run/sshd
+	[ -d /run/sshd ] || mkdir -m 755 /run/sshd
 	mkdir -p "$dir"
 	export REMOTE_HOME="$BATS_TEST_TMPDIR/remote-home"
 	mkdir -p "$REMOTE_HOME"
@@ -443,6 +447,6 @@ make_repo() {
 		git -C "$dir" commit -q -m 'initial commit' &&
 	git init -q --bare "$origin" &&
 	git -C "$dir" remote add origin "$origin" &&
-	git -C "$dir" push -q -u origin main 2>/dev/null &&
+	git -C "$dir" push -q -u origin main &&
 	git -C "$dir" remote set-head origin main >/dev/null
 }

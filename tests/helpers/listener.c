@@ -68,6 +68,20 @@ static int parse_mode(const char *s, enum mode *m)
 	return -1;
 }
 
+/*
+ * Closes every descriptor above stderr: a test runner's pipe inherited by
+ * this long-lived server would keep the runner waiting for EOF.
+ */
+static void close_inherited(void)
+{
+	long max = sysconf(_SC_OPEN_MAX);
+
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (int fd = 3; fd < max; fd++)
+		close(fd);
+}
+
 /* Binds a listening socket to 127.0.0.1, port 0; stores the port chosen. */
 static int listen_loopback(unsigned *port)
 {
@@ -203,6 +217,7 @@ int main(int argc, char **argv)
 
 	if (argc != 3 || parse_mode(argv[1], &mode) < 0)
 		return usage();
+	close_inherited();
 	/* A peer gone before our banner must not kill us with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	if ((lfd = listen_loopback(&port)) < 0)

@@ -1,0 +1,474 @@
+#!/usr/bin/env bats
+# connection.bats: the shared connection and the retry loop, against a real
+# sshd and real misbehaving listeners on 127.0.0.1 (DESIGN sections 1-4).
+#
+# Backoff runs on millisecond intervals; nothing sleeps to synchronize:
+# every wait is a bounded poll.
+
+load test_helper
+
+# Millisecond backoff for every test that retries.
+FAST=(--initial-interval 50ms --max-interval 200ms)
+
+setup() {
+	common_setup
+	# Outside any git repository, so no repository's config is read.
+	cd "$BATS_TEST_TMPDIR" || return 1
+	_extra_runtime_dirs=()
+}
+
+teardown() {
+	local dir sock
+	for dir in "${_extra_runtime_dirs[@]}"; do
+		for sock in "$dir"/sidecar*/*; do
+			[ -S "$sock" ] || continue
+			timeout 2 /usr/bin/ssh -F /dev/null -o ControlPath="$sock" -O exit x \
+				>/dev/null 2>&1 || true
+		done
+	done
+	common_teardown
+	for dir in "${_extra_runtime_dirs[@]}"; do
+		rm -rf "$dir"
+	done
+}
+
+# --- local helpers ------------------------------------------------------------
+
+# Milliseconds since the epoch.
+ms_now() {
+	local ns
+	ns=$(date +%s%N)
+	echo $((ns / 1000000))
+}
+
+# fault_config PORT: an ssh config whose Host "fault" is 127.0.0.1:PORT;
+# sets FAULT_CONFIG. Used with -F and the plain ssh (SIDECAR_SSH unset).
+fault_config() {
+	FAULT_CONFIG="$BATS_TEST_TMPDIR/fault_config"
+	cat >"$FAULT_CONFIG" <<-EOF
+	Host fault
+		HostName 127.0.0.1
+		Port $1
+		User $(id -un)
+		UserKnownHostsFile "$BATS_TEST_TMPDIR/fault_known_hosts"
+		GlobalKnownHostsFile /dev/null
+		StrictHostKeyChecking yes
+	EOF
+	chmod 600 "$FAULT_CONFIG"
+}
+
+# Prints the pids of live processes whose command line contains $1. Every
+# ssh that sidecar runs names its control path, so with $1 the control
+# directory this finds what sidecar left running.
+procs_with() {
+	local needle=$1 f pid cmd
+	for f in /proc/[0-9]*/cmdline; do
+		pid=${f#/proc/}
+		pid=${pid%/cmdline}
+		[ "$pid" != "$$" ] || continue
+		cmd=$(tr '\0' ' ' <"$f" 2>/dev/null) || continue
+		[[ $cmd == *"$needle"* ]] || continue
+		_sc_alive "$pid" && echo "$pid"
+	done
+	return 0
+}
+
+# Succeeds when no live process names $1 in its command line.
+no_procs_with() {
+	[ -z "$(procs_with "$1")" ]
+}
+
+# The master's pid from `status --json`, or nothing when it is down.
+master_pid() {
+	sc status "$@" --json 2>/dev/null |
+		sed -n 's/.*"connected": *true.*"pid": *\([0-9][0-9]*\).*/\1/p'
+}
+
+# Counts the TCP connections sshd has seen.
+count_connections() {
+	local n=0
+	if [ -f "${SSHD_LOG:-}" ]; then
+		n=$(grep -c 'Connection from' "$SSHD_LOG" || true)
+	fi
+	echo "$n"
+}
+
+# Counts stderr lines (of the last `run --separate-stderr`) matching $1.
+stderr_count() {
+	local n
+	n=$(grep -c -- "$1" <<<"$stderr" || true)
+	echo "$n"
+}
+
+# A remote workspace for exec.
+make_workspace() {
+	mkdir -p "$REMOTE_HOME/ws"
+}
+
+# --- waiting out a booting machine ------------------------------------------
+
+@test "wait: sshd that starts 2s late is waited for, with one 'waiting for' line" {
+	sshd_start --delay-ms 2000
+	local t0 t1
+	t0=$(ms_now)
+	run -0 --separate-stderr sc wait "${FAST[@]}" "$DEST"
+	t1=$(ms_now)
+	[ "$(stderr_count 'waiting for')" -eq 1 ]
+	echo "$stderr" >&2
+	[[ $stderr =~ sidecar:\ waiting\ for\ $DEST\ to\ accept\ SSH\ \(connection\ refused\)\;\ retrying\ for\ up\ to\ (90s|1m30s) ]]
+	# It really waited for the server rather than connecting at once.
+	[ $((t1 - t0)) -ge 1500 ]
+	[ "$(count_auth)" -eq 1 ]
+	[ -n "$(master_pid "$DEST")" ]
+}
+
+@test "wait: closed port with --max-wait 1s gives up with exit 4 within the budget" {
+	local port t0 t1
+	port=$(free_port)
+	fault_config "$port"
+	t0=$(ms_now)
+	run -4 --separate-stderr sc wait -F "$FAULT_CONFIG" --max-wait 1s "${FAST[@]}" fault
+	t1=$(ms_now)
+	echo "elapsed: $((t1 - t0)) ms" >&2
+	# Stops once the next sleep would pass the budget: after at least
+	# 1s - 1.5 * 200ms, and within the budget plus one attempt.
+	[ $((t1 - t0)) -ge 700 ]
+	[ $((t1 - t0)) -lt 4000 ]
+	[ "$(stderr_count 'waiting for fault to accept SSH (connection refused); retrying for up to 1s')" -eq 1 ]
+	[[ $stderr =~ sidecar:\ gave\ up\ on\ fault\ after\ ([0-9]+)\ attempts\ in\ [^:]+:\ .*Connection\ refused ]]
+	[ "${BASH_REMATCH[1]}" -ge 2 ]
+}
+
+@test "wait: closed port with -o Port and --max-wait 0 makes one attempt" {
+	sshd_start
+	local port
+	port=$(free_port)
+	run -4 --separate-stderr sc wait -v -o "Port=$port" --max-wait 0 "${FAST[@]}" "$DEST"
+	[[ $stderr == *"gave up on $DEST after 1 attempt in "*"Connection refused"* ]]
+	[ "$(stderr_count 'waiting for')" -eq 0 ]
+	[ "$(count_connections)" -eq 0 ]
+}
+
+# fault_listener MODE [OPTION]...: a listener in MODE is transient: exit 4
+# after retries whose -v lines say why; sets the usual run variables.
+fault_listener() {
+	local mode=$1
+	shift
+	listener_start "$mode"
+	fault_config "$LISTENER_PORT"
+	run -4 --separate-stderr sc -v wait -F "$FAULT_CONFIG" "${FAST[@]}" "$@" fault
+	echo "$stderr" >&2
+	[ "$(stderr_count 'waiting for fault to accept SSH')" -eq 1 ]
+	[[ $stderr == *"gave up on fault after "*" attempts in "* ]]
+	# Every attempt with its reason and its class.
+	[ "$(stderr_count 'attempt [0-9]*: .*(transient)')" -ge 1 ]
+}
+
+@test "wait: a listener that accepts and closes is transient" {
+	fault_listener close --max-wait 500ms
+	[[ $stderr =~ attempt\ 1:\ [^$'\n']*[Cc]losed ]]
+	[[ $stderr != *"Permission denied"* ]]
+}
+
+@test "wait: a listener that resets is transient" {
+	fault_listener reset --max-wait 500ms
+	[[ $stderr =~ attempt\ 1:\ [^$'\n']*[Rr]eset ]]
+}
+
+@test "wait: a listener that never speaks is transient (banner timeout)" {
+	# Each attempt takes the whole 1s connect timeout: a budget of 1.5s
+	# leaves room for exactly one retry.
+	fault_listener silent --connect-timeout 1s --max-wait 1500ms
+	[[ $stderr =~ attempt\ 1:\ [^$'\n']*timed\ out ]]
+}
+
+@test "wait: a listener that sends a banner and closes is transient" {
+	fault_listener banner-close --max-wait 500ms
+	[[ $stderr =~ attempt\ 1:\ [^$'\n']*[Cc]losed ]]
+}
+
+# --- permanent failures -------------------------------------------------------
+
+@test "wait: a key the server does not know fails at once with exit 3" {
+	sshd_start
+	local key="$BATS_TEST_TMPDIR/wrong_ed25519" cfg="$BATS_TEST_TMPDIR/wrong_config"
+	ssh-keygen -q -t ed25519 -N '' -C wrong -f "$key"
+	# The helper's config offers the right key to every host; a copy that
+	# offers only the wrong one, or ssh would fall back to the right key.
+	sed "s|^\([[:space:]]*IdentityFile\).*|\1 \"$key\"|" "$SSH_CONFIG" >"$cfg"
+	chmod 600 "$cfg"
+	grep -q "IdentityFile \"$key\"" "$cfg"
+	unset SIDECAR_SSH
+	run -3 --separate-stderr sc -v wait -F "$cfg" -i "$key" "${FAST[@]}" "$DEST"
+	echo "$stderr" >&2
+	[[ $stderr == *"authentication"* || $stderr == *"Permission denied"* ]]
+	[ "$(stderr_count 'waiting for')" -eq 0 ]
+	[ "$(stderr_count 'attempt [0-9]*:')" -eq 0 ]
+	[ "$(count_connections)" -eq 1 ]
+	[ "$(count_auth)" -eq 0 ]
+	[ -z "$(master_pid "$DEST")" ]
+}
+
+@test "wait: a changed host key fails at once with exit 3 and says so" {
+	sshd_start
+	sshd_restart_with_new_hostkey
+	run -3 --separate-stderr sc wait "${FAST[@]}" "$DEST"
+	echo "$stderr" >&2
+	[[ $stderr == *"host key"* ]]
+	[ "$(stderr_count 'waiting for')" -eq 0 ]
+	[ "$(count_connections)" -eq 1 ]
+	[ "$(count_auth)" -eq 0 ]
+}
+
+@test "wait: a bad ssh option is a permanent failure (exit 3)" {
+	sshd_start
+	run -3 --separate-stderr sc wait -o BogusOption=1 "${FAST[@]}" "$DEST"
+	[[ $stderr == *"BogusOption"* || $stderr == *"configuration"* ]]
+	[ "$(count_connections)" -eq 0 ]
+}
+
+@test "wait: a missing ssh config file is a permanent failure (exit 3)" {
+	run -3 --separate-stderr sc wait -F "$BATS_TEST_TMPDIR/nonexistent" "${FAST[@]}" somehost
+	[[ $stderr == *"nonexistent"* || $stderr == *"configuration"* ]]
+	[ "$(stderr_count 'waiting for')" -eq 0 ]
+}
+
+# --- the shared connection ----------------------------------------------------
+
+@test "exec after wait reuses the shared connection: one authentication" {
+	sshd_start
+	make_workspace
+	run -0 sc wait "$DEST"
+	[ "$(count_auth)" -eq 1 ]
+	run -0 sc exec -w ws "$DEST" -- true
+	run -0 sc exec -w ws "$DEST" -- true
+	[ "$(count_auth)" -eq 1 ]
+}
+
+@test "a master killed with SIGKILL leaves a stale socket that is replaced" {
+	sshd_start
+	make_workspace
+	run -0 sc wait "$DEST"
+	local pid before
+	pid=$(master_pid "$DEST")
+	[ -n "$pid" ]
+	before=$(count_auth)
+	kill -KILL "$pid"
+	wait_until --timeout-ms 5000 eval '! _sc_alive '"$pid"
+	run -0 --separate-stderr sc exec -w ws "$DEST" -- echo ok
+	[ "$output" = ok ]
+	[ "$(count_auth)" -eq $((before + 1)) ]
+	local pid2
+	pid2=$(master_pid "$DEST")
+	[ -n "$pid2" ]
+	[ "$pid2" != "$pid" ]
+}
+
+@test "status and status --json report the connection up and down; disconnect closes it" {
+	sshd_start
+	run -0 sc status "$DEST"
+	[[ $output == *"connection:"*"down"* ]]
+	run -0 sc status "$DEST" --json
+	[[ $output == *'"connected":false'* ]]
+
+	run -0 sc wait "$DEST"
+	local pid
+	pid=$(master_pid "$DEST")
+	[ -n "$pid" ]
+	_sc_alive "$pid"
+	run -0 sc status "$DEST"
+	[[ $output == *"connection:"*"up (pid $pid, $XDG_RUNTIME_DIR/sidecar/"* ]]
+	run -0 sc status --json "$DEST"
+	[[ $output == *'"connected":true'* ]]
+	[[ $output == *"\"pid\":$pid"* ]]
+	[[ $output == *"\"control_path\":\"$XDG_RUNTIME_DIR/sidecar/"* ]]
+
+	run -0 sc disconnect "$DEST"
+	wait_until --timeout-ms 3000 eval '! _sc_alive '"$pid"
+	run -0 sc status "$DEST"
+	[[ $output == *"connection:"*"down"* ]]
+	run -0 sc status "$DEST" --json
+	[[ $output == *'"connected":false'* ]]
+	# Disconnecting again is not an error.
+	run -0 sc disconnect "$DEST"
+}
+
+@test "the control directory is created 0700 and sockets are named by %C" {
+	sshd_start
+	run -0 sc wait "$DEST"
+	[ "$(stat -c %a "$XDG_RUNTIME_DIR/sidecar")" = 700 ]
+	local sock
+	sock=$(find "$XDG_RUNTIME_DIR/sidecar" -type s)
+	[ -n "$sock" ]
+	[[ $(basename "$sock") =~ ^[0-9a-f]{40}$ ]]
+}
+
+@test "--persist 0 closes the shared connection at exit" {
+	sshd_start
+	make_workspace
+	run -0 sc exec --persist 0 -w ws "$DEST" -- echo hi
+	[ "$output" = hi ]
+	wait_until --timeout-ms 3000 no_procs_with "$XDG_RUNTIME_DIR/sidecar"
+	run -0 sc status "$DEST" --json
+	[[ $output == *'"connected":false'* ]]
+}
+
+@test "without XDG_RUNTIME_DIR the control directory is \$TMPDIR/sidecar-UID" {
+	sshd_start
+	make_workspace
+	local tmp
+	tmp=$(mktemp -d /tmp/sct.XXXXXX)
+	_extra_runtime_dirs+=("$tmp")
+	unset XDG_RUNTIME_DIR
+	run -0 env TMPDIR="$tmp" "$SIDECAR_BIN" exec -w ws "$DEST" -- echo ok
+	[ "$output" = ok ]
+	[ -d "$tmp/sidecar-$(id -u)" ]
+	[ "$(stat -c %a "$tmp/sidecar-$(id -u)")" = 700 ]
+	run -0 env TMPDIR="$tmp" "$SIDECAR_BIN" status --json "$DEST"
+	[[ $output == *'"connected":true'* ]]
+	[[ $output == *"\"control_path\":\"$tmp/sidecar-$(id -u)/"* ]]
+	run -0 env TMPDIR="$tmp" "$SIDECAR_BIN" disconnect "$DEST"
+}
+
+# --- signals ----------------------------------------------------------------
+
+# interrupt_wait SIGNAL STATUS: sidecar waiting on a closed port gets
+# SIGNAL after its first retry; it must exit STATUS within 1s and leave no
+# ssh behind.
+interrupt_wait() {
+	local sig=$1 want=$2 port out err pid t0 t1 rc=0
+	port=$(free_port)
+	fault_config "$port"
+	out="$BATS_TEST_TMPDIR/wait.out"
+	err="$BATS_TEST_TMPDIR/wait.err"
+	"$SIDECAR_BIN" wait -F "$FAULT_CONFIG" --max-wait 60s "${FAST[@]}" fault \
+		</dev/null >"$out" 2>"$err" 3>&- &
+	pid=$!
+	track_pid "$pid"
+	wait_until --timeout-ms 5000 grep -q 'waiting for fault' "$err"
+	_sc_alive "$pid"
+	t0=$(ms_now)
+	kill -"$sig" "$pid"
+	wait "$pid" || rc=$?
+	t1=$(ms_now)
+	cat "$err" >&2
+	echo "exit $rc after $((t1 - t0)) ms" >&2
+	[ "$rc" -eq "$want" ]
+	[ $((t1 - t0)) -lt 1000 ]
+	no_procs_with "$XDG_RUNTIME_DIR/sidecar"
+	[ ! -S "$(ls -d "$XDG_RUNTIME_DIR"/sidecar/* 2>/dev/null | head -n1)" ]
+}
+
+@test "SIGINT during a long wait exits 130 promptly, leaving no ssh behind" {
+	interrupt_wait INT 130
+}
+
+@test "SIGTERM during a long wait exits 143 promptly, leaving no ssh behind" {
+	interrupt_wait TERM 143
+}
+
+@test "SIGINT while an attempt is in flight stops that ssh too" {
+	listener_start silent
+	fault_config "$LISTENER_PORT"
+	local out="$BATS_TEST_TMPDIR/wait.out" err="$BATS_TEST_TMPDIR/wait.err"
+	local pid t0 t1 rc=0 kids=''
+	"$SIDECAR_BIN" wait -F "$FAULT_CONFIG" --connect-timeout 30s --max-wait 60s \
+		"${FAST[@]}" fault </dev/null >"$out" 2>"$err" 3>&- &
+	pid=$!
+	track_pid "$pid"
+	# The master attempt hangs on the silent server: wait until it runs.
+	local waited=0
+	until kids=$(pgrep -P "$pid" -f -- ' -M ') && [ -n "$kids" ]; do
+		[ "$waited" -lt 5000 ] || { echo "no ssh attempt seen" >&2; return 1; }
+		sleep 0.02
+		waited=$((waited + 20))
+	done
+	t0=$(ms_now)
+	kill -INT "$pid"
+	wait "$pid" || rc=$?
+	t1=$(ms_now)
+	cat "$err" >&2
+	echo "exit $rc after $((t1 - t0)) ms" >&2
+	[ "$rc" -eq 130 ]
+	[ $((t1 - t0)) -lt 1000 ]
+	wait_until --timeout-ms 1000 eval "! _sc_alive $kids"
+	no_procs_with "$XDG_RUNTIME_DIR/sidecar"
+}
+
+# --- refused input and environment -------------------------------------------
+
+@test "a destination starting with '-' is refused (exit 2)" {
+	run -2 --separate-stderr env SIDECAR_DEST='-oProxyCommand=touch pwned' "$SIDECAR_BIN" wait
+	[[ $stderr == *"strange destination"* ]]
+	[ ! -e pwned ]
+	git config --global sidecar.destination '-oProxyCommand=touch pwned'
+	run -2 --separate-stderr sc status
+	[[ $stderr == *"strange destination"* ]]
+	[ ! -e pwned ]
+}
+
+@test "a control directory open to others is refused (exit 1)" {
+	sshd_start
+	mkdir -m 755 "$XDG_RUNTIME_DIR/sidecar"
+	chmod 755 "$XDG_RUNTIME_DIR/sidecar"
+	run -1 --separate-stderr sc wait "$DEST"
+	[[ $stderr == *"control directory"* ]]
+	[ "$(count_connections)" -eq 0 ]
+	# It is not quietly "fixed" either.
+	[ "$(stat -c %a "$XDG_RUNTIME_DIR/sidecar")" = 755 ]
+}
+
+@test "a control path too long for sun_path is refused (exit 3)" {
+	sshd_start
+	local long="$XDG_RUNTIME_DIR/$(printf 'd%.0s' {1..120})"
+	mkdir -m 700 "$long"
+	run -3 --separate-stderr env XDG_RUNTIME_DIR="$long" "$SIDECAR_BIN" wait "$DEST"
+	[[ $stderr == *"too long"* ]]
+	[ "$(count_connections)" -eq 0 ]
+}
+
+# runtime_dir_of_length N: a private directory whose path is N bytes long.
+runtime_dir_of_length() {
+	local n=$1 dir
+	dir=$(mktemp -d /tmp/scl.XXXXXX)
+	_extra_runtime_dirs+=("$dir")
+	local pad=$((n - ${#dir} - 1))
+	[ "$pad" -ge 1 ] || return 1
+	dir="$dir/$(printf 'p%.0s' $(seq "$pad"))"
+	mkdir -m 700 "$dir"
+	[ "${#dir}" -eq "$n" ] || return 1
+	echo "$dir"
+}
+
+@test "sun_path boundary: the longest control path ssh can bind works, one more byte is refused" {
+	sshd_start
+	make_workspace
+	# The socket is DIR/sidecar/<%C>; ssh binds it with 17 more bytes while
+	# starting the master, and sun_path holds 107 bytes and a NUL.
+	local name len fits dir
+	name=$(/usr/bin/ssh -F "$SSH_CONFIG" -o 'ControlPath=%C' -G "$DEST" |
+		sed -n 's/^controlpath //p')
+	len=${#name}
+	[ "$len" -gt 0 ]
+	fits=$((107 - 17 - len - 9))	# 9: "/sidecar/"
+
+	dir=$(runtime_dir_of_length "$fits")
+	run -0 --separate-stderr env XDG_RUNTIME_DIR="$dir" "$SIDECAR_BIN" exec --persist 0 -w ws "$DEST" -- echo ok
+	[ "$output" = ok ]
+
+	dir=$(runtime_dir_of_length $((fits + 1)))
+	run -3 --separate-stderr env XDG_RUNTIME_DIR="$dir" "$SIDECAR_BIN" exec -w ws "$DEST" -- echo ok
+	[[ $stderr == *"too long"* ]]
+}
+
+@test "SIDECAR_SSH naming a missing program exits 127" {
+	run -127 --separate-stderr env SIDECAR_SSH="$BATS_TEST_TMPDIR/no-such-ssh" "$SIDECAR_BIN" wait somehost
+	[[ $stderr == *"not found"* ]]
+}
+
+@test "SIDECAR_SSH naming a file that is not executable exits 126" {
+	printf '#!/bin/sh\nexit 0\n' >"$BATS_TEST_TMPDIR/ssh-noexec"
+	chmod 644 "$BATS_TEST_TMPDIR/ssh-noexec"
+	run -126 --separate-stderr env SIDECAR_SSH="$BATS_TEST_TMPDIR/ssh-noexec" "$SIDECAR_BIN" wait somehost
+	[[ $stderr == *"not executable"* ]]
+}

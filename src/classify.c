@@ -9,9 +9,23 @@ struct rule {
 	const char *reason;
 };
 
+/*
+ * Most specific first: the first rule (in this order) that matches any line
+ * decides. Plain errno texts count only on ssh's own "connect to host"
+ * line, so a remote command's "Permission denied" is not ssh's.
+ */
 static const struct rule permanent[] = {
 	{ "REMOTE HOST IDENTIFICATION HAS CHANGED", NULL, "host key changed" },
 	{ "Host key verification failed", NULL, "host key verification failed" },
+	{ "no such identity", NULL, "ssh configuration error" },
+	{ "Load key \"", NULL, "ssh configuration error" },
+	{ "Bad configuration option", NULL, "ssh configuration error" },
+	{ "bad configuration options", NULL, "ssh configuration error" },
+	{ "Bad port", NULL, "ssh configuration error" },
+	{ "Can't open user config file", NULL, "ssh configuration error" },
+	{ "Bad owner or permissions on", NULL, "ssh configuration error" },
+	{ "ControlPath too long", NULL, "control path too long" },
+	{ "unix_listener:", "too long", "control path too long" },
 	{ "Permission denied (", NULL, "authentication failed" },
 	{ "Too many authentication failures", NULL, "authentication failed" },
 	{ "Name or service not known", NULL, "unknown host" },
@@ -20,36 +34,28 @@ static const struct rule permanent[] = {
 	{ "Unable to negotiate with", NULL, "no common algorithm with the server" },
 	{ "Protocol major versions differ", NULL, "ssh protocol mismatch" },
 	{ "Bad remote protocol version identification", NULL, "ssh protocol mismatch" },
-	{ "Bad configuration option", NULL, "ssh configuration error" },
-	{ "bad configuration options", NULL, "ssh configuration error" },
-	{ "Bad port", NULL, "ssh configuration error" },
-	{ "Can't open user config file", NULL, "ssh configuration error" },
-	{ "Bad owner or permissions on", NULL, "ssh configuration error" },
-	{ "no such identity", NULL, "ssh configuration error" },
-	{ "Load key \"", NULL, "ssh configuration error" },
-	{ "ControlPath too long", NULL, "control path too long" },
-	{ "unix_listener:", "too long", "control path too long" },
-	{ "Permission denied", NULL, "permission denied" },
-	{ "Invalid argument", NULL, "invalid argument" },
+	{ "connect to host", ": Permission denied", "permission denied" },
+	{ "connect to host", ": Invalid argument", "invalid argument" },
 };
 
 static const struct rule transient[] = {
-	{ "Connection refused", NULL, "connection refused" },
-	{ "No route to host", NULL, "no route to host" },
-	{ "Network is unreachable", NULL, "network unreachable" },
+	{ "System is booting up", NULL, "system is booting up" },
+	{ "connect to host", ": Connection refused", "connection refused" },
+	{ "connect to host", ": No route to host", "no route to host" },
+	{ "connect to host", ": Network is unreachable", "network unreachable" },
+	{ "connect to host", ": Connection timed out", "connection timed out" },
+	{ "connect to host", ": Connection reset by peer", "connection reset" },
 	{ "Temporary failure in name resolution", NULL, "name resolution failed" },
+	{ "banner exchange", "timed out", "connection timed out" },
 	{ "kex_exchange_identification:", NULL, "connection closed during banner exchange" },
 	{ "ssh_exchange_identification:", NULL, "connection closed during banner exchange" },
-	{ "banner exchange", "timed out", "connection timed out" },
-	{ "Connection timed out", NULL, "connection timed out" },
 	{ "Connection to ", " timed out", "connection timed out" },
 	{ "Connection to ", "closed by remote host", "connection closed by remote host" },
+	{ "read from master failed", NULL, "shared connection lost" },
 	{ "Connection closed by ", " port ", "connection closed by server" },
 	{ "Connection reset by ", NULL, "connection reset" },
-	{ "System is booting up", NULL, "system is booting up" },
 	{ "client_loop: send disconnect:", NULL, "connection lost" },
 	{ "Timeout, server ", "not responding", "server not responding" },
-	{ "read from master failed", NULL, "shared connection lost" },
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))

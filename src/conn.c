@@ -433,29 +433,53 @@ void conn_session_argv(const struct conn *c, struct strv *a, int tty, const char
 	strv_push(a, command);
 }
 
-int conn_run(struct conn *c, struct proc *p, struct verdict *v)
+int conn_start(struct conn *c, struct proc *p)
 {
 	int rc;
 
 	trace_argv(p->argv);
 	c->sessions++;
-	rc = proc_run(p);
-	*v = (struct verdict){ FAIL_NONE, "", 0, 0 };
-	if (p->exec_errno || rc < 0)
+	rc = proc_start(p);
+	if (rc)
 		return exec_failure(rc, c->o->ssh);
+	return 0;
+}
+
+int conn_finish(struct conn *c, struct proc *p, struct verdict *v)
+{
+	int rc = proc_finish(p);
+
+	*v = (struct verdict){ FAIL_NONE, "", 0, 0 };
 	if (p->timed_out) {
 		v->cls = FAIL_TRANSIENT;
 		v->reason = "no answer in time";
+		buf_reset(&c->last_error);
+		buf_adds(&c->last_error, "the session went silent");
 		return SC_SSH_FAILED;
 	}
 	if (rc == SC_SSH_FAILED && p->err_buf) {
 		*v = classify(rc, p->err_buf->s, p->err_buf->len, 1);
-		if (v->cls == FAIL_REMOTE)
-			*v = (struct verdict){ FAIL_NONE, "", 0, 0 };
-		else
+		if (v->cls != FAIL_REMOTE) {
 			remember_error(c, v, p->err_buf);
+		} else if (!socket_listens(c->ctl_path)) {
+			/* through a master that died, ssh exits 255 and says nothing */
+			v->cls = FAIL_TRANSIENT;
+			v->reason = "shared connection lost";
+			buf_reset(&c->last_error);
+			buf_adds(&c->last_error, "the shared connection closed during the session");
+		} else {
+			*v = (struct verdict){ FAIL_NONE, "", 0, 0 };
+		}
 	}
 	return rc;
+}
+
+int conn_run(struct conn *c, struct proc *p, struct verdict *v)
+{
+	int rc = conn_start(c, p);
+
+	*v = (struct verdict){ FAIL_NONE, "", 0, 0 };
+	return rc ? rc : conn_finish(c, p, v);
 }
 
 int conn_report(struct conn *c, const struct verdict *v)

@@ -81,6 +81,9 @@ void conn_session_argv(const struct conn *c, struct strv *argv, int tty,
  * ssh itself: the verdict in *v and 255.
  */
 int conn_run(struct conn *c, struct proc *p, struct verdict *v);
+/* conn_run in two steps, for work done while the session runs. */
+int conn_start(struct conn *c, struct proc *p);
+int conn_finish(struct conn *c, struct proc *p, struct verdict *v);
 
 /* Says why a session failed, naming dest; returns 255 for the caller. */
 int conn_report(struct conn *c, const struct verdict *v);

@@ -159,6 +159,10 @@ set_head() {
 	fi
 	printf '%s\n%s\n%s\n' "$moves" "$sh_head" "update refs/sidecar/synced $snap" |
 		git update-ref --no-deref --stdin || die "cannot record the sync in $wd"
+	# the index is already at HEAD when HEAD stayed and nobody touched it
+	if [ "$h" = "$commit" ] && [ "$now" = "$was" ] && [ -f .git/index ]; then
+		return 0
+	fi
 	if [ "$commit" != - ]; then
 		git read-tree -m "$commit"
 	else
@@ -212,10 +216,13 @@ op_probe() {
 	fi
 }
 
-# apply WD EXPECT SNAPSHOT COMMIT BRANCH BUNDLE
+# apply WD EXPECT, then on stdin "SNAPSHOT TREE COMMIT BUNDLE BRANCH" and
+# the bundle when BUNDLE is 1. The lock, the base check and the scan of
+# the workspace come first, while the other side is still building the
+# snapshot.
 op_apply() {
 	resolve "$1"
-	expect=$2 snap=$3 commit=$4 branch=$5 bundle=$6
+	expect=$2
 	need_git
 	create_workspace
 	cd "$wd" || die "cannot enter $wd"
@@ -226,12 +233,13 @@ op_apply() {
 		say base-moved "$synced"
 		return 0
 	fi
+	now=$(current_tree) || exit 1
+	read -r snap new commit bundle branch ||
+		die "the sync was cut short before the snapshot arrived; nothing changed"
 	if [ "$bundle" = 1 ]; then
 		git bundle unbundle /dev/stdin >/dev/null ||
 			die "could not store the snapshot in $wd (disk full?); the workspace is unchanged"
 	fi
-	new=$(git rev-parse -q --verify "$snap^{tree}" 2>/dev/null) || die "snapshot $snap is missing on the sidecar"
-	now=$(current_tree) || exit 1
 	save_if_modified "$now"
 	want_head=$commit
 	[ "$branch" != - ] && want_head="ref: refs/heads/$branch"
@@ -243,7 +251,7 @@ op_apply() {
 		say changed 0
 		return 0
 	fi
-	changed=$(count_changes "$now" "$new") || exit 1
+	changed=$(count_changes "$now" "$new") || die "snapshot $snap is missing on the sidecar"
 	GIT_INDEX_FILE=.git/sidecar/index git read-tree -m -u --exclude-per-directory=.gitignore "$now" "$new" ||
 		die "could not update the files in $wd (disk full?); run sync again"
 	set_head "$branch" "$commit" "$snap"

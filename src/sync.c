@@ -100,57 +100,92 @@ static void progress_done(struct ctx *x)
 	x->progress_shown = 0;
 }
 
-/*
- * Runs one operation of remote.sh in one ssh session, streaming in_src (or
- * nothing) into it. Returns 0, SC_FAIL when the script failed (it said why
- * on stderr), RETRY when the connection dropped, or another exit status.
- */
-static int remote_op(struct ctx *x, const char *const *args, int in_src, struct reply *rp)
-{
-	struct buf cmd = BUF_INIT;
-	struct strv argv = STRV_INIT;
-	struct verdict v;
+/* One ssh session running one operation of remote.sh. */
+struct session {
+	struct buf cmd;
+	struct strv argv;
 	struct proc p;
-	char lock_wait[32];
-	int rc;
+	struct reply rp;
+};
 
+/* Starts `op args` on the sidecar; its stdin stays open for session_finish. */
+static int session_start(struct ctx *x, struct session *s, const char *const *args)
+{
+	char lock_wait[32];
+
+	memset(s, 0, sizeof *s);
 	/* the lock waits at most as long as a connection would */
 	snprintf(lock_wait, sizeof lock_wait, "%lld", x->c->o->max_wait_ms / 1000);
-	buf_adds(&cmd, "sh -c ");
-	sh_quote(&cmd, remote_sh);
-	buf_adds(&cmd, " sidecar ");
-	sh_quote(&cmd, lock_wait);
+	buf_adds(&s->cmd, "sh -c ");
+	sh_quote(&s->cmd, remote_sh);
+	buf_adds(&s->cmd, " sidecar ");
+	sh_quote(&s->cmd, lock_wait);
 	for (; *args; args++) {
-		buf_addc(&cmd, ' ');
-		sh_quote(&cmd, *args);
+		buf_addc(&s->cmd, ' ');
+		sh_quote(&s->cmd, *args);
 	}
-	conn_session_argv(x->c, &argv, -1, cmd.s);
-	proc_init(&p, strv_argv(&argv));
-	p.in = in_src >= 0 ? IO_PIPE : IO_NULL;
-	p.in_src = in_src;
-	p.out = IO_PIPE;
-	p.out_buf = &rp->out;
-	p.err = IO_PIPE;
-	p.err_buf = &rp->err;
-	p.err_tee = 1;
-	p.own_group = 1;
-	p.idle_ms = SESSION_IDLE_MS;
-	p.progress = progress;
-	p.ctx = x;
+	conn_session_argv(x->c, &s->argv, -1, s->cmd.s);
+	proc_init(&s->p, strv_argv(&s->argv));
+	s->p.in = IO_PIPE;
+	s->p.out = IO_PIPE;
+	s->p.out_buf = &s->rp.out;
+	s->p.err = IO_PIPE;
+	s->p.err_buf = &s->rp.err;
+	s->p.err_tee = 1;
+	s->p.own_group = 1;
+	s->p.idle_ms = SESSION_IDLE_MS;
+	s->p.progress = progress;
+	s->p.ctx = x;
+	return conn_start(x->c, &s->p);
+}
+
+/*
+ * Sends data, then what in_src gives (-1: nothing), and waits for the end.
+ * Returns 0, SC_FAIL when the script failed (it said why on stderr), RETRY
+ * when the connection dropped, or another exit status.
+ */
+static int session_finish(struct ctx *x, struct session *s, const char *data, size_t len,
+			  int in_src)
+{
+	struct verdict v;
+	int rc;
+
+	s->p.in_data = data;
+	s->p.in_len = len;
+	s->p.in_src = in_src;
 	x->progress_start = x->progress_last = now_ms();
-	rc = conn_run(x->c, &p, &v);
+	rc = conn_finish(x->c, &s->p, &v);
 	progress_done(x);
-	x->r->bytes_sent += p.bytes_in;
+	x->r->bytes_sent += s->p.bytes_in;
 	if (sig_caught)
 		rc = SC_SIGNAL + sig_caught;
 	else if (v.cls == FAIL_TRANSIENT)
 		rc = RETRY;
 	else if (v.cls == FAIL_PERMANENT)
 		rc = (conn_report(x->c, &v), SC_PERMANENT);
-	else if (rc != 0 && !p.exec_errno)
+	else if (rc != 0)
 		rc = SC_FAIL;
-	strv_free(&argv);
-	buf_free(&cmd);
+	return rc;
+}
+
+static void session_free(struct session *s)
+{
+	reply_free(&s->rp);
+	strv_free(&s->argv);
+	buf_free(&s->cmd);
+}
+
+/* A whole session with nothing or a stream on stdin; the reply in rp. */
+static int remote_op(struct ctx *x, const char *const *args, int in_src, struct reply *rp)
+{
+	struct session s;
+	int rc = session_start(x, &s, args);
+
+	if (rc == 0)
+		rc = session_finish(x, &s, NULL, 0, in_src);
+	*rp = s.rp;
+	s.rp = (struct reply){ BUF_INIT, BUF_INIT };
+	session_free(&s);
 	return rc;
 }
 
@@ -220,25 +255,48 @@ static void take_reply(struct ctx *x, const struct reply *rp)
 	}
 }
 
-/*
- * The apply round trip: expect is the synced snapshot the sidecar should
- * have ("-" for none); excludes, when not NULL, the commits the bundle may
- * assume (a NULL excludes sends no bundle). *moved says the base moved.
- */
-static int apply(struct ctx *x, const char *expect, const struct strv *excludes, int *moved)
+/* Builds S once: the scan and the commit (the sidecar may be busy meanwhile). */
+static int ensure_snapshot(struct ctx *x)
 {
-	const char *args[] = { "apply", x->o->workdir, expect, x->l.snapshot,
-			       x->l.head ? x->l.head : "-", x->l.branch ? x->l.branch : "-",
-			       excludes ? "1" : "0", NULL };
-	struct reply rp = { BUF_INIT, BUF_INIT };
-	struct proc gp;
+	int rc;
+
+	if (x->l.snapshot)
+		return 0;
+	if ((rc = local_scan(x->g, x->o->toplevel, x->o->gitdir, &x->l)) ||
+	    (rc = local_snapshot(x->g, &x->l)))
+		return rc;
+	if (x->l.has_submodules)
+		warn("submodules are not synced; only the superproject's files are");
+	x->r->snapshot = xstrdup(x->l.snapshot);
+	return 0;
+}
+
+static int apply_start(struct ctx *x, struct session *s, const char *expect)
+{
+	const char *args[] = { "apply", x->o->workdir, expect, NULL };
+	return session_start(x, s, args);
+}
+
+/*
+ * Ends the apply round trip begun by apply_start: sends the header
+ * "SNAPSHOT TREE COMMIT BUNDLE BRANCH" and, unless excludes is NULL, the
+ * bundle of S without the commits in excludes. *moved: the sidecar's base
+ * was not the expected one, and nothing changed there.
+ */
+static int apply_finish(struct ctx *x, struct session *s, const char *expect,
+			const struct strv *excludes, int *moved)
+{
+	struct buf header = BUF_INIT, ref = BUF_INIT;
 	struct strv gargv = STRV_INIT, bargs = STRV_INIT;
-	struct buf ref = BUF_INIT;
+	struct proc gp;
 	int rc, in = -1;
 
 	*moved = 0;
+	buf_addf(&header, "%s %s %s %d %s\n", x->l.snapshot, x->l.tree,
+		 x->l.head ? x->l.head : "-", excludes ? 1 : 0, x->l.branch ? x->l.branch : "-");
 	if (excludes) {
 		buf_addf(&ref, "refs/sidecar/snapshot/%s", x->key);
+		git_run(x->g, NULL, NULL, "update-ref", ref.s, x->l.snapshot, (char *)NULL);
 		strv_push(&bargs, "bundle");
 		strv_push(&bargs, "create");
 		strv_push(&bargs, "-q");
@@ -246,38 +304,40 @@ static int apply(struct ctx *x, const char *expect, const struct strv *excludes,
 		strv_push(&bargs, ref.s);
 		for (size_t i = 0; i < excludes->n; i++)
 			strv_pushf(&bargs, "^%s", excludes->v[i]);
-		if ((rc = start_stream(x, &gp, &gargv, x->g, strv_argv(&bargs))))
+		if ((rc = start_stream(x, &gp, &gargv, x->g, strv_argv(&bargs)))) {
+			session_finish(x, s, NULL, 0, -1);	/* the sidecar gives up */
 			goto out;
+		}
 		in = gp.out_pipe;
 		free(x->r->base);
 		x->r->base = excludes->n ? xstrdup(excludes->v[0]) : NULL;
 	}
-	rc = remote_op(x, args, in, &rp);
+	rc = session_finish(x, s, header.s, header.len, in);
 	if (excludes) {
-		int moved_now = reply_get(&rp, "base-moved") != NULL;
+		int moved_now = reply_get(&s->rp, "base-moved") != NULL;
 		rc = finish_stream(&gp, &gargv, rc);
 		if (moved_now && rc == SC_FAIL)
 			rc = 0;	/* git saw a closed pipe: the sidecar stopped reading */
 	}
 	if (rc)
 		goto out;
-	char *bm = reply_get(&rp, "base-moved");
+	char *bm = reply_get(&s->rp, "base-moved");
 	if (bm) {
 		trace("the sidecar's synced snapshot is %s, not %s: asking what it has", bm, expect);
 		*moved = 1;
 		free(bm);
 		goto out;
 	}
-	take_reply(x, &rp);
+	take_reply(x, &s->rp);
 	if (!excludes && strcmp(expect, "-") != 0) {
 		free(x->r->base);
 		x->r->base = xstrdup(expect);
 	}
-	x->r->result = reply_is(&rp, "result", "up-to-date") ? "up-to-date" : "synced";
+	x->r->result = reply_is(&s->rp, "result", "up-to-date") ? "up-to-date" : "synced";
 out:
-	reply_free(&rp);
 	strv_free(&bargs);
 	buf_free(&ref);
+	buf_free(&header);
 	return rc;
 }
 
@@ -357,17 +417,32 @@ static void common_bases(struct ctx *x, const struct reply *rp, struct strv *bas
 static int snapshot_flow(struct ctx *x)
 {
 	char *known = get_ref(x, "synced");
+	struct session s;
 	int rc, moved = 0;
 
 	if (known && !x->o->dry_run) {
-		/* optimistic: one round trip, base verified by the sidecar */
-		struct strv ex = STRV_INIT;
-		strv_push(&ex, known);
-		rc = apply(x, known, strcmp(known, x->l.snapshot) ? &ex : NULL, &moved);
-		strv_free(&ex);
+		/*
+		 * Steady state, one round trip: the sidecar takes its lock and
+		 * scans its workspace while S is built here; it checks its base
+		 * is still `known` before it applies the bundle.
+		 */
+		if ((rc = apply_start(x, &s, known)) == 0) {
+			if ((rc = ensure_snapshot(x))) {
+				session_finish(x, &s, NULL, 0, -1);
+			} else {
+				struct strv ex = STRV_INIT;
+				strv_push(&ex, known);
+				rc = apply_finish(x, &s, known, strcmp(known, x->l.snapshot) ? &ex : NULL,
+						  &moved);
+				strv_free(&ex);
+			}
+			session_free(&s);
+		}
 		if (rc || !moved)
 			goto out;
 	}
+	if ((rc = ensure_snapshot(x)))
+		goto out;
 	for (int round = 0; round < 2; round++) {
 		struct reply rp = { BUF_INIT, BUF_INIT };
 		struct strv bases = STRV_INIT;
@@ -386,8 +461,11 @@ static int snapshot_flow(struct ctx *x)
 		common_bases(x, &rp, &bases);
 		trace("the sidecar shares %zu commit%s with the local repository", bases.n,
 		      bases.n == 1 ? "" : "s");
-		rc = apply(x, synced ? synced : "-",
-			   reply_is(&rp, "has_snapshot", "yes") ? NULL : &bases, &moved);
+		if ((rc = apply_start(x, &s, synced ? synced : "-")) == 0) {
+			rc = apply_finish(x, &s, synced ? synced : "-",
+					  reply_is(&rp, "has_snapshot", "yes") ? NULL : &bases, &moved);
+			session_free(&s);
+		}
 		free(synced);
 		strv_free(&bases);
 		reply_free(&rp);
@@ -514,15 +592,11 @@ int sync_run(const struct git *g, struct conn *c, const struct sync_opts *o,
 
 	memset(r, 0, sizeof *r);
 	sync_key(o->dest, o->workdir, x.key);
-	if ((rc = local_scan(g, o->toplevel, o->gitdir, &x.l)))
-		goto out;
-	if (x.l.has_submodules)
-		warn("submodules are not synced; only the superproject's files are");
-	if (!o->patch) {
-		if ((rc = local_snapshot(g, &x.l)))
+	if (o->patch) {
+		if ((rc = local_scan(g, o->toplevel, o->gitdir, &x.l)))
 			goto out;
-		r->snapshot = xstrdup(x.l.snapshot);
-		set_ref(&x, "snapshot", x.l.snapshot);
+		if (x.l.has_submodules)
+			warn("submodules are not synced; only the superproject's files are");
 	}
 	for (int n = 0;; n++) {
 		if ((rc = conn_connect(c)))

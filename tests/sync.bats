@@ -154,6 +154,10 @@ _gone() {
 	[ "$(field snapshot)" = "$(git for-each-ref --format='%(objectname)' refs/sidecar/snapshot/)" ]
 	[ "$(field snapshot)" = "$(git -C "$REMOTE" rev-parse refs/sidecar/synced)" ]
 	[ "$(field bytes_sent)" -gt 0 ]
+	[ "$(field files_changed)" -ge 6 ]
+	[ "$(field attempts)" -ge 1 ]
+	[ "$(field elapsed_ms)" -ge 0 ]
+	jq -e 'has("base") and has("round_trips") and has("saved_ref")' >/dev/null <<<"$json"
 	[ -f "$REMOTE/.git/sidecar/created" ]
 	[ ! -e "$REMOTE/.git/sidecar/lock" ]
 	assert_same_tree "$LOCAL" "$REMOTE"
@@ -228,6 +232,26 @@ _gone() {
 	sync_json
 	assert_same_tree "$LOCAL" "$REMOTE"
 	[ -L "$REMOTE/README.md" ]
+}
+
+@test "a directory replaced by a file, and a file by a directory" {
+	sync_json
+	rm -r src/lib
+	printf 'now a file\n' >src/lib
+	rm README.md
+	mkdir README.md
+	printf 'inside\n' >README.md/inner.txt
+	sync_json
+	assert_field result synced
+	assert_same_tree "$LOCAL" "$REMOTE"
+	[ -f "$REMOTE/src/lib" ]
+	[ -d "$REMOTE/README.md" ]
+	# and back
+	rm -r README.md src/lib
+	git checkout -q -- .
+	sync_json
+	assert_same_tree "$LOCAL" "$REMOTE"
+	[ -d "$REMOTE/src/lib" ]
 }
 
 @test "a binary file and a 50 MB file arrive byte for byte" {
@@ -740,6 +764,49 @@ _remote_path() {
 	assert_field result synced
 	assert_same_tree "$LOCAL" "$REMOTE"
 	[ ! -e "$REMOTE/.git/sidecar/lock" ]
+}
+
+@test "two syncs at once are serialized: both succeed, the remote ends equal" {
+	sync_json
+	dd if=/dev/urandom of=big.bin bs=1M count=30 status=none
+	local a b rc_a=0 rc_b=0
+	"$SIDECAR_BIN" sync "$DEST" </dev/null >"$BATS_TEST_TMPDIR/a.out" 2>"$BATS_TEST_TMPDIR/a.err" 3>&- &
+	a=$!
+	"$SIDECAR_BIN" sync "$DEST" </dev/null >"$BATS_TEST_TMPDIR/b.out" 2>"$BATS_TEST_TMPDIR/b.err" 3>&- &
+	b=$!
+	track_pid "$a"
+	track_pid "$b"
+	wait "$a" || rc_a=$?
+	wait "$b" || rc_b=$?
+	cat "$BATS_TEST_TMPDIR/a.err" "$BATS_TEST_TMPDIR/b.err" >&2
+	[ "$rc_a" -eq 0 ]
+	[ "$rc_b" -eq 0 ]
+	assert_same_tree "$LOCAL" "$REMOTE"
+	[ ! -e "$REMOTE/.git/sidecar/lock" ]
+	run git -C "$REMOTE" for-each-ref refs/sidecar/saved/
+	assert_output ''
+}
+
+@test "the shared connection killed in the middle of a sync: it reconnects and syncs again" {
+	sync_json
+	run --separate-stderr sc status --json "$DEST"
+	local master rc=0 pid
+	master=$(jq -r .pid <<<"$output")
+	[ "$master" -gt 0 ]
+	dd if=/dev/urandom of=huge.bin bs=1M count=200 status=none
+	"$SIDECAR_BIN" sync --json "$DEST" \
+		</dev/null >"$BATS_TEST_TMPDIR/k.out" 2>"$BATS_TEST_TMPDIR/k.err" 3>&- &
+	pid=$!
+	track_pid "$pid"
+	wait_until --timeout-ms 60000 test -d "$REMOTE/.git/sidecar/lock"
+	kill -KILL "$master"
+	wait "$pid" || rc=$?
+	cat "$BATS_TEST_TMPDIR/k.err" >&2
+	[ "$rc" -eq 0 ]
+	json=$(cat "$BATS_TEST_TMPDIR/k.out")
+	assert_field result synced
+	assert_field handshakes 1
+	assert_same_tree "$LOCAL" "$REMOTE"
 }
 
 @test "the shared connection killed between syncs: the next sync reconnects" {

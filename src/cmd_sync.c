@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "backoff.h"
 #include "commands.h"
@@ -19,6 +20,13 @@ static void human_size(unsigned long long n, char *out, size_t size)
 		snprintf(out, size, "%.1f KiB", (double)n / 1024.0);
 	else
 		snprintf(out, size, "%.1f MiB", (double)n / 1048576.0);
+}
+
+/* sidecar's own peak resident set (git and ssh are other processes). */
+static long peak_rss_kib(void)
+{
+	struct rusage ru;
+	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : -1;
 }
 
 static void print_json(const struct sync_opts *o, const char *mode, const struct conn *c,
@@ -40,6 +48,7 @@ static void print_json(const struct sync_opts *o, const char *mode, const struct
 	json_kv_int(&b, "attempts", c->attempts);
 	json_kv_int(&b, "elapsed_ms", elapsed);
 	json_kv_str(&b, "saved_ref", r->saved_ref);
+	json_kv_int(&b, "peak_rss_kib", peak_rss_kib());
 	buf_adds(&b, "}\n");
 	fputs(b.s, stdout);
 	buf_free(&b);

@@ -159,5 +159,7 @@ mkdir -p "$big" && git -C "$big" init -q -b main
 git -C "$big" config user.name bench && git -C "$big" config user.email bench@localhost
 echo small >"$big/README" && git -C "$big" add -A && git -C "$big" commit -qm init
 head -c 200000000 /dev/urandom >"$big/blob.bin"
-rss=$( { cd "$big" && SIDECAR_SSH=$LOOPBACK_SSH /usr/bin/time -f '%M' "$here/sidecar" -q sync -w big sidecar-demo; } 2>&1 | tail -n 1)
-printf '\npeak RSS of sidecar syncing a 200 MB file: %s KiB (git and ssh are separate processes)\n' "$rss"
+out=$(cd "$big" && sidecar -q sync --json -w big sidecar-demo)
+rss=$(printf '%s' "$out" | sed 's/.*"peak_rss_kib":\([0-9]*\).*/\1/')
+sent=$(printf '%s' "$out" | sed 's/.*"bytes_sent":\([0-9]*\).*/\1/')
+printf '\npeak RSS of sidecar itself (getrusage) syncing a 200 MB file: %s KiB; %s bytes streamed\n' "$rss" "$sent"

@@ -798,7 +798,8 @@ _remote_path() {
 		</dev/null >"$BATS_TEST_TMPDIR/k.out" 2>"$BATS_TEST_TMPDIR/k.err" 3>&- &
 	pid=$!
 	track_pid "$pid"
-	wait_until --timeout-ms 60000 test -d "$REMOTE/.git/sidecar/lock"
+	wait_until --timeout-ms 60000 test -d "$REMOTE/.git/sidecar/lock" || {
+		cat "$BATS_TEST_TMPDIR/k.err" "$BATS_TEST_TMPDIR/k.out" >&2; ps -ef --forest >&2; false; }
 	kill -KILL "$master"
 	wait "$pid" || rc=$?
 	cat "$BATS_TEST_TMPDIR/k.err" >&2

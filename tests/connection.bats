@@ -233,6 +233,114 @@ fault_listener() {
 	[ "$(stderr_count 'waiting for')" -eq 0 ]
 }
 
+# set_host_key_policy VALUE: the user's StrictHostKeyChecking in SSH_CONFIG.
+set_host_key_policy() {
+	sed -i "s/^\([[:space:]]*StrictHostKeyChecking\).*/\1 $1/" "$SSH_CONFIG"
+	grep -q "StrictHostKeyChecking $1" "$SSH_CONFIG"
+}
+
+@test "host keys: an unknown key with StrictHostKeyChecking ask is accepted (accept-new)" {
+	sshd_start
+	set_host_key_policy ask
+	: >"$BATS_TEST_TMPDIR/known_hosts"
+	run -0 --separate-stderr sc wait "${FAST[@]}" "$DEST"
+	[ "$(count_auth)" -eq 1 ]
+	# ... and recorded, as accept-new does.
+	grep -q "^\[127.0.0.1\]:$SSHD_PORT " "$BATS_TEST_TMPDIR/known_hosts"
+}
+
+@test "host keys: an unknown key with StrictHostKeyChecking yes is exit 3" {
+	sshd_start
+	: >"$BATS_TEST_TMPDIR/known_hosts"
+	run -3 --separate-stderr sc wait "${FAST[@]}" "$DEST"
+	[[ $stderr == *"host key"* || $stderr == *"Host key"* ]]
+	[ "$(stderr_count 'waiting for')" -eq 0 ]
+	[ "$(count_auth)" -eq 0 ]
+	[ ! -s "$BATS_TEST_TMPDIR/known_hosts" ]
+}
+
+@test "host keys: a changed key is exit 3 even with StrictHostKeyChecking ask" {
+	sshd_start
+	set_host_key_policy ask
+	sshd_restart_with_new_hostkey
+	run -3 --separate-stderr sc wait "${FAST[@]}" "$DEST"
+	[[ $stderr == *"host key"* ]]
+	[ "$(count_auth)" -eq 0 ]
+}
+
+@test "DEST may be user@host or ssh://user@host:port" {
+	sshd_start
+	local user
+	user=$(id -un)
+	run -0 --separate-stderr sc wait -o "Port=$SSHD_PORT" "$user@127.0.0.1"
+	run -0 sc disconnect -o "Port=$SSHD_PORT" "$user@127.0.0.1"
+	run -0 --separate-stderr sc wait "ssh://$user@127.0.0.1:$SSHD_PORT"
+	run -0 sc status --json "ssh://$user@127.0.0.1:$SSHD_PORT"
+	[[ $output == *'"connected":true'* ]]
+	[ "$(count_auth)" -eq 2 ]
+}
+
+@test "DEST comes from SIDECAR_DEST, and is required" {
+	sshd_start
+	run -2 --separate-stderr sc wait
+	[[ $stderr == *"destination"* ]]
+	SIDECAR_DEST=$DEST run -0 --separate-stderr sc wait "${FAST[@]}"
+	[ "$(count_auth)" -eq 1 ]
+	# An argument wins over the environment.
+	SIDECAR_DEST=no-such-alias.invalid run -0 sc status --json "$DEST"
+	[[ $output == *'"connected":true'* ]]
+}
+
+@test "every ssh call gets BatchMode, ConnectTimeout, ServerAlive options and DEST after --" {
+	sshd_start
+	mkdir -p "$REMOTE_HOME/ws"
+	local log="$BATS_TEST_TMPDIR/ssh-calls" wrapper="$BATS_TEST_TMPDIR/bin/logging-ssh"
+	# Logs each call's arguments, one call per line, then runs the real one.
+	cat >"$wrapper" <<-EOF
+	#!/bin/sh
+	printf '%s\037' "\$@" >>'$log'
+	printf '\n' >>'$log'
+	exec '$SIDECAR_SSH' "\$@"
+	EOF
+	chmod 755 "$wrapper"
+	SIDECAR_SSH=$wrapper run -0 sc wait --connect-timeout 7s "$DEST"
+	SIDECAR_SSH=$wrapper run -0 sc exec --connect-timeout 7s -w ws "$DEST" -- echo ok
+	SIDECAR_SSH=$wrapper run -0 sc status --connect-timeout 7s "$DEST"
+	SIDECAR_SSH=$wrapper run -0 sc disconnect --connect-timeout 7s "$DEST"
+	local calls=0 line
+	local -a args
+	while IFS= read -r line; do
+		calls=$((calls + 1))
+		IFS=$'\037' read -r -a args <<<"$line"
+		local joined=" ${args[*]} "
+		echo "call: ${args[*]}" >&2
+		[[ $joined == *"BatchMode=yes"* ]]
+		[[ $joined =~ ConnectTimeout=7[^0-9] ]]
+		[[ $joined == *"ServerAliveInterval="* ]]
+		[[ $joined == *"ServerAliveCountMax="* ]]
+		[[ $joined != *" -q "* ]]
+		[[ $joined != *"LogLevel"* ]]
+		# DEST comes right after "--".
+		local i found=0
+		for ((i = 0; i < ${#args[@]} - 1; i++)); do
+			if [ "${args[i]}" = -- ] && [ "${args[i + 1]}" = "$DEST" ]; then
+				found=1
+			fi
+		done
+		[ "$found" -eq 1 ]
+	done <"$log"
+	[ "$calls" -ge 4 ]
+}
+
+@test "-q silences the waiting line but not the error" {
+	local port
+	port=$(free_port)
+	fault_config "$port"
+	run -4 --separate-stderr sc -q wait -F "$FAULT_CONFIG" --max-wait 300ms "${FAST[@]}" fault
+	[ "$(stderr_count 'waiting for')" -eq 0 ]
+	[ "$(stderr_count 'gave up on fault')" -eq 1 ]
+}
+
 # --- the shared connection ----------------------------------------------------
 
 @test "exec after wait reuses the shared connection: one authentication" {
@@ -356,7 +464,6 @@ interrupt_wait() {
 	[ "$rc" -eq "$want" ]
 	[ $((t1 - t0)) -lt 1000 ]
 	no_procs_with "$XDG_RUNTIME_DIR/sidecar"
-	[ ! -S "$(ls -d "$XDG_RUNTIME_DIR"/sidecar/* 2>/dev/null | head -n1)" ]
 }
 
 @test "SIGINT during a long wait exits 130 promptly, leaving no ssh behind" {
@@ -420,24 +527,26 @@ interrupt_wait() {
 
 @test "a control path too long for sun_path is refused (exit 3)" {
 	sshd_start
-	local long="$XDG_RUNTIME_DIR/$(printf 'd%.0s' {1..120})"
+	local long
+	long="$XDG_RUNTIME_DIR/$(printf 'd%.0s' {1..120})"
 	mkdir -m 700 "$long"
 	run -3 --separate-stderr env XDG_RUNTIME_DIR="$long" "$SIDECAR_BIN" wait "$DEST"
 	[[ $stderr == *"too long"* ]]
 	[ "$(count_connections)" -eq 0 ]
 }
 
-# runtime_dir_of_length N: a private directory whose path is N bytes long.
+# runtime_dir_of_length N: sets RUNTIME_DIR to a new private directory
+# whose path is N bytes long (inside the test's runtime directory, so
+# teardown removes it).
 runtime_dir_of_length() {
-	local n=$1 dir
-	dir=$(mktemp -d /tmp/scl.XXXXXX)
-	_extra_runtime_dirs+=("$dir")
-	local pad=$((n - ${#dir} - 1))
+	local n=$1 base pad
+	base=$(mktemp -d "$XDG_RUNTIME_DIR/l.XXXXXX")
+	pad=$((n - ${#base} - 1))
 	[ "$pad" -ge 1 ] || return 1
-	dir="$dir/$(printf 'p%.0s' $(seq "$pad"))"
-	mkdir -m 700 "$dir"
-	[ "${#dir}" -eq "$n" ] || return 1
-	echo "$dir"
+	RUNTIME_DIR="$base/$(printf 'p%.0s' $(seq "$pad"))"
+	mkdir -m 700 "$RUNTIME_DIR"
+	[ "${#RUNTIME_DIR}" -eq "$n" ] || return 1
+	_extra_runtime_dirs+=("$RUNTIME_DIR")
 }
 
 @test "sun_path boundary: the longest control path ssh can bind works, one more byte is refused" {
@@ -445,20 +554,26 @@ runtime_dir_of_length() {
 	make_workspace
 	# The socket is DIR/sidecar/<%C>; ssh binds it with 17 more bytes while
 	# starting the master, and sun_path holds 107 bytes and a NUL.
-	local name len fits dir
+	local name len fits
 	name=$(/usr/bin/ssh -F "$SSH_CONFIG" -o 'ControlPath=%C' -G "$DEST" |
 		sed -n 's/^controlpath //p')
 	len=${#name}
 	[ "$len" -gt 0 ]
 	fits=$((107 - 17 - len - 9))	# 9: "/sidecar/"
 
-	dir=$(runtime_dir_of_length "$fits")
-	run -0 --separate-stderr env XDG_RUNTIME_DIR="$dir" "$SIDECAR_BIN" exec --persist 0 -w ws "$DEST" -- echo ok
+	runtime_dir_of_length "$fits"
+	run -0 --separate-stderr env XDG_RUNTIME_DIR="$RUNTIME_DIR" "$SIDECAR_BIN" exec --persist 0 -w ws "$DEST" -- echo ok
 	[ "$output" = ok ]
 
-	dir=$(runtime_dir_of_length $((fits + 1)))
-	run -3 --separate-stderr env XDG_RUNTIME_DIR="$dir" "$SIDECAR_BIN" exec -w ws "$DEST" -- echo ok
+	# One byte more: sidecar refuses before connecting, rather than leave
+	# it to ssh, which fails only after authenticating.
+	local before
+	before=$(count_connections)
+	runtime_dir_of_length $((fits + 1))
+	run -3 --separate-stderr env XDG_RUNTIME_DIR="$RUNTIME_DIR" "$SIDECAR_BIN" exec -w ws "$DEST" -- echo ok
 	[[ $stderr == *"too long"* ]]
+	[[ $stderr != *"unix_listener"* ]]
+	[ "$(count_connections)" -eq "$before" ]
 }
 
 @test "SIDECAR_SSH naming a missing program exits 127" {

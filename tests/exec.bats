@@ -147,9 +147,9 @@ stderr_count() {
 	mkfifo "$fifo"
 	# stdin stays open (the fifo has a writer that never writes).
 	exec 4<>"$fifo"
-	run -0 timeout 10 "$SIDECAR_BIN" exec -w "$WS" "$DEST" -- echo done <&4
+	run -0 timeout 10 "$SIDECAR_BIN" exec -w "$WS" "$DEST" -- echo finished <&4
 	exec 4<&-
-	[ "$output" = done ]
+	[ "$output" = finished ]
 }
 
 # --- environment ------------------------------------------------------------

@@ -654,6 +654,18 @@ _remote_path() {
 	fi
 }
 
+# hold_lock PID: the sidecar's lock on $REMOTE, held by PID, as remote.sh
+# takes it (.git/sidecar/lock, a file holding the holder's pid).
+hold_lock() {
+	echo "$1" >"$REMOTE/.git/sidecar/lock"
+}
+
+# _bundle_child PID: the `git bundle create` that sidecar PID streams from
+# (prints its pid; fails while there is none).
+_bundle_child() {
+	pgrep -P "$1" -f 'bundle create'
+}
+
 # --- the lock -----------------------------------------------------------------------------
 
 @test "a live sync holding the lock: --max-wait 1s gives up with 'another sync'" {
@@ -661,15 +673,14 @@ _remote_path() {
 	sleep 1000 </dev/null >/dev/null 2>&1 3>&- &
 	local holder=$!
 	track_pid "$holder"
-	mkdir "$REMOTE/.git/sidecar/lock"
-	echo "$holder" >"$REMOTE/.git/sidecar/lock/pid"
+	hold_lock "$holder"
 	printf 'edit\n' >>README.md
 	run --separate-stderr sc sync "$DEST" --max-wait 1s
 	assert_failure 1
 	[[ $stderr == *"another sync"* ]]
 	[[ $stderr == *"$holder"* ]]
 	# the lock is still the holder's
-	[ "$(cat "$REMOTE/.git/sidecar/lock/pid")" = "$holder" ]
+	[ "$(cat "$REMOTE/.git/sidecar/lock")" = "$holder" ]
 	# and once it is gone the sync goes through
 	_sc_untrack_stop "$holder"
 	sync_json
@@ -685,8 +696,7 @@ _remote_path() {
 	wait "$dead" || :
 	run _sc_alive "$dead"
 	assert_failure
-	mkdir "$REMOTE/.git/sidecar/lock"
-	echo "$dead" >"$REMOTE/.git/sidecar/lock/pid"
+	hold_lock "$dead"
 	printf 'edit\n' >>README.md
 	sync_json --max-wait 1s
 	assert_field result synced
@@ -744,19 +754,23 @@ _remote_path() {
 	dd if=/dev/urandom of=huge.bin bs=1M count=200 status=none
 	git status --porcelain >/dev/null
 	cp .git/index "$BATS_TEST_TMPDIR/index.before"
-	local before pid rc=0
+	local before pid bundle rc=0
 	before=$(local_state)
 
 	env --default-signal=INT "$SIDECAR_BIN" sync "$DEST" \
 		</dev/null >"$BATS_TEST_TMPDIR/int.out" 2>"$BATS_TEST_TMPDIR/int.err" 3>&- &
 	pid=$!
 	track_pid "$pid"
-	# the remote takes its lock right before it reads the bundle
-	wait_until --timeout-ms 60000 test -d "$REMOTE/.git/sidecar/lock"
+	# the transfer runs: the bundle streams and the sidecar holds its lock
+	wait_until --timeout-ms 60000 _bundle_child "$pid"
+	bundle=$(_bundle_child "$pid")
+	wait_until --timeout-ms 60000 test -e "$REMOTE/.git/sidecar/lock"
 	kill -INT "$pid"
 	wait "$pid" || rc=$?
 	cat "$BATS_TEST_TMPDIR/int.err" >&2
 	[ "$rc" -eq 130 ]
+	# no child left behind
+	wait_until _gone "$bundle"
 	cmp .git/index "$BATS_TEST_TMPDIR/index.before"
 	[ "$(local_state)" = "$before" ]
 
@@ -798,8 +812,8 @@ _remote_path() {
 		</dev/null >"$BATS_TEST_TMPDIR/k.out" 2>"$BATS_TEST_TMPDIR/k.err" 3>&- &
 	pid=$!
 	track_pid "$pid"
-	wait_until --timeout-ms 60000 test -d "$REMOTE/.git/sidecar/lock" || {
-		cat "$BATS_TEST_TMPDIR/k.err" "$BATS_TEST_TMPDIR/k.out" >&2; ps -ef --forest >&2; false; }
+	wait_until --timeout-ms 60000 _bundle_child "$pid"
+	wait_until --timeout-ms 60000 test -e "$REMOTE/.git/sidecar/lock"
 	kill -KILL "$master"
 	wait "$pid" || rc=$?
 	cat "$BATS_TEST_TMPDIR/k.err" >&2

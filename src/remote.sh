@@ -69,10 +69,20 @@ lock() {
 		tries=$((tries + 1))
 		sleep 1
 	done
-	trap 'rm -f "$wd/$l"' EXIT
+	trap 'on_exit' EXIT
 	trap 'exit 129' HUP
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
+}
+
+# Releases the lock; a transfer cut short leaves no temporary pack behind
+# (index-pack does not remove its own when it dies).
+unbundling=0
+on_exit() {
+	if [ "$unbundling" = 1 ]; then
+		rm -f "$wd"/.git/objects/pack/tmp_pack_* "$wd"/.git/objects/pack/tmp_idx_*
+	fi
+	rm -f "$wd/$l"
 }
 
 rev() { git rev-parse -q --verify "$1" 2>/dev/null; }
@@ -237,8 +247,10 @@ op_apply() {
 	read -r snap new commit bundle branch ||
 		die "the sync was cut short before the snapshot arrived; nothing changed"
 	if [ "$bundle" = 1 ]; then
+		unbundling=1
 		git bundle unbundle /dev/stdin >/dev/null ||
 			die "could not store the snapshot in $wd (disk full?); the workspace is unchanged"
+		unbundling=0
 	fi
 	save_if_modified "$now"
 	want_head=$commit

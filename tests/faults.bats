@@ -1,0 +1,73 @@
+#!/usr/bin/env bats
+# Faults in the middle of a sync: a shared connection killed mid-transfer,
+# a remote disk that fills up. Real sshd on 127.0.0.1, real repositories.
+
+load test_helper
+
+setup() {
+	common_setup
+	sshd_start
+	repo=$BATS_TEST_TMPDIR/repo
+	make_repo "$repo"
+	cd "$repo" || return 1
+}
+
+teardown() {
+	if [ -n "${small_fs:-}" ]; then
+		umount "$small_fs" 2>/dev/null
+	fi
+	common_teardown
+}
+
+master_pid() {
+	sc status --json "$DEST" | sed -n 's/.*"pid":\([0-9]*\).*/\1/p'
+}
+
+# Every file git would sync, with mode and content hash, sorted.
+tree_listing() {
+	(cd "$1" && git ls-files -co --exclude-standard -z | sort -z |
+		xargs -0 -r sh -c 'for f; do printf "%s %s %s\n" "$(stat -c %a "$f")" "$(git hash-object --no-filters "$f" 2>/dev/null || readlink "$f")" "$f"; done' sh)
+}
+
+@test "a master killed mid-transfer: the sync reconnects, starts again and completes" {
+	sc wait "$DEST"
+	head -c 120000000 /dev/urandom >big.bin
+	sc -v sync --initial-interval 50ms --max-interval 200ms "$DEST" 2>"$BATS_TEST_TMPDIR/err" &
+	local sync_pid=$!
+	track_pid "$sync_pid"
+	# the transfer is under way once the sidecar writes a temporary pack
+	wait_until --timeout-ms 20000 sh -c 'ls "$1"/repo/.git/objects/pack/tmp_pack_* >/dev/null 2>&1' sh "$REMOTE_HOME"
+	kill -9 "$(master_pid)"
+	local status=0
+	wait "$sync_pid" || status=$?
+	[ "$status" -eq 0 ] || { cat "$BATS_TEST_TMPDIR/err"; false; }
+	run grep -c "reconnecting and syncing again" "$BATS_TEST_TMPDIR/err"
+	assert_output 1
+	cmp big.bin "$REMOTE_HOME/repo/big.bin"
+	run ls "$REMOTE_HOME/repo/.git/objects/pack"
+	refute_output --partial tmp_pack_
+	[ "$(tree_listing "$repo")" = "$(tree_listing "$REMOTE_HOME/repo")" ]
+	run -0 sc sync --json "$DEST"
+	assert_output --partial '"result":"up-to-date"'
+}
+
+@test "a remote disk that fills up: a clear error, and the next sync still works" {
+	small_fs=$REMOTE_HOME/small
+	mkdir -p "$small_fs"
+	if ! mount -t tmpfs -o size=4m tmpfs "$small_fs" 2>/dev/null; then
+		small_fs=
+		skip "cannot mount a small tmpfs here (needs root)"
+	fi
+	run -0 sc sync -w small/ws "$DEST"
+	head -c 6000000 /dev/urandom >big.bin
+	run -1 sc sync -w small/ws "$DEST"
+	assert_output --partial "disk full?"
+	[ ! -e "$small_fs/ws/big.bin" ]
+	run ls "$small_fs/ws/.git/objects/pack"
+	refute_output --partial tmp_pack_
+	rm big.bin
+	echo "after the disk filled" >>README.md
+	run -0 sc sync --json -w small/ws "$DEST"
+	assert_output --partial '"result":"synced"'
+	[ "$(tree_listing "$repo")" = "$(tree_listing "$small_fs/ws")" ]
+}

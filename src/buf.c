@@ -70,12 +70,17 @@ void buf_addc(struct buf *b, char c)
 
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 {
+	char small[256];
 	va_list cp;
 	va_copy(cp, ap);
-	int n = vsnprintf(NULL, 0, fmt, cp);
+	int n = vsnprintf(small, sizeof small, fmt, cp);
 	va_end(cp);
 	if (n < 0)
 		return;
+	if ((size_t)n < sizeof small) {
+		buf_add(b, small, (size_t)n);
+		return;
+	}
 	grow(b, (size_t)n);
 	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
 	b->len += (size_t)n;

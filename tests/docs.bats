@@ -316,6 +316,38 @@ expect_pane() {
 	assert_output ''
 }
 
+@test "bash: with bash-completion, loaded on demand from its completions directory" {
+	[ -f /usr/share/bash-completion/bash_completion ] || skip "bash-completion is not installed"
+	mkdir -p "$BATS_TEST_TMPDIR/bc/completions"
+	cp "$ROOT/completions/sidecar.bash" "$BATS_TEST_TMPDIR/bc/completions/sidecar"
+	run env BASH_COMPLETION_USER_DIR="$BATS_TEST_TMPDIR/bc" bash --norc --noprofile -c '
+		source /usr/share/bash-completion/bash_completion
+		_completion_loader sidecar
+		complete -p sidecar || exit 1
+		COMP_WORDS=(sidecar sync --m) COMP_CWORD=2
+		COMP_LINE="sidecar sync --m" COMP_POINT=16
+		_sidecar sidecar --m sync
+		printf "%s\n" "${COMPREPLY[@]}" | sort'
+	assert_success
+	assert_output "$(printf '%s\n' 'complete -F _sidecar sidecar' --max-interval --max-wait --mode)"
+}
+
+@test "bash: 'git sidecar sy' through git's own completion" {
+	local git=/usr/share/bash-completion/completions/git
+	[ -f /usr/share/bash-completion/bash_completion ] && [ -f "$git" ] ||
+		skip "bash-completion or git's completion is not installed"
+	run bash --norc --noprofile -c '
+		source /usr/share/bash-completion/bash_completion
+		source "$1"
+		source "$2"
+		COMP_WORDS=(git sidecar sy) COMP_CWORD=2
+		COMP_LINE="git sidecar sy" COMP_POINT=14
+		__git_wrap__git_main git sy sidecar
+		printf "%s\n" "${COMPREPLY[@]}"' bash "$git" "$ROOT/completions/sidecar.bash"
+	assert_success
+	assert_output sync
+}
+
 # --- fish --------------------------------------------------------------------------
 
 @test "fish: commands, with their summaries" {

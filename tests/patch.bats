@@ -140,6 +140,7 @@ assert_index_untouched() {
 # where the local tree has a new, untracked file of the same name; the
 # patch that creates it cannot apply.
 drift_setup() {
+	mkdir -p "$REMOTE/.git/info"
 	printf 'generated.out\n' >>"$REMOTE/.git/info/exclude"
 	printf 'left behind on the sidecar\n' >"$REMOTE/generated.out"
 	printf 'made locally\n' >generated.out

@@ -81,12 +81,14 @@ install: sidecar
 	ln -sf sidecar $(DESTDIR)$(BINDIR)/git-sidecar
 	cp man/sidecar.1 $(DESTDIR)$(MANDIR)/man1/sidecar.1
 	cp completions/sidecar.bash $(DESTDIR)$(BASHDIR)/sidecar
+	ln -sf sidecar $(DESTDIR)$(BASHDIR)/git-sidecar
 	cp completions/_sidecar $(DESTDIR)$(ZSHDIR)/_sidecar
 	cp completions/sidecar.fish $(DESTDIR)$(FISHDIR)/sidecar.fish
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sidecar $(DESTDIR)$(BINDIR)/git-sidecar \
 		$(DESTDIR)$(MANDIR)/man1/sidecar.1 $(DESTDIR)$(BASHDIR)/sidecar \
+		$(DESTDIR)$(BASHDIR)/git-sidecar \
 		$(DESTDIR)$(ZSHDIR)/_sidecar $(DESTDIR)$(FISHDIR)/sidecar.fish
 
 clean-objects:

@@ -414,22 +414,18 @@ void cli_usage(const struct cmd_info *cmd)
 		       "Run 'sidecar help COMMAND' for a command's options; 'man sidecar' for more.\n");
 		return;
 	}
-	printf("usage: sidecar %s %s\n\n%c%s.\n", cmd->name, cmd->synopsis,
+	printf("usage: sidecar %s%s%s\n\n%c%s.\n\nOptions:\n", cmd->name,
+	       *cmd->synopsis ? " " : "", cmd->synopsis,
 	       cmd->summary[0] - 'a' + 'A', cmd->summary + 1);
-	int any = 0;
-	for (const enum opt_id *p = cmd->opts; *p; p++) {
-		if (*p == OPT_HELP || (cmd->connects && *p >= OPT_IDENTITY && *p <= OPT_PERSIST))
-			continue;
-		if (!any++)
-			printf("\nOptions:\n");
-		print_option(cli_option(*p));
-	}
+	for (const enum opt_id *p = cmd->opts; *p; p++)
+		if (*p != OPT_HELP && !(cmd->connects && *p >= OPT_IDENTITY && *p <= OPT_PERSIST))
+			print_option(cli_option(*p));
+	print_option(cli_option(OPT_HELP));
 	if (cmd->connects) {
 		printf("\nConnection options:\n");
 		for (enum opt_id id = OPT_IDENTITY; id <= OPT_PERSIST; id++)
 			print_option(cli_option(id));
 	}
-	printf("  %-30s %s\n", "-h, --help", "show this help");
 }
 
 void cli_print_options(const struct cmd_info *cmd, int with_values)

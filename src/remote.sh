@@ -271,11 +271,16 @@ op_apply() {
 	say changed "$changed"
 }
 
-# patch-setup WD URL BRANCH: clone when absent; the base; remote edits?
+# patch-setup WD URL BRANCH DRY: clone when absent (not when DRY is 1);
+# the base; remote edits?
 op_patch_setup() {
 	resolve "$1"
-	url=$2 branch=$3
+	url=$2 branch=$3 dry=${4:-0}
 	need_git
+	if ! is_repo && [ "$dry" = 1 ]; then
+		say exists no
+		return 0
+	fi
 	if ! is_repo; then
 		if [ -e "$wd" ] && { [ ! -d "$wd" ] || [ -n "$(ls -A "$wd" 2>/dev/null)" ]; }; then
 			die "$wd exists on the sidecar and is not a git repository; choose another workdir (-w) or remove it"

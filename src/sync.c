@@ -496,7 +496,7 @@ static int patch_flow(struct ctx *x)
 	}
 	for (int round = 0; round < 2; round++) {
 		const char *setup[] = { "patch-setup", x->o->workdir, url.s,
-					x->l.branch ? x->l.branch : "-", NULL };
+					x->l.branch ? x->l.branch : "-", x->o->dry_run ? "1" : "0", NULL };
 		struct reply rp = { BUF_INIT, BUF_INIT };
 		struct git gi = *x->g;
 		char *base;
@@ -507,6 +507,13 @@ static int patch_flow(struct ctx *x)
 			break;
 		}
 		take_reply(x, &rp);
+		if (reply_is(&rp, "exists", "no")) {
+			info("would clone origin (%s) into %s on %s and apply the local changes",
+			     url.s, x->o->workdir, x->o->dest);
+			x->r->result = "dry-run";
+			reply_free(&rp);
+			break;
+		}
 		base = reply_get(&rp, "base");
 		if (!base || !local_has_commit(x->g, base)) {
 			rc = error("the sidecar's base %s is not in the local repository; run 'git fetch origin'",

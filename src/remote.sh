@@ -110,6 +110,7 @@ read_refs() {
 # index whose stat data makes this cheap when little changed. Needs synced.
 current_tree() {
 	idx=.git/sidecar/index
+	[ -d .git/sidecar ] || mkdir .git/sidecar || die "cannot write in $wd/.git on the sidecar"
 	if [ ! -f "$idx" ] || [ "$synced" = - ]; then
 		rm -f "$idx"
 		if [ -n "$(rev HEAD)" ]; then

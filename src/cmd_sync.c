@@ -76,6 +76,7 @@ int cmd_sync(struct env *e)
 	o.gitdir = e->gitdir;
 	o.patch = strcmp(mode, "patch") == 0;
 	o.dry_run = a->dry_run;
+	o.json = a->json;
 	if ((rc = env_conn(e, &c))) {
 		conn_free(&c);
 		return rc;

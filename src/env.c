@@ -125,6 +125,8 @@ const char *env_workdir(struct env *e)
 int env_conn(struct env *e, struct conn *c)
 {
 	const char *dest = env_dest(e);
+
+	memset(c, 0, sizeof *c);	/* conn_free is safe whatever happens */
 	if (e->a->positional.n > 1) {
 		error("unexpected argument '%s'; put a remote command after '--'",
 		      e->a->positional.v[1]);

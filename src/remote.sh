@@ -309,12 +309,17 @@ op_patch_setup() {
 	else
 		say modified no
 	fi
+	# the workspace is exactly the base: an empty patch has nothing to do
+	if [ "$now" = "$(git rev-parse "$base^{tree}")" ] && [ "$h" = "$base" ]; then
+		say at_base yes
+	fi
 }
 
-# patch-apply WD BASE: save edits, reset to BASE, apply the patch on stdin.
+# patch-apply WD BASE NONEMPTY: save edits, reset to BASE, apply the
+# patch on stdin (there is none when NONEMPTY is 0).
 op_patch_apply() {
 	resolve "$1"
-	base=$2
+	base=$2 nonempty=${3:-1}
 	need_git
 	cd "$wd" 2>/dev/null || die "$wd is missing on the sidecar"
 	lock
@@ -323,7 +328,7 @@ op_patch_apply() {
 	save_if_modified "$now"
 	git reset -q --hard "$base" || die "cannot reset $wd to $base"
 	git clean -fdq || die "cannot clean $wd"
-	if ! git apply --binary --whitespace=nowarn 2>.git/sidecar/apply.err; then
+	if [ "$nonempty" = 1 ] && ! git apply --binary --whitespace=nowarn 2>.git/sidecar/apply.err; then
 		sed 's/^/sidecar: git apply: /' .git/sidecar/apply.err >&2
 		say result drift
 		return 0

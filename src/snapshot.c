@@ -23,7 +23,7 @@ void sync_key(const char *dest, const char *workdir, char out[17])
 	snprintf(out, 17, "%016llx", h);
 }
 
-/* Copies src to dst (created 0600); a missing src leaves dst empty. */
+/* Copies src to dst; 1 when src does not exist. */
 static int copy_file(const char *src, int dst)
 {
 	char chunk[65536];
@@ -31,7 +31,7 @@ static int copy_file(const char *src, int dst)
 	ssize_t n;
 
 	if (in < 0)
-		return errno == ENOENT ? 0 : -1;
+		return errno == ENOENT ? 1 : -1;
 	while ((n = read(in, chunk, sizeof chunk)) > 0) {
 		for (ssize_t off = 0; off < n;) {
 			ssize_t w = write(dst, chunk + off, (size_t)(n - off));
@@ -66,8 +66,14 @@ static int make_index(struct local *l)
 		buf_adds(&src, user_index);
 	else
 		buf_addf(&src, "%s/index", l->gitdir);
-	if (copy_file(src.s, fd) < 0)
+	switch (copy_file(src.s, fd)) {
+	case -1:
 		rc = error("cannot copy the index %s: %s", src.s, strerror(errno)) ? SC_FAIL : 0;
+		break;
+	case 1:
+		unlink(path.s);	/* no index yet: git starts an empty one there */
+		break;
+	}
 	close(fd);
 	l->index = path.s;
 	buf_free(&src);
@@ -159,10 +165,10 @@ int local_snapshot(const struct git *g, struct local *l)
 	} else {
 		strv_push(&env, "GIT_AUTHOR_NAME=sidecar");
 		strv_push(&env, "GIT_AUTHOR_EMAIL=sidecar@localhost");
-		strv_push(&env, "GIT_AUTHOR_DATE=0 +0000");
+		strv_push(&env, "GIT_AUTHOR_DATE=@0 +0000");
 		strv_push(&env, "GIT_COMMITTER_NAME=sidecar");
 		strv_push(&env, "GIT_COMMITTER_EMAIL=sidecar@localhost");
-		strv_push(&env, "GIT_COMMITTER_DATE=0 +0000");
+		strv_push(&env, "GIT_COMMITTER_DATE=@0 +0000");
 	}
 	gc.env = strv_argv(&env);
 	buf_reset(&out);

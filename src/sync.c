@@ -200,8 +200,12 @@ static int start_stream(struct ctx *x, struct proc *gp, struct strv *gargv,
 	return 0;
 }
 
-/* Waits for the streaming git once the session is over. */
-static int finish_stream(struct proc *gp, struct strv *gargv, int session_rc)
+/*
+ * Waits for the streaming git once the session is over. Its failure
+ * matters only when the session succeeded and read everything (a sidecar
+ * that stopped reading, on purpose or not, leaves git a broken pipe).
+ */
+static int finish_stream(struct proc *gp, struct strv *gargv, int session_rc, int stopped_reading)
 {
 	if (gp->out_pipe >= 0) {
 		close(gp->out_pipe);
@@ -209,7 +213,7 @@ static int finish_stream(struct proc *gp, struct strv *gargv, int session_rc)
 	}
 	int rc = proc_finish(gp);
 	strv_free(gargv);
-	if (session_rc == 0 && rc != 0)
+	if (session_rc == 0 && rc != 0 && !stopped_reading)
 		return error("git failed while streaming to the sidecar (status %d)", rc) ? SC_FAIL : 0;
 	return session_rc;
 }
@@ -313,15 +317,13 @@ static int apply_finish(struct ctx *x, struct session *s, const char *expect,
 		x->r->base = excludes->n ? xstrdup(excludes->v[0]) : NULL;
 	}
 	rc = session_finish(x, s, header.s, header.len, in);
-	if (excludes) {
-		int moved_now = reply_get(&s->rp, "base-moved") != NULL;
-		rc = finish_stream(&gp, &gargv, rc);
-		if (moved_now && rc == SC_FAIL)
-			rc = 0;	/* git saw a closed pipe: the sidecar stopped reading */
-	}
-	if (rc)
-		goto out;
 	char *bm = reply_get(&s->rp, "base-moved");
+	if (excludes)
+		rc = finish_stream(&gp, &gargv, rc, bm != NULL);
+	if (rc) {
+		free(bm);
+		goto out;
+	}
 	if (bm) {
 		trace("the sidecar's synced snapshot is %s, not %s: asking what it has", bm, expect);
 		*moved = 1;
@@ -382,7 +384,7 @@ static int dry_run(struct ctx *x, const struct reply *rp)
 		for (const char *p = buf_str(&out); *p; p++)
 			x->r->files_changed += *p == '\n';
 		x->r->files_changed += out.len > 0;
-		if (out.len && !msg_quiet())
+		if (out.len && !msg_quiet() && !x->o->json)
 			printf("%s\n", out.s);
 		info("would change %lld file%s on %s", x->r->files_changed,
 		     x->r->files_changed == 1 ? "" : "s", x->o->dest);
@@ -528,7 +530,7 @@ static int patch_flow(struct ctx *x)
 		x->r->snapshot = xstrdup(base);
 		int changes = git_run(&gi, NULL, NULL, "diff", "--cached", "--quiet",
 				      "--ignore-submodules=all", base, (char *)NULL) != 0;
-		if (!changes && reply_is(&rp, "modified", "no") && !reply_is(&rp, "cloned", "yes")) {
+		if (!changes && reply_is(&rp, "at_base", "yes")) {
 			info("no local changes relative to remote base %.12s", base);
 			x->r->result = "up-to-date";
 			free(base);
@@ -541,7 +543,7 @@ static int patch_flow(struct ctx *x)
 			struct buf out = BUF_INIT;
 			git_run(&gi, &out, NULL, "diff", "--cached", "--name-status", "--no-renames",
 				"--ignore-submodules=all", base, (char *)NULL);
-			if (out.len && !msg_quiet())
+			if (out.len && !msg_quiet() && !x->o->json)
 				printf("%s\n", out.s);
 			if (modified)
 				info("would first save the edits found on %s", x->o->dest);
@@ -553,7 +555,8 @@ static int patch_flow(struct ctx *x)
 		const char *diff[] = { "diff", "--cached", "--binary", "--full-index", "--no-renames",
 				       "--no-color", "--no-ext-diff", "--no-textconv",
 				       "--ignore-submodules=all", base, NULL };
-		const char *apply_args[] = { "patch-apply", x->o->workdir, base, NULL };
+		const char *apply_args[] = { "patch-apply", x->o->workdir, base, changes ? "1" : "0",
+					     NULL };
 		struct proc gp;
 		struct strv gargv = STRV_INIT;
 		if ((rc = start_stream(x, &gp, &gargv, &gi, diff))) {
@@ -561,7 +564,7 @@ static int patch_flow(struct ctx *x)
 			break;
 		}
 		rc = remote_op(x, apply_args, gp.out_pipe, &rp);
-		rc = finish_stream(&gp, &gargv, rc);
+		rc = finish_stream(&gp, &gargv, rc, 0);
 		free(base);
 		if (rc) {
 			reply_free(&rp);

@@ -12,6 +12,7 @@ struct sync_opts {
 	const char *gitdir;	/* local git directory */
 	int patch;		/* --mode patch, else snapshot */
 	int dry_run;
+	int json;		/* stdout is for the JSON object only */
 };
 
 struct sync_result {

@@ -375,6 +375,25 @@ drift_setup() {
 	[ "$(find "$REMOTE" -path "$REMOTE/.git" -prune -o -printf '%p %s %T@ %i\n' | sort)" = "$before" ]
 }
 
+@test "patch mode --dry-run before the first sync clones nothing" {
+	some_changes
+	run --separate-stderr sc sync --mode patch --dry-run "$DEST"
+	assert_success
+	[ ! -e "$REMOTE" ]
+}
+
+@test "patch mode --dry-run --json prints one JSON object with result dry-run" {
+	some_changes
+	psync
+	printf 'more\n' >>README.md
+	run --separate-stderr sc sync --mode patch --dry-run --json "$DEST"
+	assert_success
+	json=$output
+	jq -e . >/dev/null <<<"$json"
+	assert_field result dry-run
+	assert_field mode patch
+}
+
 @test "patch mode with a submodule: warning 'submodules are not synced'" {
 	local sub=$BATS_TEST_TMPDIR/subrepo
 	git init -q "$sub"

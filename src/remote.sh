@@ -59,7 +59,8 @@ lock() {
 		holder=
 		[ -f "$l" ] && read -r holder < "$l"
 		if [ -n "$holder" ] && ! kill -0 "$holder" 2>/dev/null; then
-			rm -f "$l"
+			# its holder died, perhaps in the middle of a transfer
+			rm -f "$l" .git/objects/pack/tmp_pack_* .git/objects/pack/tmp_idx_*
 			continue
 		fi
 		if [ "$tries" -ge "$LOCK_WAIT" ]; then
@@ -70,6 +71,7 @@ lock() {
 		sleep 1
 	done
 	trap 'on_exit' EXIT
+	trap '' PIPE	# a vanished client: writes fail, the EXIT trap still runs
 	trap 'exit 129' HUP
 	trap 'exit 130' INT
 	trap 'exit 143' TERM

@@ -118,3 +118,20 @@ void buf_chomp(struct buf *b)
 	while (b->len && (b->s[b->len - 1] == '\n' || b->s[b->len - 1] == '\r'))
 		b->s[--b->len] = '\0';
 }
+
+char *line_value(const char *text, const char *key)
+{
+	size_t k = strlen(key);
+	for (const char *line = text; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		if (n > k && strncmp(line, key, k) == 0 && line[k] == ' ') {
+			char *v = xmalloc(n - k);
+			memcpy(v, line + k + 1, n - k - 1);
+			v[n - k - 1] = '\0';
+			return v;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return NULL;
+}

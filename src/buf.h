@@ -27,6 +27,12 @@ const char *buf_str(const struct buf *b);
 /* Removes trailing newlines and carriage returns. */
 void buf_chomp(struct buf *b);
 
+/*
+ * The value of the first "KEY VALUE" line of text (ssh -G output, the
+ * sidecar's replies), as a new string; NULL when no line has KEY.
+ */
+char *line_value(const char *text, const char *key);
+
 void *xmalloc(size_t n);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);

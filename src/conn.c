@@ -105,24 +105,6 @@ static int control_dir(struct conn *c)
 	return 0;
 }
 
-/* Value of "key value" in ssh -G output, or NULL. */
-static char *config_value(const char *text, const char *key)
-{
-	size_t k = strlen(key);
-	for (const char *line = text; line && *line;) {
-		const char *nl = strchr(line, '\n');
-		size_t n = nl ? (size_t)(nl - line) : strlen(line);
-		if (n > k && strncmp(line, key, k) == 0 && line[k] == ' ') {
-			char *v = xmalloc(n - k);
-			memcpy(v, line + k + 1, n - k - 1);
-			v[n - k - 1] = '\0';
-			return v;
-		}
-		line = nl ? nl + 1 : NULL;
-	}
-	return NULL;
-}
-
 static int exec_failure(int rc, const char *what)
 {
 	if (rc == SC_NOTFOUND)
@@ -132,6 +114,26 @@ static int exec_failure(int rc, const char *what)
 	else
 		error("cannot run '%s': %s", what, strerror(errno));
 	return rc < 0 ? SC_FAIL : rc;
+}
+
+/*
+ * Runs a short ssh call that connects nothing by itself or only connects
+ * (ssh -G, -O, -M): no stdin or stdout unless out, stderr into err, its own
+ * process group, a wall-clock bound.
+ */
+static int run_ssh(const struct strv *a, struct buf *out, struct buf *err, long long bound_ms,
+		   struct proc *p)
+{
+	proc_init(p, (const char *const *)a->v);
+	p->in = IO_NULL;
+	p->out = out ? IO_PIPE : IO_NULL;
+	p->out_buf = out;
+	p->err = IO_PIPE;
+	p->err_buf = err;
+	p->own_group = 1;
+	p->timeout_ms = bound_ms;
+	trace_argv(p->argv);
+	return proc_run(p);
 }
 
 static int read_config(struct conn *c)
@@ -146,14 +148,7 @@ static int read_config(struct conn *c)
 	strv_push(&a, "-G");
 	strv_push(&a, "--");
 	strv_push(&a, c->dest);
-	proc_init(&p, strv_argv(&a));
-	p.in = IO_NULL;
-	p.out = p.err = IO_PIPE;
-	p.out_buf = &out;
-	p.err_buf = &err;
-	p.timeout_ms = CHECK_TIMEOUT_MS;
-	trace_argv(p.argv);
-	rc = proc_run(&p);
+	rc = run_ssh(&a, &out, &err, CHECK_TIMEOUT_MS, &p);
 	if (p.exec_errno || rc < 0) {
 		rc = exec_failure(rc, c->o->ssh);
 	} else if (rc >= SC_SIGNAL && rc < SC_SIGNAL + 65 && sig_caught) {
@@ -165,8 +160,8 @@ static int read_config(struct conn *c)
 		      (int)v.line_len, buf_str(&err) + v.line_off);
 		rc = SC_PERMANENT;
 	} else {
-		char *policy = config_value(out.s, "stricthostkeychecking");
-		c->ctl_path = config_value(out.s, "controlpath");
+		char *policy = line_value(out.s, "stricthostkeychecking");
+		c->ctl_path = line_value(out.s, "controlpath");
 		c->accept_new = policy && strcmp(policy, "ask") == 0;
 		free(policy);
 		if (!c->ctl_path)
@@ -219,15 +214,7 @@ static int control(struct conn *c, const char *cmd, struct buf *err)
 	strv_push(&a, cmd);
 	strv_push(&a, "--");
 	strv_push(&a, c->dest);
-	proc_init(&p, strv_argv(&a));
-	p.in = IO_NULL;
-	p.out = IO_NULL;
-	p.err = IO_PIPE;
-	p.err_buf = err;
-	p.own_group = 1;
-	p.timeout_ms = CHECK_TIMEOUT_MS;
-	trace_argv(p.argv);
-	rc = proc_run(&p);
+	rc = run_ssh(&a, NULL, err, CHECK_TIMEOUT_MS, &p);
 	if (p.timed_out)
 		rc = SC_SSH_FAILED;
 	strv_free(&a);
@@ -316,16 +303,8 @@ static int start_master(struct conn *c, struct verdict *v)
 	strv_push(&a, "-f");
 	strv_push(&a, "--");
 	strv_push(&a, c->dest);
-	proc_init(&p, strv_argv(&a));
-	p.in = IO_NULL;
-	p.out = IO_NULL;
-	p.err = IO_PIPE;
-	p.err_buf = &err;
-	p.own_group = 1;
-	p.timeout_ms = c->o->connect_timeout_ms + 5000;
-	trace_argv(p.argv);
 	c->attempts++;
-	rc = proc_run(&p);
+	rc = run_ssh(&a, NULL, &err, c->o->connect_timeout_ms + 5000, &p);
 	if (p.timed_out) {
 		*v = classify(255, "Connection timed out", 20, 0);
 		buf_reset(&err);

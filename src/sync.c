@@ -46,21 +46,7 @@ struct reply {
 /* The value of "key value" in a reply, copied; NULL when absent. */
 static char *reply_get(const struct reply *rp, const char *key)
 {
-	size_t k = strlen(key);
-	for (const char *line = buf_str(&rp->out); *line;) {
-		const char *nl = strchr(line, '\n');
-		size_t n = nl ? (size_t)(nl - line) : strlen(line);
-		if (n > k && strncmp(line, key, k) == 0 && line[k] == ' ') {
-			char *v = xmalloc(n - k);
-			memcpy(v, line + k + 1, n - k - 1);
-			v[n - k - 1] = '\0';
-			return v;
-		}
-		if (!nl)
-			break;
-		line = nl + 1;
-	}
-	return NULL;
+	return line_value(buf_str(&rp->out), key);
 }
 
 static int reply_is(const struct reply *rp, const char *key, const char *want)

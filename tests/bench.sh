@@ -13,12 +13,8 @@ command -v rsync >/dev/null || { echo "bench: rsync is needed (apt-get install r
 
 runs=${BENCH_RUNS:-5}
 sizes=${BENCH_SIZES:-500 5000}
-work=$(mktemp -d /tmp/sidecar-bench.XXXXXX)
-export XDG_RUNTIME_DIR=$work/run
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-cleanup() { loopback_stop; rm -rf "$work"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+loopback_workspace sidecar-bench || exit 1
+work=$LOOPBACK_WORK
 
 loopback_start "$work/sshd" 0 || exit 1
 for _ in $(seq 200); do

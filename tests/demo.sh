@@ -5,12 +5,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/tests/loopback.sh"
 loopback_need || exit 1
 
-demo=$(mktemp -d /tmp/sidecar-demo.XXXXXX)
-export XDG_RUNTIME_DIR=$demo/run
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-cleanup() { loopback_stop; rm -rf "$demo"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+loopback_workspace sidecar-demo || exit 1
+demo=$LOOPBACK_WORK
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 sidecar() { SIDECAR_SSH=$LOOPBACK_SSH "$here/sidecar" "$@"; }

@@ -1,6 +1,7 @@
 # loopback.sh: a throwaway sshd "sidecar" on 127.0.0.1, for make demo and
 # make bench (the bats suites have their own in test_helper.bash).
-# Source it, then: loopback_start DIR [DELAY_SECONDS]; loopback_stop.
+# Source it, then: loopback_workspace NAME (a scratch directory, cleaned up
+# with everything below at exit), loopback_start DIR [DELAY_SECONDS].
 # Exports LOOPBACK_SSH (an ssh that knows the host "sidecar-demo"),
 # LOOPBACK_HOME (the remote $HOME) and LOOPBACK_PORT.
 
@@ -18,6 +19,16 @@ loopback_need() {
 	fi
 	echo "missing: ${missing[*]}; install the packages openssh-server openssh-client git" >&2
 	return 1
+}
+
+# LOOPBACK_WORK: a fresh /tmp/NAME.XXXXXX with a private runtime directory
+# for the control sockets; at exit the sidecar stops and it is removed.
+loopback_workspace() {
+	LOOPBACK_WORK=$(mktemp -d "/tmp/$1.XXXXXX") || return 1
+	export XDG_RUNTIME_DIR=$LOOPBACK_WORK/run
+	mkdir -m 700 "$XDG_RUNTIME_DIR"
+	trap 'loopback_stop; rm -rf "$LOOPBACK_WORK"' EXIT
+	trap 'exit 130' INT TERM
 }
 
 loopback_port() {

@@ -64,6 +64,8 @@ int main(int argc, char **argv)
 		perror("sidecar: cannot install signal handlers");
 		return SC_FAIL;
 	}
+	/* usage errors are coloured too; -q and -v are known only after parsing */
+	msg_init(VERB_NORMAL, use_color(), isatty(STDERR_FILENO));
 	rc = cli_parse(argc - 1, argv + 1, &a);
 	msg_init(a.verbosity < 0 ? VERB_QUIET : a.verbosity > 0 ? VERB_VERBOSE : VERB_NORMAL,
 		 use_color(), isatty(STDERR_FILENO));

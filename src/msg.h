@@ -4,7 +4,7 @@
 
 enum verbosity { VERB_QUIET = -1, VERB_NORMAL = 0, VERB_VERBOSE = 1 };
 
-/* Set once at start-up, before anything is said. */
+/* Set at start-up: before parsing, and again once -q or -v is known. */
 void msg_init(enum verbosity v, int color, int tty);
 int msg_verbose(void);
 int msg_quiet(void);

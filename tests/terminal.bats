@@ -66,3 +66,14 @@ pane_has() { pane | grep -q -- "$1"; }
 	[[ $stderr != *$'\e'* ]]
 	[[ $stderr == *"synced sidecar-test:repo"* ]]
 }
+
+@test "ssh opens an interactive shell with a tty in the workspace" {
+	mkdir -p "$REMOTE_HOME/ws"
+	SC_ARGS="ssh -w ws $DEST" in_terminal
+	wait_until --timeout-ms 10000 sh -c 'ls /dev/pts >/dev/null && tmux -S "$1" capture-pane -p -t t | grep -q .' sh "$TMUX_SOCK"
+	tmux -S "$TMUX_SOCK" send-keys -t t 'echo "at:$(pwd)"; test -t 0 && echo "stdin:tty"; exit 3' Enter
+	wait_until --timeout-ms 10000 test -s "$BATS_TEST_TMPDIR/status"
+	[ "$(cat "$BATS_TEST_TMPDIR/status")" = 3 ]
+	pane | grep -q "^at:$REMOTE_HOME/ws"
+	pane | grep -q "^stdin:tty"
+}

@@ -21,7 +21,7 @@ SRC = $(filter-out src/main.c $(GEN), $(wildcard src/*.c)) $(GEN)
 OBJ = $(SRC:.c=.o)
 HDR = $(wildcard src/*.h)
 UNIT = $(patsubst tests/unit/%.c, tests/unit/%, $(wildcard tests/unit/test_*.c))
-HELPERS = tests/helpers/listener
+HELPERS = tests/helpers/listener tests/helpers/jsonget
 
 all: sidecar
 

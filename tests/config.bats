@@ -36,7 +36,7 @@ sync_dest() {
 		echo "sync exited $status: $stderr" >&2
 		return 1
 	fi
-	jq -r .dest <<<"$output"
+	jsonget dest <<<"$output"
 }
 
 # --- use, current, forget ---------------------------------------------------
@@ -80,23 +80,23 @@ sync_dest() {
 	[ "$(printf '%s' "$output" | wc -l)" -eq 0 ]
 	run --separate-stderr sc current --json
 	assert_success
-	[ "$(jq -c . <<<"$output")" = '{"destination":"devbox","workdir":"ws"}' ]
+	assert_output '{"destination":"devbox","workdir":"ws"}'
 }
 
 @test "current without a remembered workdir shows the repository's name" {
 	sc use devbox
 	run --separate-stderr sc current --json
 	assert_success
-	[ "$(jq -r .destination <<<"$output")" = devbox ]
-	[ "$(jq -r .workdir <<<"$output")" = proj ]
+	[ "$(jsonget destination <<<"$output")" = devbox ]
+	[ "$(jsonget workdir <<<"$output")" = proj ]
 }
 
 @test "current --json escapes what it prints" {
 	sc use -w 'a "quoted" \ path' 'host"x'
 	run --separate-stderr sc current --json
 	assert_success
-	[ "$(jq -r .destination <<<"$output")" = 'host"x' ]
-	[ "$(jq -r .workdir <<<"$output")" = 'a "quoted" \ path' ]
+	[ "$(jsonget destination <<<"$output")" = 'host"x' ]
+	[ "$(jsonget workdir <<<"$output")" = 'a "quoted" \ path' ]
 }
 
 @test "forget removes both; current then exits 1" {
@@ -145,7 +145,7 @@ sync_dest() {
 	[ "$(git -C "$LOCAL" config sidecar.destination)" = devbox ]
 	run --separate-stderr sc -C "$LOCAL" current --json
 	assert_success
-	[ "$(jq -r .destination <<<"$output")" = devbox ]
+	[ "$(jsonget destination <<<"$output")" = devbox ]
 }
 
 @test "use refuses a destination that looks like an option, and wants exactly one" {
@@ -163,10 +163,10 @@ sync_dest() {
 	git config --global sidecar.destination devbox-global
 	run --separate-stderr sc current --json
 	assert_success
-	[ "$(jq -r .destination <<<"$output")" = devbox-global ]
+	[ "$(jsonget destination <<<"$output")" = devbox-global ]
 	sc use devbox-local
 	run --separate-stderr sc current --json
-	[ "$(jq -r .destination <<<"$output")" = devbox-local ]
+	[ "$(jsonget destination <<<"$output")" = devbox-local ]
 }
 
 # --- how sync resolves DEST ----------------------------------------------------
@@ -176,13 +176,13 @@ sync_dest() {
 	sc use -w remembered "$DEST"
 	run --separate-stderr sc sync --json
 	assert_success
-	[ "$(jq -r .dest <<<"$output")" = "$DEST" ]
-	[ "$(jq -r .workdir <<<"$output")" = remembered ]
+	[ "$(jsonget dest <<<"$output")" = "$DEST" ]
+	[ "$(jsonget workdir <<<"$output")" = remembered ]
 	[ -f "$REMOTE_HOME/remembered/README.md" ]
 	# -w wins over the remembered workdir
 	run --separate-stderr sc sync --json -w given
 	assert_success
-	[ "$(jq -r .workdir <<<"$output")" = given ]
+	[ "$(jsonget workdir <<<"$output")" = given ]
 	[ -f "$REMOTE_HOME/given/README.md" ]
 }
 
@@ -194,7 +194,7 @@ sync_dest() {
 	[ -f "$REMOTE_HOME/proj/README.md" ]
 	run --separate-stderr sc status --json
 	assert_success
-	[ "$(jq -r .dest <<<"$output")" = "$DEST" ]
+	[ "$(jsonget dest <<<"$output")" = "$DEST" ]
 }
 
 @test "a DEST argument overrides SIDECAR_DEST and git config" {
@@ -246,11 +246,11 @@ sync_dest() {
 	printf 'edit\n' >>README.md
 	run --separate-stderr sc sync --json "$DEST"
 	assert_success
-	[ "$(jq -r .mode <<<"$output")" = patch ]
+	[ "$(jsonget mode <<<"$output")" = patch ]
 	[ "$(git -C "$REMOTE_HOME/proj" remote get-url origin)" = "$BATS_TEST_TMPDIR/origin.git" ]
 	run --separate-stderr sc sync --json --mode snapshot "$DEST" -w snap
 	assert_success
-	[ "$(jq -r .mode <<<"$output")" = snapshot ]
+	[ "$(jsonget mode <<<"$output")" = snapshot ]
 	cmp README.md "$REMOTE_HOME/snap/README.md"
 }
 

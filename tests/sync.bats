@@ -4,6 +4,7 @@
 # machine, so the tests look at it directly.
 
 load test_helper
+load sync_helper
 
 setup() {
 	common_setup
@@ -20,94 +21,10 @@ teardown() {
 
 # --- helpers ----------------------------------------------------------------
 
-# _tree_paths DIR: every path git does not ignore in DIR (tracked and
-# untracked, as `git ls-files -co --exclude-standard` lists them) that is a
-# file or a symlink on disk, quoted with %q (so a newline in a name stays on
-# one line), sorted.
-_tree_paths() {
-	local dir=$1 f
-	git -C "$dir" ls-files -co --exclude-standard -z |
-		while IFS= read -r -d '' f; do
-			if [ -L "$dir/$f" ] || { [ -e "$dir/$f" ] && [ ! -d "$dir/$f" ]; }; then
-				printf '%q\n' "$f"
-			fi
-		done | LC_ALL=C sort -u
-}
-
-# _xbit FILE: 1 when the owner may execute FILE, else 0.
-_xbit() {
-	echo $(((8#$(stat -c %a "$1") & 8#100) != 0))
-}
-
-# assert_same_tree LOCAL REMOTE: the same non-ignored files on both sides,
-# with the same content, the same executable bit and the same symlink
-# targets; the remote has no extra non-ignored file.
-assert_same_tree() {
-	local l=$1 r=$2 f q bad=0
-	if ! diff <(_tree_paths "$l") <(_tree_paths "$r") >"$BATS_TEST_TMPDIR/tree.diff"; then
-		echo "assert_same_tree: the non-ignored files differ (< $l, > $r):" >&2
-		cat "$BATS_TEST_TMPDIR/tree.diff" >&2
-		return 1
-	fi
-	while IFS= read -r -d '' f; do
-		q=$(printf '%q' "$f")
-		if [ -L "$l/$f" ]; then
-			if [ ! -L "$r/$f" ]; then
-				echo "assert_same_tree: $q is a symlink locally, not on the remote" >&2
-				bad=1
-			elif [ "$(readlink "$l/$f")" != "$(readlink "$r/$f")" ]; then
-				echo "assert_same_tree: $q points to '$(readlink "$l/$f")' locally," \
-					"'$(readlink "$r/$f")' on the remote" >&2
-				bad=1
-			fi
-			continue
-		fi
-		[ -f "$l/$f" ] || continue	# deleted on disk, or a submodule
-		if [ -L "$r/$f" ] || [ ! -f "$r/$f" ]; then
-			echo "assert_same_tree: $q is a regular file locally, not on the remote" >&2
-			bad=1
-		elif ! cmp -s "$l/$f" "$r/$f"; then
-			echo "assert_same_tree: $q has other content on the remote" >&2
-			bad=1
-		elif [ "$(_xbit "$l/$f")" != "$(_xbit "$r/$f")" ]; then
-			echo "assert_same_tree: $q: executable bit $(_xbit "$l/$f") locally," \
-				"$(_xbit "$r/$f") on the remote" >&2
-			bad=1
-		fi
-	done < <(git -C "$l" ls-files -co --exclude-standard -z)
-	return "$bad"
-}
-
 # sync_json [ARG]...: `sidecar sync --json DEST ARG...` that must succeed;
 # leaves the summary in $json (and bats' $output, $stderr).
 sync_json() {
-	run --separate-stderr sc sync --json "$DEST" "$@"
-	if [ "$status" -ne 0 ]; then
-		echo "sync_json: sidecar sync exited $status" >&2
-		echo "stderr: $stderr" >&2
-		echo "stdout: $output" >&2
-		return 1
-	fi
-	json=$output
-	jq -e . >/dev/null <<<"$json" || {
-		echo "sync_json: stdout is not one JSON object: $json" >&2
-		return 1
-	}
-}
-
-# field NAME: a field of the last JSON summary (null prints as "null").
-field() {
-	jq -r ".$1" <<<"$json"
-}
-
-# assert_field NAME VALUE
-assert_field() {
-	local got
-	got=$(field "$1")
-	if [ "$got" != "$2" ]; then
-		echo "JSON field $1: expected '$2', got '$got' in: $json" >&2
-		return 1
-	fi
+	run_json sync_json sync --json "$DEST" "$@"
 }
 
 # local_state: what sidecar must never change in the local repository.
@@ -160,7 +77,7 @@ _gone() {
 	[ "$(field files_changed)" -ge 6 ]
 	[ "$(field attempts)" -ge 1 ]
 	[ "$(field elapsed_ms)" -ge 0 ]
-	jq -e 'has("base") and has("round_trips") and has("saved_ref")' >/dev/null <<<"$json"
+	jsonget -k base round_trips saved_ref <<<"$json"
 	[ -f "$REMOTE/.git/sidecar/created" ]
 	[ ! -e "$REMOTE/.git/sidecar/lock" ]
 	assert_same_tree "$LOCAL" "$REMOTE"
@@ -747,7 +664,7 @@ _bundle_child() {
 	run --separate-stderr sc sync --dry-run --json "$DEST"
 	assert_success
 	json=$output
-	jq -e . >/dev/null <<<"$json"
+	jsonget <<<"$json"
 	assert_field result dry-run
 	assert_field files_changed 1
 	[ "$(git -C "$REMOTE" rev-parse refs/sidecar/synced)" != "$(field snapshot)" ]
@@ -811,7 +728,7 @@ _bundle_child() {
 	sync_json
 	run --separate-stderr sc status --json "$DEST"
 	local master rc=0 pid
-	master=$(jq -r .pid <<<"$output")
+	master=$(jsonget pid <<<"$output")
 	[ "$master" -gt 0 ]
 	dd if=/dev/urandom of=huge.bin bs=1M count=200 status=none
 	"$SIDECAR_BIN" sync --json "$DEST" \
@@ -835,7 +752,7 @@ _bundle_child() {
 	run --separate-stderr sc status --json "$DEST"
 	assert_success
 	local pid
-	pid=$(jq -r .pid <<<"$output")
+	pid=$(jsonget pid <<<"$output")
 	[ "$pid" -gt 0 ]
 	kill -KILL "$pid"
 	wait_until _gone "$pid"

@@ -48,6 +48,7 @@ common_setup() {
 
 	export SIDECAR_BIN="$_SC_ROOT/sidecar"
 	export LISTENER_BIN="$_SC_ROOT/tests/helpers/listener"
+	export JSONGET_BIN="$_SC_ROOT/tests/helpers/jsonget"
 }
 
 common_teardown() {
@@ -228,6 +229,20 @@ listener_start() {
 	fi
 	LISTENER_PORT=$(cat "$file")
 	export LISTENER_PORT LISTENER_PID
+}
+
+# --- JSON -----------------------------------------------------------------
+
+# jsonget [[--] KEY | -k KEY...]: checks and reads JSON on stdin
+# (tests/helpers/jsonget.c), so the suites need no jq. Without arguments it
+# succeeds when stdin is one JSON value; with KEY it prints that top-level
+# member, a string unescaped; with -k it succeeds when every KEY is one.
+jsonget() {
+	if [ ! -x "$JSONGET_BIN" ]; then
+		echo "missing $JSONGET_BIN: run 'make build-tests'" >&2
+		return 1
+	fi
+	"$JSONGET_BIN" "$@"
 }
 
 # --- sshd -----------------------------------------------------------------

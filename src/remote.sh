@@ -266,9 +266,14 @@ op_apply() {
 		say changed 0
 		return 0
 	fi
-	changed=$(count_changes "$now" "$new") || die "snapshot $snap is missing on the sidecar"
+	# count what changes while the files are written
+	git diff-tree -r --name-only --no-renames "$now" "$new" > .git/sidecar/changed 2>/dev/null &
+	counting=$!
 	GIT_INDEX_FILE=.git/sidecar/index git read-tree -m -u --exclude-per-directory=.gitignore "$now" "$new" ||
-		die "could not update the files in $wd (disk full?); run sync again"
+		die "could not update the files in $wd (disk full?, or snapshot $snap missing); run sync again"
+	wait "$counting"
+	changed=0
+	while IFS= read -r _; do changed=$((changed + 1)); done < .git/sidecar/changed
 	set_head "$branch" "$commit" "$snap"
 	say result synced
 	say changed "$changed"

@@ -37,7 +37,7 @@ int cmd_use(struct env *e)
 	else if (rc == 0)
 		git_run(&e->git, NULL, NULL, "config", "--unset", "sidecar.workdir", (char *)NULL);
 	if (rc)
-		return error("cannot write git config") ? SC_FAIL : 0;
+		return fail("cannot write git config");
 	info("using %s (workdir %s) for this repository", dest,
 	     a->workdir ? a->workdir : env_workdir(e));
 	return 0;

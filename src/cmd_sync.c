@@ -69,8 +69,8 @@ int cmd_sync(struct env *e)
 		return SC_USAGE;
 	}
 	if (!e->toplevel)
-		return error("not inside a git repository with a working tree "
-			     "(run sidecar in your checkout, or use -C DIR)") ? SC_FAIL : 0;
+		return fail("not inside a git repository with a working tree "
+			     "(run sidecar in your checkout, or use -C DIR)");
 	o.workdir = env_workdir(e);
 	o.toplevel = e->toplevel;
 	o.gitdir = e->gitdir;

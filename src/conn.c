@@ -165,7 +165,7 @@ static int read_config(struct conn *c)
 		c->accept_new = policy && strcmp(policy, "ask") == 0;
 		free(policy);
 		if (!c->ctl_path)
-			rc = error("ssh -G printed no control path for %s", c->dest) ? SC_FAIL : 0;
+			rc = fail("ssh -G printed no control path for %s", c->dest);
 	}
 	strv_free(&a);
 	buf_free(&out);
@@ -306,11 +306,9 @@ static int start_master(struct conn *c, struct verdict *v)
 	c->attempts++;
 	rc = run_ssh(&a, NULL, &err, c->o->connect_timeout_ms + 5000, &p);
 	if (p.timed_out) {
-		*v = classify(255, "Connection timed out", 20, 0);
 		buf_reset(&err);
 		buf_adds(&err, "ssh did not finish connecting in time");
-		v->line_off = 0;
-		v->line_len = err.len;
+		*v = (struct verdict){ FAIL_TRANSIENT, "connection timed out", 0, err.len };
 		rc = SC_SSH_FAILED;
 	} else if (rc == 0) {
 		c->handshakes++;

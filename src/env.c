@@ -53,7 +53,7 @@ int env_init(struct env *e, struct args *a)
 	e->a = a;
 	e->git.prog = git && *git ? git : "git";
 	if (a->chdir && chdir(a->chdir) < 0)
-		return error("cannot change to '%s': %s", a->chdir, strerror(errno)) ? SC_FAIL : 0;
+		return fail("cannot change to '%s': %s", a->chdir, strerror(errno));
 
 	rc = git_run(&e->git, &out, NULL, "config", "-z", "--get-regexp", "^sidecar\\.", (char *)NULL);
 	if (rc == SC_NOTFOUND || rc == SC_NOEXEC) {

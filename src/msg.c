@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "exitcodes.h"
 #include "quote.h"
 
 static enum verbosity level;
@@ -50,6 +51,15 @@ int error(const char *fmt, ...)
 	say("1;31", NULL, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+int fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	say("1;31", NULL, fmt, ap);
+	va_end(ap);
+	return SC_FAIL;
 }
 
 void warn(const char *fmt, ...)

@@ -11,6 +11,8 @@ int msg_quiet(void);
 
 /* "sidecar: ...": always shown. Returns -1, for `return error(...)`. */
 int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Like error(), but returns SC_FAIL (1), for `return fail(...)`. */
+int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "sidecar: warning: ...": always shown. */
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "sidecar: ...": progress, silenced by -q. */

@@ -68,7 +68,7 @@ static int make_index(struct local *l)
 		buf_addf(&src, "%s/index", l->gitdir);
 	switch (copy_file(src.s, fd)) {
 	case -1:
-		rc = error("cannot copy the index %s: %s", src.s, strerror(errno)) ? SC_FAIL : 0;
+		rc = fail("cannot copy the index %s: %s", src.s, strerror(errno));
 		break;
 	case 1:
 		unlink(path.s);	/* no index yet: git starts an empty one there */
@@ -131,7 +131,7 @@ int local_scan(const struct git *g, const char *toplevel, const char *gitdir,
 		goto out;
 	}
 	if (git_run(&gi, &out, NULL, "write-tree", (char *)NULL) || !out.len) {
-		rc = error("git write-tree failed") ? SC_FAIL : 0;
+		rc = fail("git write-tree failed");
 		goto out;
 	}
 	l->tree = xstrdup(out.s);
@@ -179,7 +179,7 @@ int local_snapshot(const struct git *g, struct local *l)
 		rc = git_run(&gc, &out, NULL, "commit-tree", l->tree, "-m", "sidecar snapshot",
 			     (char *)NULL);
 	if (rc || !out.len)
-		rc = error("git commit-tree failed") ? SC_FAIL : 0;
+		rc = fail("git commit-tree failed");
 	else
 		l->snapshot = xstrdup(out.s);
 	strv_free(&env);

@@ -200,7 +200,7 @@ static int finish_stream(struct proc *gp, struct strv *gargv, int session_rc, in
 	int rc = proc_finish(gp);
 	strv_free(gargv);
 	if (session_rc == 0 && rc != 0 && !stopped_reading)
-		return error("git failed while streaming to the sidecar (status %d)", rc) ? SC_FAIL : 0;
+		return fail("git failed while streaming to the sidecar (status %d)", rc);
 	return session_rc;
 }
 
@@ -336,11 +336,11 @@ static int probe(struct ctx *x, struct reply *rp)
 	if (rc)
 		return rc;
 	if (reply_is(rp, "git", "no"))
-		return error("git is not installed on %s; install it there (e.g. apt-get install git)",
-			     x->o->dest) ? SC_FAIL : 0;
+		return fail("git is not installed on %s; install it there (e.g. apt-get install git)",
+			     x->o->dest);
 	if (reply_is(rp, "exists", "other"))
-		return error("%s on %s exists and is not a git repository; choose another workdir (-w) or remove it",
-			     x->o->workdir, x->o->dest) ? SC_FAIL : 0;
+		return fail("%s on %s exists and is not a git repository; choose another workdir (-w) or remove it",
+			     x->o->workdir, x->o->dest);
 	take_reply(x, rp);
 	return 0;
 }
@@ -460,8 +460,8 @@ static int snapshot_flow(struct ctx *x)
 		if (rc || !moved)
 			goto out;
 	}
-	rc = error("another sync to %s changed %s at the same time; run sync again",
-		   x->o->dest, x->o->workdir) ? SC_FAIL : 0;
+	rc = fail("another sync to %s changed %s at the same time; run sync again",
+		   x->o->dest, x->o->workdir);
 out:
 	if (rc == 0 && !x->o->dry_run)
 		set_ref(x, "synced", x->l.snapshot);
@@ -475,12 +475,12 @@ static int patch_flow(struct ctx *x)
 	int rc = 0;
 
 	if (!x->l.head)
-		return error("the repository has no commits yet: patch mode needs a base commit; "
-			     "commit once, or use the default snapshot mode") ? SC_FAIL : 0;
+		return fail("the repository has no commits yet: patch mode needs a base commit; "
+			     "commit once, or use the default snapshot mode");
 	if (git_run(x->g, &url, NULL, "config", "--get", "remote.origin.url", (char *)NULL) || !url.len) {
 		buf_free(&url);
-		return error("no 'origin' remote: patch mode clones origin on the sidecar; add one with "
-			     "'git remote add origin URL', or use the default snapshot mode") ? SC_FAIL : 0;
+		return fail("no 'origin' remote: patch mode clones origin on the sidecar; add one with "
+			     "'git remote add origin URL', or use the default snapshot mode");
 	}
 	for (int round = 0; round < 2; round++) {
 		const char *setup[] = { "patch-setup", x->o->workdir, url.s,
@@ -504,8 +504,8 @@ static int patch_flow(struct ctx *x)
 		}
 		base = reply_get(&rp, "base");
 		if (!base || !local_has_commit(x->g, base)) {
-			rc = error("the sidecar's base %s is not in the local repository; run 'git fetch origin'",
-				   base ? base : "(none)") ? SC_FAIL : 0;
+			rc = fail("the sidecar's base %s is not in the local repository; run 'git fetch origin'",
+				   base ? base : "(none)");
 			free(base);
 			reply_free(&rp);
 			break;
@@ -564,8 +564,8 @@ static int patch_flow(struct ctx *x)
 		}
 		reply_free(&rp);
 		if (round == 1) {
-			rc = error("the patch does not apply on %s even to a fresh clone; "
-				   "is origin up to date? try the default snapshot mode", x->o->dest) ? SC_FAIL : 0;
+			rc = fail("the patch does not apply on %s even to a fresh clone; "
+				   "is origin up to date? try the default snapshot mode", x->o->dest);
 			break;
 		}
 		warn("the workspace on %s drifted from its base; recreating it", x->o->dest);
@@ -601,8 +601,9 @@ int sync_run(const struct git *g, struct conn *c, const struct sync_opts *o,
 		if (rc != RETRY)
 			break;
 		if (n == MAX_RECONNECTS) {
-			rc = error("the connection to %s kept dropping (%s); giving up",
-				   o->dest, buf_str(&c->last_error)) ? SC_UNREACHABLE : 0;
+			error("the connection to %s kept dropping (%s); giving up",
+			      o->dest, buf_str(&c->last_error));
+			rc = SC_UNREACHABLE;
 			break;
 		}
 		info("the connection to %s dropped (%s); reconnecting and syncing again",

@@ -60,6 +60,7 @@ int cmd_sync(struct env *e)
 	struct sync_opts o = { 0 };
 	struct sync_result r = { 0 };
 	struct conn c;
+	struct sync_job *job;
 	long long start = now_ms();
 	const char *mode = a->mode ? a->mode : e->cfg.mode ? e->cfg.mode : "snapshot";
 	int rc;
@@ -77,12 +78,13 @@ int cmd_sync(struct env *e)
 	o.patch = strcmp(mode, "patch") == 0;
 	o.dry_run = a->dry_run;
 	o.json = a->json;
-	if ((rc = env_conn(e, &c))) {
-		conn_free(&c);
-		return rc;
-	}
-	o.dest = c.dest;
-	rc = sync_run(&e->git, &c, &o, &r);
+	o.dest = env_dest(e);
+	if (!o.dest || e->a->positional.n > 1)
+		return env_conn(e, &c);	/* says what is wrong */
+	job = sync_start(&e->git, &o, &r);
+	if ((rc = env_conn(e, &c)) == 0)
+		rc = sync_run(job, &c);
+	sync_end(job);
 	if (rc == 0 && !a->json && r.result) {
 		char size[32];
 		human_size(r.bytes_sent, size, sizeof size);

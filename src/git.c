@@ -87,3 +87,50 @@ int git_start(const struct git *g, struct proc *p, struct strv *argv,
 	strv_free(&env);
 	return rc;
 }
+
+int git_spawn(const struct git *g, struct git_job *j, ...)
+{
+	struct strv args = STRV_INIT, env = STRV_INIT;
+	va_list ap;
+	const char *s;
+	int rc;
+
+	memset(j, 0, sizeof *j);
+	va_start(ap, j);
+	while ((s = va_arg(ap, const char *)))
+		strv_push(&args, s);
+	va_end(ap);
+	git_argv(g, &j->argv, &env, strv_argv(&args));
+	proc_init(&j->p, strv_argv(&j->argv));
+	j->p.env = env.v ? strv_argv(&env) : NULL;	/* copied at fork */
+	j->p.in = IO_NULL;
+	j->p.out = j->p.err = IO_PIPE;
+	j->p.out_buf = &j->out;
+	j->p.err_buf = &j->err;
+	trace_argv(j->p.argv);
+	rc = proc_start(&j->p);
+	j->p.env = NULL;
+	j->running = rc == 0;
+	strv_free(&args);
+	strv_free(&env);
+	return rc;
+}
+
+int git_wait(struct git_job *j)
+{
+	if (!j->running)
+		return -1;
+	j->running = 0;
+	int rc = proc_finish(&j->p);
+	buf_chomp(&j->out);
+	return rc;
+}
+
+void git_job_free(struct git_job *j)
+{
+	if (j->running)
+		git_wait(j);
+	strv_free(&j->argv);
+	buf_free(&j->out);
+	buf_free(&j->err);
+}

@@ -26,6 +26,25 @@ int git_runv(const struct git *g, struct buf *out, struct buf *err,
 int git_start(const struct git *g, struct proc *p, struct strv *argv,
 	      const char *const *args);
 
+/* A git command that runs while sidecar does something else. */
+struct git_job {
+	struct proc p;
+	struct strv argv;
+	struct buf out;		/* its stdout, trailing newlines removed */
+	struct buf err;		/* its stderr */
+	int running;
+};
+
+/*
+ * Starts git with the NULL-terminated arguments, stdout and stderr
+ * captured. Returns 0, or the status when git could not start.
+ */
+int git_spawn(const struct git *g, struct git_job *j, ...) __attribute__((sentinel));
+/* Waits for the job; its status. */
+int git_wait(struct git_job *j);
+/* Waits if still running, then frees. */
+void git_job_free(struct git_job *j);
+
 /* Reports that git could not run (127/126) and returns the status. */
 int git_exec_failure(const struct git *g, int status);
 

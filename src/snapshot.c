@@ -99,49 +99,64 @@ static void read_head(struct local *l)
 	fclose(f);
 }
 
-int local_scan(const struct git *g, const char *toplevel, const char *gitdir,
-	       struct local *l)
+int local_scan_start(const struct git *g, const char *toplevel, const char *gitdir,
+		     struct local *l)
 {
 	struct git gi = *g;
-	struct buf out = BUF_INIT, err = BUF_INIT;
-	struct stat st;
 	int rc;
 
 	memset(l, 0, sizeof *l);
 	l->gitdir = gitdir;
 	l->toplevel = toplevel;
 	read_head(l);
-	/* HEAD's commit and identity in one call; it fails on an unborn branch */
-	if (git_run(g, &out, &err, "log", "-1", "--date=raw",
-		    "--format=%H%x00%an%x00%ae%x00%ad%x00%cn%x00%ce%x00%cd", "HEAD", "--",
-		    (char *)NULL) == 0 && out.len > 40) {
-		l->head = xstrdup(out.s);	/* stops at the first NUL */
-		buf_add(&l->ident, out.s + 41, out.len - 41);
-	}
-	buf_reset(&out);
 	if ((rc = make_index(l)))
-		goto out;
+		return rc;
+	/* HEAD's commit and identity in one call; it fails on an unborn branch */
+	if ((rc = git_spawn(g, &l->log, "log", "-1", "--date=raw",
+			    "--format=%H%x00%an%x00%ae%x00%ad%x00%cn%x00%ce%x00%cd", "HEAD", "--",
+			    (char *)NULL)))
+		return git_exec_failure(g, rc);
 	gi.index = l->index;
-	buf_reset(&err);
-	rc = git_run(&gi, NULL, &err, "-C", toplevel, "add", "-A", "--", ".", (char *)NULL);
-	if (rc) {
-		buf_chomp(&err);
-		error("cannot read the working tree: git add: %s", buf_str(&err));
-		rc = SC_FAIL;
+	if ((rc = git_spawn(&gi, &l->add, "-C", toplevel, "add", "-A", "--", ".", (char *)NULL)))
+		return git_exec_failure(g, rc);
+	return 0;
+}
+
+int local_scan_finish(const struct git *g, struct local *l)
+{
+	struct git gi = *g;
+	struct buf out = BUF_INIT;
+	struct stat st;
+	int rc = 0;
+
+	if (git_wait(&l->log) == 0 && l->log.out.len > 40) {
+		l->head = xstrdup(l->log.out.s);	/* stops at the first NUL */
+		buf_add(&l->ident, l->log.out.s + 41, l->log.out.len - 41);
+	}
+	if (git_wait(&l->add)) {
+		buf_chomp(&l->add.err);
+		rc = fail("cannot read the working tree: git add: %s", buf_str(&l->add.err));
 		goto out;
 	}
+	gi.index = l->index;
 	if (git_run(&gi, &out, NULL, "write-tree", (char *)NULL) || !out.len) {
 		rc = fail("git write-tree failed");
 		goto out;
 	}
 	l->tree = xstrdup(out.s);
 	buf_reset(&out);
-	buf_addf(&out, "%s/.gitmodules", toplevel);
+	buf_addf(&out, "%s/.gitmodules", l->toplevel);
 	l->has_submodules = stat(out.s, &st) == 0;
 out:
 	buf_free(&out);
-	buf_free(&err);
 	return rc;
+}
+
+int local_scan(const struct git *g, const char *toplevel, const char *gitdir,
+	       struct local *l)
+{
+	int rc = local_scan_start(g, toplevel, gitdir, l);
+	return rc ? rc : local_scan_finish(g, l);
 }
 
 int local_snapshot(const struct git *g, struct local *l)
@@ -189,6 +204,8 @@ int local_snapshot(const struct git *g, struct local *l)
 
 void local_free(struct local *l)
 {
+	git_job_free(&l->log);
+	git_job_free(&l->add);
 	if (l->index)
 		unlink(l->index);
 	buf_free(&l->ident);

@@ -17,15 +17,20 @@ struct local {
 	char *tree;		/* its tree */
 	char *snapshot;		/* commit of tree: parent HEAD, identity and dates of HEAD */
 	struct buf ident;	/* HEAD's author and committer, NUL-separated */
+	struct git_job log, add;	/* the scan, running */
 	int has_submodules;
 };
 
 /*
  * Reads HEAD and the branch of the work tree at toplevel (git directory
- * gitdir); makes the temporary index and its tree.
+ * gitdir); makes the temporary index and its tree. local_scan_start starts
+ * the slow part, so that other work can go on; local_scan_finish ends it.
  */
 int local_scan(const struct git *g, const char *toplevel, const char *gitdir,
 	       struct local *l);
+int local_scan_start(const struct git *g, const char *toplevel, const char *gitdir,
+		     struct local *l);
+int local_scan_finish(const struct git *g, struct local *l);
 /* Commits the tree: the same state always gives the same snapshot. */
 int local_snapshot(const struct git *g, struct local *l);
 /* Removes the temporary index and frees l. */

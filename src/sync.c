@@ -26,12 +26,16 @@
 #define MAX_RECONNECTS 5
 #define RETRY (-2)		/* internal: the connection dropped, start again */
 
-struct ctx {
+struct sync_job {
 	const struct git *g;
 	struct conn *c;
 	const struct sync_opts *o;
 	struct sync_result *r;
 	struct local l;
+	int start_rc;		/* what starting the scan said */
+	int scanned;		/* local_scan_finish ran */
+	struct git_job known;	/* reads the last snapshot synced to this place */
+	char *known_oid;	/* what it read, or NULL */
 	char key[17];
 	long long progress_start;
 	long long progress_last;
@@ -65,7 +69,7 @@ static void reply_free(struct reply *rp)
 
 static void progress(void *arg, unsigned long long bytes)
 {
-	struct ctx *x = arg;
+	struct sync_job *x = arg;
 	long long now = now_ms();
 
 	if (!msg_tty() || msg_quiet() || now - x->progress_start < 1000 ||
@@ -79,7 +83,7 @@ static void progress(void *arg, unsigned long long bytes)
 	fflush(stderr);
 }
 
-static void progress_done(struct ctx *x)
+static void progress_done(struct sync_job *x)
 {
 	if (x->progress_shown)
 		fputs("\r\033[K", stderr);
@@ -95,7 +99,7 @@ struct session {
 };
 
 /* Starts `op args` on the sidecar; its stdin stays open for session_finish. */
-static int session_start(struct ctx *x, struct session *s, const char *const *args)
+static int session_start(struct sync_job *x, struct session *s, const char *const *args)
 {
 	char lock_wait[32];
 
@@ -130,7 +134,7 @@ static int session_start(struct ctx *x, struct session *s, const char *const *ar
  * Returns 0, SC_FAIL when the script failed (it said why on stderr), RETRY
  * when the connection dropped, or another exit status.
  */
-static int session_finish(struct ctx *x, struct session *s, const char *data, size_t len,
+static int session_finish(struct sync_job *x, struct session *s, const char *data, size_t len,
 			  int in_src)
 {
 	struct verdict v;
@@ -162,7 +166,7 @@ static void session_free(struct session *s)
 }
 
 /* A whole session with nothing or a stream on stdin; the reply in rp. */
-static int remote_op(struct ctx *x, const char *const *args, int in_src, struct reply *rp)
+static int remote_op(struct sync_job *x, const char *const *args, int in_src, struct reply *rp)
 {
 	struct session s;
 	int rc = session_start(x, &s, args);
@@ -176,7 +180,7 @@ static int remote_op(struct ctx *x, const char *const *args, int in_src, struct 
 }
 
 /* Starts git with stdout to be streamed; args NULL-terminated. */
-static int start_stream(struct ctx *x, struct proc *gp, struct strv *gargv,
+static int start_stream(struct sync_job *x, struct proc *gp, struct strv *gargv,
 			const struct git *g, const char *const *args)
 {
 	int rc = git_start(g, gp, gargv, args);
@@ -204,7 +208,7 @@ static int finish_stream(struct proc *gp, struct strv *gargv, int session_rc, in
 	return session_rc;
 }
 
-static void set_ref(struct ctx *x, const char *kind, const char *oid)
+static void set_ref(struct sync_job *x, const char *kind, const char *oid)
 {
 	struct buf ref = BUF_INIT;
 	buf_addf(&ref, "refs/sidecar/%s/%s", kind, x->key);
@@ -212,7 +216,7 @@ static void set_ref(struct ctx *x, const char *kind, const char *oid)
 	buf_free(&ref);
 }
 
-static char *get_ref(struct ctx *x, const char *kind)
+static char *get_ref(struct sync_job *x, const char *kind)
 {
 	struct buf ref = BUF_INIT, out = BUF_INIT;
 	char *v = NULL;
@@ -226,7 +230,7 @@ static char *get_ref(struct ctx *x, const char *kind)
 }
 
 /* Takes what the sidecar reported into the result. */
-static void take_reply(struct ctx *x, const struct reply *rp)
+static void take_reply(struct sync_job *x, const struct reply *rp)
 {
 	char *v;
 	if ((v = reply_get(rp, "saved"))) {
@@ -245,23 +249,37 @@ static void take_reply(struct ctx *x, const struct reply *rp)
 	}
 }
 
+/* Ends the scan begun by sync_start, once. */
+static int ensure_scanned(struct sync_job *x)
+{
+	int rc;
+
+	if (x->scanned)
+		return 0;
+	if (x->start_rc)
+		return x->start_rc;
+	if ((rc = local_scan_finish(x->g, &x->l)))
+		return rc;
+	x->scanned = 1;
+	if (x->l.has_submodules)
+		warn("submodules are not synced; only the superproject's files are");
+	return 0;
+}
+
 /* Builds S once: the scan and the commit (the sidecar may be busy meanwhile). */
-static int ensure_snapshot(struct ctx *x)
+static int ensure_snapshot(struct sync_job *x)
 {
 	int rc;
 
 	if (x->l.snapshot)
 		return 0;
-	if ((rc = local_scan(x->g, x->o->toplevel, x->o->gitdir, &x->l)) ||
-	    (rc = local_snapshot(x->g, &x->l)))
+	if ((rc = ensure_scanned(x)) || (rc = local_snapshot(x->g, &x->l)))
 		return rc;
-	if (x->l.has_submodules)
-		warn("submodules are not synced; only the superproject's files are");
 	x->r->snapshot = xstrdup(x->l.snapshot);
 	return 0;
 }
 
-static int apply_start(struct ctx *x, struct session *s, const char *expect)
+static int apply_start(struct sync_job *x, struct session *s, const char *expect)
 {
 	const char *args[] = { "apply", x->o->workdir, expect, NULL };
 	return session_start(x, s, args);
@@ -273,7 +291,7 @@ static int apply_start(struct ctx *x, struct session *s, const char *expect)
  * bundle of S without the commits in excludes. *moved: the sidecar's base
  * was not the expected one, and nothing changed there.
  */
-static int apply_finish(struct ctx *x, struct session *s, const char *expect,
+static int apply_finish(struct sync_job *x, struct session *s, const char *expect,
 			const struct strv *excludes, int *moved)
 {
 	struct buf header = BUF_INIT, ref = BUF_INIT;
@@ -329,7 +347,7 @@ out:
 	return rc;
 }
 
-static int probe(struct ctx *x, struct reply *rp)
+static int probe(struct sync_job *x, struct reply *rp)
 {
 	const char *args[] = { "probe", x->o->workdir, x->l.snapshot, NULL };
 	int rc = remote_op(x, args, -1, rp);
@@ -346,7 +364,7 @@ static int probe(struct ctx *x, struct reply *rp)
 }
 
 /* Prints what a sync would change, from the probe and local objects only. */
-static int dry_run(struct ctx *x, const struct reply *rp)
+static int dry_run(struct sync_job *x, const struct reply *rp)
 {
 	char *synced = reply_get(rp, "synced");
 	int rc = 0;
@@ -386,7 +404,7 @@ static int dry_run(struct ctx *x, const struct reply *rp)
 }
 
 /* Commits the sidecar has that the local repository has too. */
-static void common_bases(struct ctx *x, const struct reply *rp, struct strv *bases)
+static void common_bases(struct sync_job *x, const struct reply *rp, struct strv *bases)
 {
 	static const char *const keys[] = { "synced", "head", "origin" };
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
@@ -402,12 +420,16 @@ static void common_bases(struct ctx *x, const struct reply *rp, struct strv *bas
 	}
 }
 
-static int snapshot_flow(struct ctx *x)
+static int snapshot_flow(struct sync_job *x)
 {
-	char *known = get_ref(x, "synced");
+	char *known = NULL;
 	struct session s;
 	int rc, moved = 0;
 
+	if (x->known.running && git_wait(&x->known) == 0 && x->known.out.len)
+		x->known_oid = xstrdup(x->known.out.s);
+	if (x->known_oid)
+		known = xstrdup(x->known_oid);
 	if (known && !x->o->dry_run) {
 		/*
 		 * Steady state, one round trip: the sidecar takes its lock and
@@ -469,11 +491,13 @@ out:
 	return rc;
 }
 
-static int patch_flow(struct ctx *x)
+static int patch_flow(struct sync_job *x)
 {
 	struct buf url = BUF_INIT;
 	int rc = 0;
 
+	if ((rc = ensure_scanned(x)))
+		return rc;
 	if (!x->l.head)
 		return fail("the repository has no commits yet: patch mode needs a base commit; "
 			     "commit once, or use the default snapshot mode");
@@ -580,38 +604,57 @@ static int patch_flow(struct ctx *x)
 	return rc;
 }
 
-int sync_run(const struct git *g, struct conn *c, const struct sync_opts *o,
-	     struct sync_result *r)
+struct sync_job *sync_start(const struct git *g, const struct sync_opts *o,
+			    struct sync_result *r)
 {
-	struct ctx x = { .g = g, .c = c, .o = o, .r = r };
-	int rc;
+	struct sync_job *x = xmalloc(sizeof *x);
+	struct buf ref = BUF_INIT;
 
+	memset(x, 0, sizeof *x);
 	memset(r, 0, sizeof *r);
-	sync_key(o->dest, o->workdir, x.key);
-	if (o->patch) {
-		if ((rc = local_scan(g, o->toplevel, o->gitdir, &x.l)))
-			goto out;
-		if (x.l.has_submodules)
-			warn("submodules are not synced; only the superproject's files are");
+	x->g = g;
+	x->o = o;
+	x->r = r;
+	sync_key(o->dest, o->workdir, x->key);
+	x->start_rc = local_scan_start(g, o->toplevel, o->gitdir, &x->l);
+	if (!o->patch && !x->start_rc) {
+		buf_addf(&ref, "refs/sidecar/synced/%s", x->key);
+		if (git_spawn(g, &x->known, "rev-parse", "-q", "--verify", ref.s, (char *)NULL))
+			x->known.running = 0;
 	}
+	buf_free(&ref);
+	return x;
+}
+
+int sync_run(struct sync_job *x, struct conn *c)
+{
+	int rc = 0;
+
+	x->c = c;
 	for (int n = 0;; n++) {
 		if ((rc = conn_connect(c)))
 			break;
-		rc = o->patch ? patch_flow(&x) : snapshot_flow(&x);
+		rc = x->o->patch ? patch_flow(x) : snapshot_flow(x);
 		if (rc != RETRY)
 			break;
 		if (n == MAX_RECONNECTS) {
 			error("the connection to %s kept dropping (%s); giving up",
-			      o->dest, buf_str(&c->last_error));
+			      x->o->dest, buf_str(&c->last_error));
 			rc = SC_UNREACHABLE;
 			break;
 		}
 		info("the connection to %s dropped (%s); reconnecting and syncing again",
-		     o->dest, buf_str(&c->last_error));
+		     x->o->dest, buf_str(&c->last_error));
 	}
-out:
-	local_free(&x.l);
 	return rc;
+}
+
+void sync_end(struct sync_job *x)
+{
+	git_job_free(&x->known);
+	free(x->known_oid);
+	local_free(&x->l);
+	free(x);
 }
 
 void sync_result_free(struct sync_result *r)

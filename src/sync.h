@@ -25,9 +25,18 @@ struct sync_result {
 	unsigned long long bytes_sent;
 };
 
-/* Runs one sync over c (connecting as needed). Returns an exit status. */
-int sync_run(const struct git *g, struct conn *c, const struct sync_opts *o,
-	     struct sync_result *r);
+struct sync_job;
+
+/*
+ * A sync in two steps: sync_start begins the local scan (and reads what
+ * was last synced) while the caller prepares the connection; sync_run
+ * does the rest over c, connecting as needed, and returns an exit status.
+ * sync_end frees the job whatever happened.
+ */
+struct sync_job *sync_start(const struct git *g, const struct sync_opts *o,
+			    struct sync_result *r);
+int sync_run(struct sync_job *j, struct conn *c);
+void sync_end(struct sync_job *j);
 void sync_result_free(struct sync_result *r);
 
 #endif

@@ -15,6 +15,7 @@
 #include "duration.h"
 #include "exitcodes.h"
 #include "msg.h"
+#include "rundir.h"
 #include "sig.h"
 
 #define CHECK_TIMEOUT_MS 5000	/* -O check / -O exit: local socket talk */
@@ -72,36 +73,6 @@ static int check_dest(const char *dest)
 	for (const char *p = dest; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return error("strange destination blocked: it contains control characters");
-	return 0;
-}
-
-/* $XDG_RUNTIME_DIR/sidecar, else ${TMPDIR:-/tmp}/sidecar-UID; 0700, ours. */
-static int control_dir(struct conn *c)
-{
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	const char *tmp = getenv("TMPDIR");
-	struct buf b = BUF_INIT;
-	struct stat st;
-
-	if (xdg && *xdg == '/')
-		buf_addf(&b, "%s/sidecar", xdg);
-	else
-		buf_addf(&b, "%s/sidecar-%ld", tmp && *tmp == '/' ? tmp : "/tmp",
-			 (long)getuid());
-	if (mkdir(b.s, 0700) < 0 && errno != EEXIST) {
-		error("cannot create control directory %s: %s", b.s, strerror(errno));
-		buf_free(&b);
-		return SC_FAIL;
-	}
-	if (lstat(b.s, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
-	    (st.st_mode & 077)) {
-		error("control directory %s is not a private directory of ours "
-		      "(it must be owned by uid %ld with mode 0700); remove it or fix it",
-		      b.s, (long)getuid());
-		buf_free(&b);
-		return SC_FAIL;
-	}
-	c->ctl_dir = b.s;
 	return 0;
 }
 
@@ -184,7 +155,9 @@ int conn_init(struct conn *c, const struct conn_opts *o, const char *dest)
 	c->rng = (unsigned long long)now_ms() ^ ((unsigned long long)getpid() << 32);
 	if (check_dest(dest) < 0)
 		return SC_USAGE;
-	if ((rc = control_dir(c)) || (rc = read_config(c)))
+	if (!(c->ctl_dir = rundir()))
+		return SC_FAIL;
+	if ((rc = read_config(c)))
 		return rc;
 	if (strlen(c->ctl_path) + MASTER_NAME_EXTRA >= sizeof sun.sun_path) {
 		error("control path %s is too long for a unix socket; "

@@ -11,6 +11,7 @@
 
 #include "exitcodes.h"
 #include "msg.h"
+#include "rundir.h"
 
 void sync_key(const char *dest, const char *workdir, char out[17])
 {
@@ -46,22 +47,17 @@ static int copy_file(const char *src, int dst)
 	return n < 0 ? -1 : 0;
 }
 
-/* A temporary index seeded from the real one, so unchanged files are not rehashed. */
-static int make_index(struct local *l)
+/* Fills fd: sidecar's cache, else the real index, else nothing (git starts empty). */
+static int seed_index(const struct local *l, int fd)
 {
-	const char *tmp = getenv("TMPDIR");
 	const char *user_index = getenv("GIT_INDEX_FILE");
-	struct buf path = BUF_INIT, src = BUF_INIT;
-	int fd, rc = 0;
+	struct buf src = BUF_INIT;
+	int rc = 0;
 
-	buf_addf(&path, "%s/sidecar-index.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	fd = mkstemp(path.s);
-	if (fd < 0) {
-		error("cannot create a temporary index in %s: %s", tmp && *tmp ? tmp : "/tmp",
-		      strerror(errno));
-		buf_free(&path);
-		return SC_FAIL;
-	}
+	if (copy_file(l->cache, fd) == 0)
+		return 0;
+	if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+		return fail("cannot write the temporary index %s: %s", l->index, strerror(errno));
 	if (user_index && *user_index)
 		buf_adds(&src, user_index);
 	else
@@ -71,12 +67,41 @@ static int make_index(struct local *l)
 		rc = fail("cannot copy the index %s: %s", src.s, strerror(errno));
 		break;
 	case 1:
-		unlink(path.s);	/* no index yet: git starts an empty one there */
+		unlink(l->index);	/* git creates it */
 		break;
 	}
-	close(fd);
-	l->index = path.s;
 	buf_free(&src);
+	return rc;
+}
+
+/*
+ * The index the scan works on: a copy of sidecar's own cached index of this
+ * repository (seeded from the real index the first time), so that unchanged
+ * files are not rehashed, however stale the user's index is. The copy goes
+ * back into the cache when the scan succeeds (local_free), by rename.
+ */
+static int make_index(struct local *l)
+{
+	struct buf cache = BUF_INIT, tmp = BUF_INIT;
+	char *dir = rundir();
+	char key[17];
+	int fd, rc;
+
+	if (!dir)
+		return SC_FAIL;
+	sync_key(l->gitdir, "index", key);
+	buf_addf(&cache, "%s/index-%s", dir, key);
+	buf_addf(&tmp, "%s.XXXXXX", cache.s);
+	free(dir);
+	l->cache = cache.s;
+	if ((fd = mkstemp(tmp.s)) < 0) {
+		rc = fail("cannot create a temporary index %s: %s", tmp.s, strerror(errno));
+		buf_free(&tmp);
+		return rc;
+	}
+	l->index = tmp.s;
+	rc = seed_index(l, fd);
+	close(fd);
 	return rc;
 }
 
@@ -206,8 +231,9 @@ void local_free(struct local *l)
 {
 	git_job_free(&l->log);
 	git_job_free(&l->add);
-	if (l->index)
+	if (l->index && !(l->tree && rename(l->index, l->cache) == 0))
 		unlink(l->index);
+	free(l->cache);
 	buf_free(&l->ident);
 	free(l->branch);
 	free(l->head);

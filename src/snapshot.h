@@ -14,6 +14,7 @@ struct local {
 	char *branch;		/* "main", or NULL when detached */
 	char *head;		/* HEAD commit, or NULL on an unborn branch */
 	char *index;		/* temporary index holding the whole working tree */
+	char *cache;		/* sidecar's cached index of this repository */
 	char *tree;		/* its tree */
 	char *snapshot;		/* commit of tree: parent HEAD, identity and dates of HEAD */
 	struct buf ident;	/* HEAD's author and committer, NUL-separated */

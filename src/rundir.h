@@ -1,0 +1,12 @@
+/* rundir.h: sidecar's private directory: control sockets, index cache. */
+#ifndef SIDECAR_RUNDIR_H
+#define SIDECAR_RUNDIR_H
+
+/*
+ * $XDG_RUNTIME_DIR/sidecar, else ${TMPDIR:-/tmp}/sidecar-UID: created 0700
+ * when missing, refused unless it is a directory of ours that nobody else
+ * may enter. Returns a new string, or NULL after saying why.
+ */
+char *rundir(void);
+
+#endif

@@ -272,8 +272,7 @@ op_apply() {
 	GIT_INDEX_FILE=.git/sidecar/index git read-tree -m -u --exclude-per-directory=.gitignore "$now" "$new" ||
 		die "could not update the files in $wd (disk full?, or snapshot $snap missing); run sync again"
 	wait "$counting"
-	changed=0
-	while IFS= read -r _; do changed=$((changed + 1)); done < .git/sidecar/changed
+	changed=$(($(wc -l < .git/sidecar/changed)))
 	set_head "$branch" "$commit" "$snap"
 	say result synced
 	say changed "$changed"

@@ -276,6 +276,9 @@ op_apply() {
 	set_head "$branch" "$commit" "$snap"
 	say result synced
 	say changed "$changed"
+	# each sync brings a small pack; let git fold them now and then, as
+	# fetch would (gc --auto returns at once when there is nothing to do)
+	(git gc --auto --quiet </dev/null >/dev/null 2>&1 &)
 }
 
 # patch-setup WD URL BRANCH DRY: clone when absent (not when DRY is 1);

@@ -30,6 +30,13 @@ resolve() {
 
 is_repo() { [ -d "$wd/.git" ]; }
 
+# Enters the workspace; git works on it alone, never on a repository
+# around it (a half-made .git would otherwise send git looking upward).
+enter() {
+	cd "$wd" || die "cannot enter $wd"
+	export GIT_DIR="$wd/.git" GIT_WORK_TREE="$wd"
+}
+
 # Creates the workspace (and parents) when missing, or accepts an empty
 # directory; the marker says sidecar made it.
 create_workspace() {
@@ -67,6 +74,7 @@ lock() {
 			die "another sync of $wd is running (pid ${holder:-unknown} on the sidecar); try again when it ends"
 		fi
 		[ "$tries" -eq 0 ] && printf 'sidecar: waiting for another sync of %s (pid %s)\n' "$wd" "${holder:-unknown}" >&2
+		say waiting "$tries"	# keeps the session from looking silent
 		tries=$((tries + 1))
 		sleep 1
 	done
@@ -84,7 +92,9 @@ on_exit() {
 	if [ "$unbundling" = 1 ]; then
 		rm -f "$wd"/.git/objects/pack/tmp_pack_* "$wd"/.git/objects/pack/tmp_idx_*
 	fi
-	rm -f "$wd/$l"
+	holder=
+	[ -f "$wd/$l" ] && read -r holder < "$wd/$l"
+	[ "$holder" = $$ ] && rm -f "$wd/$l"
 }
 
 rev() { git rev-parse -q --verify "$1" 2>/dev/null; }
@@ -119,8 +129,16 @@ current_tree() {
 			GIT_INDEX_FILE=$idx git read-tree HEAD || die "cannot read HEAD in $wd"
 		fi
 	fi
-	GIT_INDEX_FILE=$idx git add -A -- . || die "cannot scan the workspace $wd"
-	GIT_INDEX_FILE=$idx git write-tree || die "cannot record the workspace $wd"
+	if ! GIT_INDEX_FILE=$idx git add -A -- . 2>/dev/null ||
+	   ! GIT_INDEX_FILE=$idx git write-tree 2>/dev/null; then
+		# an object it names was pruned: build it again from HEAD
+		rm -f "$idx"
+		if [ -n "$(rev HEAD)" ]; then
+			GIT_INDEX_FILE=$idx git read-tree HEAD || die "cannot read HEAD in $wd"
+		fi
+		GIT_INDEX_FILE=$idx git add -A -- . || die "cannot scan the workspace $wd"
+		GIT_INDEX_FILE=$idx git write-tree || die "cannot record the workspace $wd"
+	fi
 }
 
 # Commits tree $1 (the workspace as found) to refs/sidecar/saved/<UTC time>.
@@ -139,10 +157,18 @@ save_edits() {
 	say saved "$ref"
 }
 
+# Whether commit $1 would be lost when its branch moves to $2 ("-": none).
+would_lose() {
+	[ "$1" != - ] && [ "$1" != "$shead" ] && [ "$1" != "$2" ] &&
+		{ [ "$2" = - ] || ! git merge-base --is-ancestor "$1" "$2" 2>/dev/null; }
+}
+
 # Saves the workspace (tree $1) when it is not what sidecar left there:
-# edited files, or commits made on the sidecar. Needs read_refs.
+# edited files, or commits made on the sidecar that the move of HEAD to
+# commit $2 would leave behind (those are the saved commit's parents).
+# Needs read_refs.
 save_if_modified() {
-	if [ "$1" != "$was" ] || { [ "$synced" != - ] && [ "$shead" != - ] && [ "$h" != "$shead" ]; }; then
+	if [ "$1" != "$was" ] || would_lose "$h" "$2"; then
 		save_edits "$1"
 	fi
 }
@@ -177,10 +203,38 @@ set_head() {
 		return 0
 	fi
 	if [ "$commit" != - ]; then
-		git read-tree -m "$commit"
+		git read-tree -m -i "$commit"
 	else
 		git read-tree --empty
 	fi || die "cannot reset the index to HEAD"
+}
+
+# A path the sync adds may stand on the sidecar as an ignored file or
+# directory (or under one), which read-tree would overwrite: such paths
+# are added to the scan and saved first, and then replaced like tracked
+# files. Reads the "A<TAB>path" lines of .git/sidecar/changed; sets now.
+keep_ignored() {
+	found=
+	while IFS='	' read -r st p; do
+		[ "$st" = A ] || continue
+		case $p in \"*) continue ;; esac	# git quoted it: an odd name
+		q=$p
+		# the path itself, or a file where one of its directories goes
+		while [ -n "$q" ]; do
+			if { [ "$q" = "$p" ] && { [ -e "$q" ] || [ -L "$q" ]; }; } ||
+			   [ -L "$q" ] || { [ -e "$q" ] && [ ! -d "$q" ]; }; then
+				found=1
+				GIT_INDEX_FILE=.git/sidecar/index git add -f -- "$q" ||
+					die "cannot save $q before overwriting it"
+				break
+			fi
+			case $q in */*) q=${q%/*} ;; *) q= ;; esac
+		done
+	done < .git/sidecar/changed
+	if [ -n "$found" ]; then
+		now=$(GIT_INDEX_FILE=.git/sidecar/index git write-tree) || die "cannot record the workspace $wd"
+		save_edits "$now"
+	fi
 }
 
 # How many paths differ between trees $1 and $2 (git quotes odd names, so
@@ -208,7 +262,7 @@ op_probe() {
 		fi
 		return 0
 	fi
-	cd "$wd" || die "cannot enter $wd"
+	enter
 	say exists yes
 	read_refs
 	say synced "$synced"
@@ -238,7 +292,7 @@ op_apply() {
 	expect=$2
 	need_git
 	create_workspace
-	cd "$wd" || die "cannot enter $wd"
+	enter
 	say workdir "$wd"
 	lock
 	read_refs
@@ -247,6 +301,7 @@ op_apply() {
 		return 0
 	fi
 	now=$(current_tree) || exit 1
+	head_ref=$(git symbolic-ref -q HEAD || echo -)
 	read -r snap new commit bundle branch ||
 		die "the sync was cut short before the snapshot arrived; nothing changed"
 	if [ "$bundle" = 1 ]; then
@@ -255,7 +310,18 @@ op_apply() {
 			die "could not store the snapshot in $wd (disk full?); the workspace is unchanged"
 		unbundling=0
 	fi
-	save_if_modified "$now"
+	save_if_modified "$now" "$commit"
+	if [ "$branch" != - ] && [ "$head_ref" != "refs/heads/$branch" ]; then
+		# another branch of the same name, not checked out, moves too
+		old=$(rev "refs/heads/$branch" || echo -)
+		if would_lose "$old" "$commit"; then
+			c=$old
+			ts=$(date -u +%Y%m%dT%H%M%SZ)
+			git update-ref "refs/sidecar/saved/$ts-$branch" "$c" ||
+				die "cannot save branch $branch before moving it"
+			say saved "refs/sidecar/saved/$ts-$branch"
+		fi
+	fi
 	want_head=$commit
 	[ "$branch" != - ] && want_head="ref: refs/heads/$branch"
 	head_line=
@@ -266,13 +332,12 @@ op_apply() {
 		say changed 0
 		return 0
 	fi
-	# count what changes while the files are written
-	git diff-tree -r --name-only --no-renames "$now" "$new" > .git/sidecar/changed 2>/dev/null &
-	counting=$!
-	GIT_INDEX_FILE=.git/sidecar/index git read-tree -m -u --exclude-per-directory=.gitignore "$now" "$new" ||
-		die "could not update the files in $wd (disk full?, or snapshot $snap missing); run sync again"
-	wait "$counting"
+	git diff-tree -r --name-status --no-renames "$now" "$new" > .git/sidecar/changed ||
+		die "snapshot $snap is missing on the sidecar"
 	changed=$(($(wc -l < .git/sidecar/changed)))
+	keep_ignored
+	GIT_INDEX_FILE=.git/sidecar/index git read-tree -m -u "$now" "$new" ||
+		die "could not update the files in $wd (disk full?); run sync again"
 	set_head "$branch" "$commit" "$snap"
 	say result synced
 	say changed "$changed"
@@ -307,7 +372,7 @@ op_patch_setup() {
 			(cd "$wd" && git checkout -q "$branch" 2>/dev/null) || :
 		fi
 	fi
-	cd "$wd" || die "cannot enter $wd"
+	enter
 	say workdir "$wd"
 	base=$(rev refs/remotes/origin/HEAD || rev HEAD) || die "$wd on the sidecar has no commit to use as a base"
 	say base "$base"
@@ -330,11 +395,12 @@ op_patch_apply() {
 	resolve "$1"
 	base=$2 nonempty=${3:-1}
 	need_git
-	cd "$wd" 2>/dev/null || die "$wd is missing on the sidecar"
+	[ -d "$wd/.git" ] || die "$wd is missing on the sidecar"
+	enter
 	lock
 	read_refs
 	now=$(current_tree) || exit 1
-	save_if_modified "$now"
+	save_if_modified "$now" "$base"
 	git reset -q --hard "$base" || die "cannot reset $wd to $base"
 	git clean -fdq || die "cannot clean $wd"
 	if [ "$nonempty" = 1 ] && ! git apply --binary --whitespace=nowarn 2>.git/sidecar/apply.err; then

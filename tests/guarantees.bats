@@ -1,0 +1,88 @@
+#!/usr/bin/env bats
+# Nothing is lost on the sidecar: commits made there, ignored files that a
+# sync would overwrite, and everyday commit-then-sync cycles. Real sshd on
+# 127.0.0.1; the sidecar's workspace is under REMOTE_HOME.
+
+load test_helper
+load sync_helper
+
+setup() {
+	common_setup
+	sshd_start
+	LOCAL=$BATS_TEST_TMPDIR/proj
+	REMOTE=$REMOTE_HOME/proj
+	make_repo "$LOCAL"
+	cd "$LOCAL" || return 1
+}
+
+teardown() {
+	common_teardown
+}
+
+sync_json() {
+	run_json sync_json sync --json "$DEST" "$@"
+}
+
+@test "commit, sync, commit again: the sidecar's index follows HEAD every time" {
+	sync_json
+	for n in 1 2 3; do
+		echo "change $n" >>README.md
+		git commit -qam "change $n"
+		echo "wip $n" >>build.sh
+		sync_json
+		assert_field result synced
+		[ "$(git -C "$REMOTE" rev-parse HEAD)" = "$(git rev-parse HEAD)" ]
+		[ "$(git -C "$REMOTE" status --porcelain)" = "$(git status --porcelain)" ]
+		assert_same_tree "$LOCAL" "$REMOTE"
+	done
+}
+
+@test "a commit made on a pre-cloned sidecar before its first sync is saved" {
+	git clone -q "$BATS_TEST_TMPDIR/origin.git" "$REMOTE"
+	git -C "$REMOTE" config user.name remote
+	git -C "$REMOTE" config user.email remote@example.invalid
+	echo "only on the sidecar" >"$REMOTE/remote-only.txt"
+	git -C "$REMOTE" add remote-only.txt
+	git -C "$REMOTE" commit -qm "unpushed, made on the sidecar"
+	local lost
+	lost=$(git -C "$REMOTE" rev-parse HEAD)
+	sync_json
+	local saved
+	saved=$(field saved_ref)
+	[ "$saved" != null ]
+	git -C "$REMOTE" merge-base --is-ancestor "$lost" "$saved"
+	assert_same_tree "$LOCAL" "$REMOTE"
+}
+
+@test "an ignored file on the sidecar where the local tree now has a file is saved first" {
+	printf 'config.local\nout/\n' >.gitignore
+	git add .gitignore && git commit -qm "ignore local config and out/"
+	sync_json
+	echo "the sidecar's secret" >"$REMOTE/config.local"
+	mkdir -p "$REMOTE/out"
+	echo "object code" >"$REMOTE/out/bin.o"
+	# locally both names become ordinary files
+	: >.gitignore
+	echo "local config" >config.local
+	echo "a file named out" >out
+	sync_json
+	local saved
+	saved=$(field saved_ref)
+	[ "$saved" != null ]
+	[ "$(git -C "$REMOTE" show "$saved:config.local")" = "the sidecar's secret" ]
+	[ "$(git -C "$REMOTE" show "$saved:out/bin.o")" = "object code" ]
+	assert_same_tree "$LOCAL" "$REMOTE"
+	[ "$(cat "$REMOTE/config.local")" = "local config" ]
+}
+
+@test "an ignored build output that no local path claims is left alone" {
+	printf 'build/\n' >.gitignore
+	git add .gitignore && git commit -qm "ignore build/"
+	sync_json
+	mkdir -p "$REMOTE/build"
+	echo obj >"$REMOTE/build/main.o"
+	mkdir -p src/new && echo "new file" >src/new/file.c
+	sync_json
+	[ "$(field saved_ref)" = null ]
+	[ "$(cat "$REMOTE/build/main.o")" = obj ]
+}

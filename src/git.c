@@ -69,38 +69,14 @@ int git_run(const struct git *g, struct buf *out, struct buf *err, ...)
 	return rc;
 }
 
-int git_start(const struct git *g, struct proc *p, struct strv *argv,
-	      const char *const *args)
+
+int git_spawnv(const struct git *g, struct git_job *j, const char *const *args)
 {
 	struct strv env = STRV_INIT;
 	int rc;
 
-	git_argv(g, argv, &env, args);
-	/* the environment is copied at fork; keep it only that long */
-	proc_init(p, strv_argv(argv));
-	p->env = env.v ? strv_argv(&env) : NULL;
-	p->in = IO_NULL;
-	p->out = IO_PIPE;
-	trace_argv(p->argv);
-	rc = proc_start(p);
-	p->env = NULL;
-	strv_free(&env);
-	return rc;
-}
-
-int git_spawn(const struct git *g, struct git_job *j, ...)
-{
-	struct strv args = STRV_INIT, env = STRV_INIT;
-	va_list ap;
-	const char *s;
-	int rc;
-
 	memset(j, 0, sizeof *j);
-	va_start(ap, j);
-	while ((s = va_arg(ap, const char *)))
-		strv_push(&args, s);
-	va_end(ap);
-	git_argv(g, &j->argv, &env, strv_argv(&args));
+	git_argv(g, &j->argv, &env, args);
 	proc_init(&j->p, strv_argv(&j->argv));
 	j->p.env = env.v ? strv_argv(&env) : NULL;	/* copied at fork */
 	j->p.in = IO_NULL;
@@ -111,8 +87,23 @@ int git_spawn(const struct git *g, struct git_job *j, ...)
 	rc = proc_start(&j->p);
 	j->p.env = NULL;
 	j->running = rc == 0;
-	strv_free(&args);
 	strv_free(&env);
+	return rc;
+}
+
+int git_spawn(const struct git *g, struct git_job *j, ...)
+{
+	struct strv args = STRV_INIT;
+	va_list ap;
+	const char *s;
+	int rc;
+
+	va_start(ap, j);
+	while ((s = va_arg(ap, const char *)))
+		strv_push(&args, s);
+	va_end(ap);
+	rc = git_spawnv(g, j, strv_argv(&args));
+	strv_free(&args);
 	return rc;
 }
 

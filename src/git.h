@@ -22,10 +22,6 @@ int git_run(const struct git *g, struct buf *out, struct buf *err, ...)
 int git_runv(const struct git *g, struct buf *out, struct buf *err,
 	     const char *const *args);
 
-/* Starts git with stdout piped (for streaming); finish with proc_finish. */
-int git_start(const struct git *g, struct proc *p, struct strv *argv,
-	      const char *const *args);
-
 /* A git command that runs while sidecar does something else. */
 struct git_job {
 	struct proc p;
@@ -40,6 +36,9 @@ struct git_job {
  * captured. Returns 0, or the status when git could not start.
  */
 int git_spawn(const struct git *g, struct git_job *j, ...) __attribute__((sentinel));
+/* The same with an argument vector. To stream its stdout elsewhere, read
+ * j->p.out_pipe and set it to -1 (closed) before git_wait. */
+int git_spawnv(const struct git *g, struct git_job *j, const char *const *args);
 /* Waits for the job; its status. */
 int git_wait(struct git_job *j);
 /* Waits if still running, then frees. */

@@ -179,15 +179,11 @@ static int remote_op(struct sync_job *x, const char *const *args, int in_src, st
 	return rc;
 }
 
-/* Starts git with stdout to be streamed; args NULL-terminated. */
-static int start_stream(struct sync_job *x, struct proc *gp, struct strv *gargv,
-			const struct git *g, const char *const *args)
+/* Starts git, its stdout to be streamed into a session. */
+static int start_stream(const struct git *g, struct git_job *j, const char *const *args)
 {
-	int rc = git_start(g, gp, gargv, args);
-	(void)x;
-	if (rc)
-		return git_exec_failure(g, rc);
-	return 0;
+	int rc = git_spawnv(g, j, args);
+	return rc ? git_exec_failure(g, rc) : 0;
 }
 
 /*
@@ -195,16 +191,19 @@ static int start_stream(struct sync_job *x, struct proc *gp, struct strv *gargv,
  * matters only when the session succeeded and read everything (a sidecar
  * that stopped reading, on purpose or not, leaves git a broken pipe).
  */
-static int finish_stream(struct proc *gp, struct strv *gargv, int session_rc, int stopped_reading)
+static int finish_stream(struct git_job *j, int session_rc, int stopped_reading)
 {
-	if (gp->out_pipe >= 0) {
-		close(gp->out_pipe);
-		gp->out_pipe = -1;
+	if (j->p.out_pipe >= 0) {
+		close(j->p.out_pipe);
+		j->p.out_pipe = -1;
 	}
-	int rc = proc_finish(gp);
-	strv_free(gargv);
-	if (session_rc == 0 && rc != 0 && !stopped_reading)
-		return fail("git failed while streaming to the sidecar (status %d)", rc);
+	int rc = git_wait(j);
+	if (session_rc == 0 && rc != 0 && !stopped_reading) {
+		buf_chomp(&j->err);
+		session_rc = fail("git failed while streaming to the sidecar (status %d)%s%s", rc,
+				  j->err.len ? ": " : "", buf_str(&j->err));
+	}
+	git_job_free(j);
 	return session_rc;
 }
 
@@ -295,8 +294,8 @@ static int apply_finish(struct sync_job *x, struct session *s, const char *expec
 			const struct strv *excludes, int *moved)
 {
 	struct buf header = BUF_INIT, ref = BUF_INIT;
-	struct strv gargv = STRV_INIT, bargs = STRV_INIT;
-	struct proc gp;
+	struct strv bargs = STRV_INIT;
+	struct git_job gp;
 	int rc, in = -1;
 
 	*moved = 0;
@@ -312,18 +311,18 @@ static int apply_finish(struct sync_job *x, struct session *s, const char *expec
 		strv_push(&bargs, ref.s);
 		for (size_t i = 0; i < excludes->n; i++)
 			strv_pushf(&bargs, "^%s", excludes->v[i]);
-		if ((rc = start_stream(x, &gp, &gargv, x->g, strv_argv(&bargs)))) {
+		if ((rc = start_stream(x->g, &gp, strv_argv(&bargs)))) {
 			session_finish(x, s, NULL, 0, -1);	/* the sidecar gives up */
 			goto out;
 		}
-		in = gp.out_pipe;
+		in = gp.p.out_pipe;
 		free(x->r->base);
 		x->r->base = excludes->n ? xstrdup(excludes->v[0]) : NULL;
 	}
 	rc = session_finish(x, s, header.s, header.len, in);
 	char *bm = reply_get(&s->rp, "base-moved");
 	if (excludes)
-		rc = finish_stream(&gp, &gargv, rc, bm != NULL);
+		rc = finish_stream(&gp, rc, bm != NULL);
 	if (rc) {
 		free(bm);
 		goto out;
@@ -567,14 +566,13 @@ static int patch_flow(struct sync_job *x)
 				       "--ignore-submodules=all", base, NULL };
 		const char *apply_args[] = { "patch-apply", x->o->workdir, base, changes ? "1" : "0",
 					     NULL };
-		struct proc gp;
-		struct strv gargv = STRV_INIT;
-		if ((rc = start_stream(x, &gp, &gargv, &gi, diff))) {
+		struct git_job gp;
+		if ((rc = start_stream(&gi, &gp, diff))) {
 			free(base);
 			break;
 		}
-		rc = remote_op(x, apply_args, gp.out_pipe, &rp);
-		rc = finish_stream(&gp, &gargv, rc, 0);
+		rc = remote_op(x, apply_args, gp.p.out_pipe, &rp);
+		rc = finish_stream(&gp, rc, 0);
 		free(base);
 		if (rc) {
 			reply_free(&rp);

@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <poll.h>
 #include <time.h>
+#include <unistd.h>
 
 void backoff_init(struct backoff *b, long long initial_ms,
 		  long long max_interval_ms, long long max_wait_ms)
@@ -48,19 +50,23 @@ long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int sleep_until(long long deadline_ms, volatile const sig_atomic_t *signal_flag)
+int sleep_until(long long deadline_ms, volatile const sig_atomic_t *signal_flag, int wake_fd)
 {
-	struct timespec ts = {
-		.tv_sec = (time_t)(deadline_ms / 1000),
-		.tv_nsec = (long)(deadline_ms % 1000) * 1000000L,
-	};
 	for (;;) {
 		if (*signal_flag)
 			return *signal_flag;
-		int rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-		if (rc == 0)
-			return *signal_flag;
-		if (rc != EINTR)
+		long long left = deadline_ms - now_ms();
+		if (left <= 0)
 			return 0;
+		/*
+		 * The signal handler also writes to wake_fd, so a signal that
+		 * lands between the check above and the wait still ends it.
+		 */
+		struct pollfd pfd = { .fd = wake_fd, .events = POLLIN };
+		int n = poll(&pfd, wake_fd >= 0 ? 1 : 0, left > 1000000 ? 1000000 : (int)left);
+		if (n > 0 && !*signal_flag) {
+			char junk[64];
+			(void)!read(wake_fd, junk, sizeof junk);	/* a child's SIGCHLD */
+		}
 	}
 }

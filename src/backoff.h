@@ -30,10 +30,11 @@ double backoff_random(unsigned long long *state);
 long long now_ms(void);
 
 /*
- * Sleeps until now_ms() reaches deadline_ms, on CLOCK_MONOTONIC to an
- * absolute deadline. Returns 0, or the signal number when *signal_flag
- * became non-zero (checked on every EINTR).
+ * Sleeps until now_ms() (CLOCK_MONOTONIC) reaches the absolute deadline_ms.
+ * Returns 0, or the signal number as soon as *signal_flag becomes non-zero:
+ * the signal handler writes a byte to wake_fd (-1: none), on which the wait
+ * polls, so no signal is missed between the check and the wait.
  */
-int sleep_until(long long deadline_ms, volatile const sig_atomic_t *signal_flag);
+int sleep_until(long long deadline_ms, volatile const sig_atomic_t *signal_flag, int wake_fd);
 
 #endif

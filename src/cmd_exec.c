@@ -57,6 +57,12 @@ static void add_exports(struct buf *cmd, const struct strv *env)
 	}
 }
 
+/* exec and ssh speak ssh's language: 255 for a connection that failed. */
+static int conn_failed(int rc)
+{
+	return rc == SC_PERMANENT || rc == SC_UNREACHABLE ? SC_SSH_FAILED : rc;
+}
+
 /* Runs the remote command line over the shared connection, stdio passed through. */
 static int run_remote(struct env *e, struct conn *c, int tty, const char *command)
 {
@@ -66,10 +72,8 @@ static int run_remote(struct env *e, struct conn *c, int tty, const char *comman
 	struct proc p;
 	int rc = conn_connect(c);
 
-	if (rc) {
-		/* exec and ssh speak ssh's language: 255 for a failed connection */
-		return rc >= SC_SIGNAL || rc == SC_NOTFOUND || rc == SC_NOEXEC ? rc : SC_SSH_FAILED;
-	}
+	if (rc)
+		return conn_failed(rc);
 	conn_session_argv(c, &argv, tty, command);
 	proc_init(&p, strv_argv(&argv));
 	p.err = IO_PIPE;
@@ -115,7 +119,7 @@ int cmd_exec(struct env *e)
 	}
 	for (size_t i = 0; i < a->env.n; i++)
 		strv_push(&env, a->env.v[i]);
-	if ((rc = env_conn(e, &c)) == 0) {
+	if ((rc = conn_failed(env_conn(e, &c))) == 0) {
 		remote_cd(&cmd, wd, c.dest);
 		add_exports(&cmd, &env);
 		buf_adds(&cmd, "exec");
@@ -141,7 +145,7 @@ int cmd_ssh(struct env *e)
 
 	if ((rc = need_workdir(e, &wd)))
 		return rc;
-	if ((rc = env_conn(e, &c)) == 0) {
+	if ((rc = conn_failed(env_conn(e, &c))) == 0) {
 		remote_cd(&cmd, wd, c.dest);
 		if (a->rest.n) {
 			buf_adds(&cmd, "exec");

@@ -194,35 +194,40 @@ static int control(struct conn *c, const char *cmd, struct buf *err)
 	return rc;
 }
 
-static void remove_stale(struct conn *c)
-{
-	struct stat st;
-	if (lstat(c->ctl_path, &st) == 0 && S_ISSOCK(st.st_mode)) {
-		trace("removing stale control socket %s", c->ctl_path);
-		unlink(c->ctl_path);
-	}
-}
-
 /*
  * Whether something listens on the control socket: what ssh -O check
- * learns first, without spawning ssh. A refused connection is a stale socket.
+ * learns first, without spawning ssh. 1: yes; 0: refused, a stale socket;
+ * -1: cannot tell (a full backlog, say).
  */
 static int socket_listens(const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd, ok;
+	int fd, rc;
 
 	if (strlen(path) >= sizeof sun.sun_path)
 		return 0;
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (fd < 0)
-		return 0;
+		return -1;
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	ok = connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0;
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0 ? 1
+	     : errno == ECONNREFUSED || errno == ENOENT ? 0 : -1;
 	close(fd);
-	return ok;
+	return rc;
 }
+
+/* Removes the control socket once nothing listens on it any more. */
+static void remove_stale(struct conn *c)
+{
+	struct stat st;
+	if (lstat(c->ctl_path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    socket_listens(c->ctl_path) == 0) {
+		trace("removing stale control socket %s", c->ctl_path);
+		unlink(c->ctl_path);
+	}
+}
+
 
 int conn_master_alive(struct conn *c, long *pid)
 {
@@ -231,7 +236,7 @@ int conn_master_alive(struct conn *c, long *pid)
 	int alive = 0;
 
 	if (!pid && lstat(c->ctl_path, &st) == 0) {
-		alive = socket_listens(c->ctl_path);
+		alive = socket_listens(c->ctl_path) != 0;	/* when unsure, let ssh try */
 		if (!alive)
 			remove_stale(c);
 	} else if (lstat(c->ctl_path, &st) == 0) {
@@ -352,7 +357,7 @@ int conn_connect(struct conn *c)
 		format_duration(delay, next, sizeof next);
 		trace("attempt %d: %s: %s (transient); next attempt in %s",
 		      c->attempts, v.reason, buf_str(&c->last_error), next);
-		if (sleep_until(now_ms() + delay, &sig_caught))
+		if (sleep_until(now_ms() + delay, &sig_caught, sig_wakefd()))
 			return SC_SIGNAL + sig_caught;
 	}
 	c->waited_ms += now_ms() - start;
@@ -411,7 +416,7 @@ int conn_finish(struct conn *c, struct proc *p, struct verdict *v)
 		*v = classify(rc, p->err_buf->s, p->err_buf->len, 1);
 		if (v->cls != FAIL_REMOTE) {
 			remember_error(c, v, p->err_buf);
-		} else if (!socket_listens(c->ctl_path)) {
+		} else if (socket_listens(c->ctl_path) == 0) {
 			/* through a master that died, ssh exits 255 and says nothing */
 			v->cls = FAIL_TRANSIENT;
 			v->reason = "shared connection lost";

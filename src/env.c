@@ -141,7 +141,8 @@ int env_conn(struct env *e, struct conn *c)
 
 void env_conn_done(struct env *e, struct conn *c)
 {
-	if (e->a->conn.persist_ms == 0 && c->ctl_path)
+	/* only a master this command started: others may be using theirs */
+	if (e->a->conn.persist_ms == 0 && c->ctl_path && c->started_master)
 		conn_disconnect(c);
 }
 
@@ -149,7 +150,9 @@ void remote_cd(struct buf *cmd, const char *workdir, const char *dest)
 {
 	struct buf msg = BUF_INIT;
 
-	if (strncmp(workdir, "~/", 2) == 0)
+	if (strcmp(workdir, "~") == 0)
+		workdir = ".";
+	else if (strncmp(workdir, "~/", 2) == 0)
 		workdir += 2;
 	buf_addf(&msg, "sidecar: workspace %s does not exist on %s; run 'sidecar sync' first",
 		 workdir, dest);

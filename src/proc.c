@@ -73,14 +73,14 @@ static void child(const struct proc *p, int fds[3], int report, char **env)
 	for (int i = 0; i < 3; i++) {
 		if (fds[i] == -2) {
 			if (devnull < 0)
-				devnull = open("/dev/null", O_RDWR);
+				devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 			fds[i] = devnull;
 		}
 	}
 	/* Move sources out of 0..2 first, so a dup2 cannot clobber another. */
 	for (int i = 0; i < 3; i++)
 		if (fds[i] >= 0 && fds[i] <= 2 && fds[i] != i)
-			fds[i] = fcntl(fds[i], F_DUPFD, 3);
+			fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
 	for (int i = 0; i < 3; i++) {
 		if (fds[i] >= 0 && fds[i] != i)
 			dup2(fds[i], i);

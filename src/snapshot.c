@@ -47,21 +47,41 @@ static int copy_file(const char *src, int dst)
 	return n < 0 ? -1 : 0;
 }
 
-/* Fills fd: sidecar's cache, else the real index, else nothing (git starts empty). */
-static int seed_index(const struct local *l, int fd)
+/* Whether file a was modified after file b (a missing b counts as older). */
+static int newer(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	if (stat(a, &sa) < 0)
+		return 0;
+	if (stat(b, &sb) < 0)
+		return 1;
+	return sa.st_mtim.tv_sec != sb.st_mtim.tv_sec ? sa.st_mtim.tv_sec > sb.st_mtim.tv_sec
+						       : sa.st_mtim.tv_nsec > sb.st_mtim.tv_nsec;
+}
+
+/*
+ * Fills fd: sidecar's cache, unless the real index changed since (the user
+ * added, removed or force-added files) or use_cache is 0; else the real
+ * index; else nothing (git starts empty).
+ */
+static int seed_index(const struct local *l, int fd, int use_cache)
 {
 	const char *user_index = getenv("GIT_INDEX_FILE");
 	struct buf src = BUF_INIT;
 	int rc = 0;
 
-	if (copy_file(l->cache, fd) == 0)
-		return 0;
-	if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)
-		return fail("cannot write the temporary index %s: %s", l->index, strerror(errno));
 	if (user_index && *user_index)
 		buf_adds(&src, user_index);
 	else
 		buf_addf(&src, "%s/index", l->gitdir);
+	if (use_cache && !newer(src.s, l->cache) && copy_file(l->cache, fd) == 0) {
+		buf_free(&src);
+		return 0;
+	}
+	if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+		buf_free(&src);
+		return fail("cannot write the temporary index %s: %s", l->index, strerror(errno));
+	}
 	switch (copy_file(src.s, fd)) {
 	case -1:
 		rc = fail("cannot copy the index %s: %s", src.s, strerror(errno));
@@ -100,8 +120,35 @@ static int make_index(struct local *l)
 		return rc;
 	}
 	l->index = tmp.s;
-	rc = seed_index(l, fd);
+	rc = seed_index(l, fd, 1);
 	close(fd);
+	return rc;
+}
+
+/*
+ * The cache may name objects git has pruned since (blobs of untracked
+ * files belong to no commit): then the scan starts again from the real
+ * index, once.
+ */
+static int rescan(const struct git *g, struct local *l)
+{
+	struct git gi = *g;
+	struct buf err = BUF_INIT;
+	int fd = open(l->index, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int rc;
+
+	if (fd < 0)
+		return fail("cannot write the temporary index %s: %s", l->index, strerror(errno));
+	rc = seed_index(l, fd, 0);
+	close(fd);
+	if (rc)
+		return rc;
+	gi.index = l->index;
+	if (git_run(&gi, NULL, &err, "-C", l->toplevel, "add", "-A", "--", ".", (char *)NULL)) {
+		buf_chomp(&err);
+		rc = fail("cannot read the working tree: git add: %s", buf_str(&err));
+	}
+	buf_free(&err);
 	return rc;
 }
 
@@ -154,19 +201,23 @@ int local_scan_finish(const struct git *g, struct local *l)
 	struct stat st;
 	int rc = 0;
 
-	if (git_wait(&l->log) == 0 && l->log.out.len > 40) {
-		l->head = xstrdup(l->log.out.s);	/* stops at the first NUL */
-		buf_add(&l->ident, l->log.out.s + 41, l->log.out.len - 41);
-	}
-	if (git_wait(&l->add)) {
-		buf_chomp(&l->add.err);
-		rc = fail("cannot read the working tree: git add: %s", buf_str(&l->add.err));
-		goto out;
+	if (git_wait(&l->log) == 0 && l->log.out.len) {
+		size_t n = strlen(l->log.out.s);	/* the hash, up to the first NUL */
+		l->head = xstrdup(l->log.out.s);
+		if (n < l->log.out.len)
+			buf_add(&l->ident, l->log.out.s + n + 1, l->log.out.len - n - 1);
 	}
 	gi.index = l->index;
-	if (git_run(&gi, &out, NULL, "write-tree", (char *)NULL) || !out.len) {
-		rc = fail("git write-tree failed");
-		goto out;
+	if (git_wait(&l->add) ||
+	    git_run(&gi, &out, NULL, "write-tree", (char *)NULL) || !out.len) {
+		trace("the cached index names objects that are gone; scanning from the index");
+		buf_reset(&out);
+		if ((rc = rescan(g, l)))
+			goto out;
+		if (git_run(&gi, &out, NULL, "write-tree", (char *)NULL) || !out.len) {
+			rc = fail("git write-tree failed");
+			goto out;
+		}
 	}
 	l->tree = xstrdup(out.s);
 	buf_reset(&out);

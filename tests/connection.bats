@@ -566,11 +566,12 @@ runtime_dir_of_length() {
 	[ "$output" = ok ]
 
 	# One byte more: sidecar refuses before connecting, rather than leave
-	# it to ssh, which fails only after authenticating.
+	# it to ssh, which fails only after authenticating (exec says 255 for
+	# any connection failure, as ssh does; wait says 3, a permanent one).
 	local before
 	before=$(count_connections)
 	runtime_dir_of_length $((fits + 1))
-	run -3 --separate-stderr env XDG_RUNTIME_DIR="$RUNTIME_DIR" "$SIDECAR_BIN" exec -w ws "$DEST" -- echo ok
+	run -255 --separate-stderr env XDG_RUNTIME_DIR="$RUNTIME_DIR" "$SIDECAR_BIN" exec -w ws "$DEST" -- echo ok
 	[[ $stderr == *"too long"* ]]
 	[[ $stderr != *"unix_listener"* ]]
 	[ "$(count_connections)" -eq "$before" ]

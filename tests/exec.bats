@@ -270,3 +270,13 @@ stderr_count() {
 	run -2 --separate-stderr sc exec -w "$WS" "$DEST" echo hi
 	[ "$(count_auth)" -eq 0 ]
 }
+
+@test "exec: a bad ssh option is a connection failure: exit 255, and it says so" {
+	run -255 --separate-stderr sc exec -o BogusOption=1 -w "$BATS_TEST_TMPDIR" "$DEST" -- true
+	[[ $stderr == *"bad ssh configuration"* ]]
+}
+
+@test "exec: -w '~' is the remote home itself" {
+	run -0 --separate-stderr sc exec -w '~' "$DEST" -- pwd
+	[ "$output" = "$REMOTE_HOME" ]
+}

@@ -86,3 +86,31 @@ sync_json() {
 	[ "$(field saved_ref)" = null ]
 	[ "$(cat "$REMOTE/build/main.o")" = obj ]
 }
+
+@test "a file force-added past .gitignore syncs, before and after sidecar's index cache exists" {
+	sync_json
+	printf '*.cfg\n' >.gitignore
+	echo "setting=1" >app.cfg
+	git add .gitignore && git add -f app.cfg && git commit -qm "tracked despite *.cfg"
+	sync_json
+	[ "$(cat "$REMOTE/app.cfg")" = "setting=1" ]
+	echo "setting=2" >app.cfg
+	sync_json
+	[ "$(cat "$REMOTE/app.cfg")" = "setting=2" ]
+	[ "$(git -C "$REMOTE" status --porcelain)" = "$(git status --porcelain)" ]
+}
+
+@test "objects pruned from under sidecar's index cache: the next sync still works" {
+	echo "untracked notes" >notes.txt
+	touch -d '2020-01-01' notes.txt
+	sync_json
+	# the blob of notes.txt belongs to no commit of the user's: prune it
+	git for-each-ref --format='%(refname)' refs/sidecar/ | xargs -r -n1 git update-ref -d
+	git reflog expire --expire=now --all
+	git gc -q --prune=now
+	run -1 git cat-file -e "$(git hash-object notes.txt)"
+	echo "more" >>README.md
+	sync_json
+	assert_field result synced
+	assert_same_tree "$LOCAL" "$REMOTE"
+}

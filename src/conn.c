@@ -309,16 +309,57 @@ static const char *host_key_hint(const struct verdict *v)
 	return "";
 }
 
+/*
+ * One master start at a time per control path: a second ssh -M racing the
+ * first would find the socket taken and stay behind as a connection of its
+ * own. A POSIX record lock on <control path>.lock; -1 when interrupted.
+ */
+static int lock_master_start(const struct conn *c)
+{
+	struct buf path = BUF_INIT;
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int fd;
+
+	buf_addf(&path, "%s.lock", c->ctl_path);
+	fd = open(path.s, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	buf_free(&path);
+	if (fd < 0)
+		return -2;	/* no lock to be had: go on without one */
+	while (fcntl(fd, F_SETLKW, &fl) < 0) {
+		if (errno != EINTR || sig_caught) {
+			close(fd);
+			return sig_caught ? -1 : -2;
+		}
+	}
+	return fd;
+}
+
+static int connect_locked(struct conn *c);
+
 int conn_connect(struct conn *c)
 {
-	struct backoff bo;
-	long long start = now_ms();
-	char budget[32];
+	int fd, rc;
 
 	if (conn_master_alive(c, NULL))
 		return 0;
 	if (sig_caught)
 		return SC_SIGNAL + sig_caught;
+	fd = lock_master_start(c);
+	if (fd == -1)
+		return SC_SIGNAL + sig_caught;
+	/* whoever held the lock may have started the master meanwhile */
+	rc = conn_master_alive(c, NULL) ? 0 : connect_locked(c);
+	if (fd >= 0)
+		close(fd);	/* releases the lock */
+	return rc;
+}
+
+static int connect_locked(struct conn *c)
+{
+	struct backoff bo;
+	long long start = now_ms();
+	char budget[32];
+
 	backoff_init(&bo, c->o->initial_ms, c->o->max_interval_ms, c->o->max_wait_ms);
 	format_duration(c->o->max_wait_ms, budget, sizeof budget);
 	for (;;) {

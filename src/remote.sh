@@ -49,10 +49,17 @@ create_workspace() {
 	if [ -d "$wd" ] && [ -n "$(ls -A "$wd" 2>/dev/null)" ]; then
 		die "$wd exists on the sidecar and is not a git repository; choose another workdir (-w) or remove it"
 	fi
-	mkdir -p -- "$wd" 2>/dev/null || die "cannot create $wd on the sidecar (permission denied or read-only?)"
+	made=
+	if [ ! -d "$wd" ]; then
+		mkdir -p -- "$wd" 2>/dev/null || die "cannot create $wd on the sidecar (permission denied or read-only?)"
+		made=1
+	fi
 	git init -q -- "$wd" >/dev/null || die "git init failed in $wd"
-	mkdir -p "$wd/.git/sidecar" && : > "$wd/.git/sidecar/created" ||
-		die "cannot write in $wd/.git on the sidecar"
+	mkdir -p "$wd/.git/sidecar" || die "cannot write in $wd/.git on the sidecar"
+	# only a directory made here may one day be removed by sidecar
+	if [ -n "$made" ]; then
+		: > "$wd/.git/sidecar/created" || die "cannot write in $wd/.git on the sidecar"
+	fi
 }
 
 # Serializes syncs of one workspace: the lock is a file created with
@@ -66,8 +73,15 @@ lock() {
 		holder=
 		[ -f "$l" ] && read -r holder < "$l"
 		if [ -n "$holder" ] && ! kill -0 "$holder" 2>/dev/null; then
-			# its holder died, perhaps in the middle of a transfer
-			rm -f "$l" .git/objects/pack/tmp_pack_* .git/objects/pack/tmp_idx_*
+			# its holder died, perhaps in the middle of a transfer; one
+			# breaker at a time, and only the lock that was seen dead
+			if mkdir "$l.break" 2>/dev/null; then
+				again=
+				[ -f "$l" ] && read -r again < "$l"
+				[ "$again" = "$holder" ] &&
+					rm -f "$l" .git/objects/pack/tmp_pack_* .git/objects/pack/tmp_idx_*
+				rmdir "$l.break"
+			fi
 			continue
 		fi
 		if [ "$tries" -ge "$LOCK_WAIT" ]; then
@@ -362,11 +376,14 @@ op_patch_setup() {
 		fi
 		mkdir -p -- "$(dirname -- "$wd")" 2>/dev/null ||
 			die "cannot create the parent of $wd on the sidecar (permission denied or read-only?)"
+		made=
+		[ -d "$wd" ] || made=1
 		if ! err=$(git clone -q -- "$url" "$wd" 2>&1); then
 			printf '%s\n' "$err" | sed 's/^/sidecar: git clone: /' >&2
 			die "the sidecar cannot clone origin ($url); the default snapshot mode needs no access to origin: run 'sidecar sync' without --mode patch"
 		fi
-		mkdir -p "$wd/.git/sidecar" && : > "$wd/.git/sidecar/created"
+		mkdir -p "$wd/.git/sidecar"
+		[ -n "$made" ] && : > "$wd/.git/sidecar/created"
 		say cloned yes
 		if [ "$branch" != - ] && [ -n "$(cd "$wd" && rev "refs/remotes/origin/$branch")" ]; then
 			(cd "$wd" && git checkout -q "$branch" 2>/dev/null) || :

@@ -22,7 +22,12 @@
 #include "sig.h"
 #include "snapshot.h"
 
-#define SESSION_IDLE_MS 120000	/* a silent session longer than this is dead */
+/*
+ * A session silent this long is dead (a stopped master, say). A dead
+ * server is found much sooner by ServerAlive; git may think quietly for a
+ * while on a large repository, and a waiting lock says so every second.
+ */
+#define SESSION_IDLE_MS 600000
 #define MAX_RECONNECTS 5
 #define RETRY (-2)		/* internal: the connection dropped, start again */
 

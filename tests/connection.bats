@@ -588,3 +588,17 @@ runtime_dir_of_length() {
 	run -126 --separate-stderr env SIDECAR_SSH="$BATS_TEST_TMPDIR/ssh-noexec" "$SIDECAR_BIN" wait somehost
 	[[ $stderr == *"not executable"* ]]
 }
+
+@test "four first connections at once share one master: one authentication" {
+	local pids=() p
+	for _ in 1 2 3 4; do
+		sc -q wait "$DEST" 3>&- &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do
+		wait "$p"
+	done
+	[ "$(count_auth)" -eq 1 ]
+	run -0 sc exec -w "$BATS_TEST_TMPDIR" "$DEST" -- echo shared
+	[ "$(count_auth)" -eq 1 ]
+}

@@ -590,6 +590,7 @@ runtime_dir_of_length() {
 }
 
 @test "four first connections at once share one master: one authentication" {
+	sshd_start
 	local pids=() p
 	for _ in 1 2 3 4; do
 		sc -q wait "$DEST" 3>&- &

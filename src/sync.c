@@ -220,19 +220,6 @@ static void set_ref(struct sync_job *x, const char *kind, const char *oid)
 	buf_free(&ref);
 }
 
-static char *get_ref(struct sync_job *x, const char *kind)
-{
-	struct buf ref = BUF_INIT, out = BUF_INIT;
-	char *v = NULL;
-	buf_addf(&ref, "refs/sidecar/%s/%s", kind, x->key);
-	if (git_run(x->g, &out, NULL, "rev-parse", "-q", "--verify", ref.s, (char *)NULL) == 0 &&
-	    out.len)
-		v = xstrdup(out.s);
-	buf_free(&ref);
-	buf_free(&out);
-	return v;
-}
-
 /* Takes what the sidecar reported into the result. */
 static void take_reply(struct sync_job *x, const struct reply *rp)
 {

@@ -7,21 +7,13 @@ load test_helper
 load sync_helper
 
 setup() {
-	common_setup
-	sshd_start
-	LOCAL=$BATS_TEST_TMPDIR/proj
-	REMOTE=$REMOTE_HOME/proj
-	make_repo "$LOCAL"
-	cd "$LOCAL" || return 1
+	sync_setup
 }
 
 teardown() {
 	common_teardown
 }
 
-sync_json() {
-	run_json sync_json sync --json "$DEST" "$@"
-}
 
 @test "commit, sync, commit again: the sidecar's index follows HEAD every time" {
 	sync_json

@@ -9,13 +9,7 @@ load test_helper
 load sync_helper
 
 setup() {
-	common_setup
-	sshd_start
-	LOCAL=$BATS_TEST_TMPDIR/proj
-	REMOTE=$REMOTE_HOME/proj
-	ORIGIN=$BATS_TEST_TMPDIR/origin.git
-	make_repo "$LOCAL"
-	cd "$LOCAL" || return 1
+	sync_setup
 }
 
 teardown() {

@@ -7,12 +7,7 @@ load test_helper
 load sync_helper
 
 setup() {
-	common_setup
-	sshd_start
-	LOCAL=$BATS_TEST_TMPDIR/proj
-	REMOTE=$REMOTE_HOME/proj
-	make_repo "$LOCAL"
-	cd "$LOCAL" || return 1
+	sync_setup
 }
 
 teardown() {
@@ -21,11 +16,6 @@ teardown() {
 
 # --- helpers ----------------------------------------------------------------
 
-# sync_json [ARG]...: `sidecar sync --json DEST ARG...` that must succeed;
-# leaves the summary in $json (and bats' $output, $stderr).
-sync_json() {
-	run_json sync_json sync --json "$DEST" "$@"
-}
 
 # local_state: what sidecar must never change in the local repository.
 local_state() {

@@ -5,6 +5,25 @@
 #   load test_helper
 #   load sync_helper
 
+# The sync suites' setup: a sidecar on loopback, a local repository LOCAL
+# (with origin ORIGIN) and the place REMOTE where its workspace goes.
+# Each suite says: setup() { sync_setup; } and teardown() { common_teardown; }
+sync_setup() {
+	common_setup
+	sshd_start
+	LOCAL=$BATS_TEST_TMPDIR/proj
+	REMOTE=$REMOTE_HOME/proj
+	ORIGIN=$BATS_TEST_TMPDIR/origin.git
+	make_repo "$LOCAL" "$ORIGIN"
+	cd "$LOCAL" || return 1
+}
+
+# sync_json [ARG]...: `sidecar sync --json DEST ARG...` that must succeed;
+# leaves the summary in $json (and bats' $output, $stderr).
+sync_json() {
+	run_json sync_json sync --json "$DEST" "$@"
+}
+
 # _tree_paths DIR: every path git does not ignore in DIR (tracked and
 # untracked, as `git ls-files -co --exclude-standard` lists them) that is a
 # file or a symlink on disk, quoted with %q (so a newline in a name stays on

@@ -29,7 +29,7 @@ int git_exec_failure(const struct git *g, int status)
 	return status < 0 ? SC_FAIL : status;
 }
 
-int git_runv(const struct git *g, struct buf *out, struct buf *err,
+static int git_runv(const struct git *g, struct buf *out, struct buf *err,
 	     const char *const *args)
 {
 	struct strv a = STRV_INIT, env = STRV_INIT;

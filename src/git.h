@@ -19,8 +19,6 @@ struct git {
  */
 int git_run(const struct git *g, struct buf *out, struct buf *err, ...)
 	__attribute__((sentinel));
-int git_runv(const struct git *g, struct buf *out, struct buf *err,
-	     const char *const *args);
 
 /* A git command that runs while sidecar does something else. */
 struct git_job {

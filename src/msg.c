@@ -20,9 +20,7 @@ void msg_init(enum verbosity v, int color, int tty)
 	terminal = tty;
 }
 
-int msg_verbose(void) { return level >= VERB_VERBOSE; }
 int msg_quiet(void) { return level <= VERB_QUIET; }
-int msg_color(void) { return colored; }
 int msg_tty(void) { return terminal; }
 
 static void say(const char *color, const char *tag, const char *fmt, va_list ap)

@@ -6,7 +6,6 @@ enum verbosity { VERB_QUIET = -1, VERB_NORMAL = 0, VERB_VERBOSE = 1 };
 
 /* Set at start-up: before parsing, and again once -q or -v is known. */
 void msg_init(enum verbosity v, int color, int tty);
-int msg_verbose(void);
 int msg_quiet(void);
 
 /* "sidecar: ...": always shown. Returns -1, for `return error(...)`. */
@@ -22,8 +21,6 @@ void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The command line being run, with -v; long arguments are abbreviated. */
 void trace_argv(const char *const *argv);
 
-/* Whether stderr gets colour and progress lines (a terminal, no NO_COLOR). */
-int msg_color(void);
 /* Whether stderr is a terminal: progress lines only there. */
 int msg_tty(void);
 

@@ -86,11 +86,7 @@ master_pid() {
 
 # Counts the TCP connections sshd has seen.
 count_connections() {
-	local n=0
-	if [ -f "${SSHD_LOG:-}" ]; then
-		n=$(grep -c 'Connection from' "$SSHD_LOG" || true)
-	fi
-	echo "$n"
+	sshd_log_count 'Connection from'
 }
 
 # Counts stderr lines (of the last `run --separate-stderr`) matching $1.

@@ -163,15 +163,9 @@ _sc_untrack_stop() {
 
 # wait_for_file PATH [TIMEOUT_MS]: polls until PATH exists (default 5000 ms).
 wait_for_file() {
-	local path=$1 ms=${2:-5000} waited=0
-	until [ -e "$path" ]; do
-		if [ "$waited" -ge "$ms" ]; then
-			echo "wait_for_file: $path did not appear within ${ms}ms" >&2
-			return 1
-		fi
-		sleep "$_SC_POLL"
-		waited=$((waited + 20))
-	done
+	wait_until --timeout-ms "${2:-5000}" test -e "$1" 2>/dev/null && return 0
+	echo "wait_for_file: $1 did not appear within ${2:-5000}ms" >&2
+	return 1
 }
 
 # wait_until [--timeout-ms N] CMD [ARG]...: polls CMD until it succeeds
@@ -419,13 +413,18 @@ sshd_restart_with_new_hostkey() {
 	_sc_sshd_launch ''
 }
 
-# count_auth: how many sessions authenticated so far ("Accepted publickey").
-count_auth() {
+# sshd_log_count PATTERN: how many lines of sshd's log match PATTERN.
+sshd_log_count() {
 	local n=0
 	if [ -f "${SSHD_LOG:-}" ]; then
-		n=$(grep -c 'Accepted publickey' "$SSHD_LOG" || true)
+		n=$(grep -c -- "$1" "$SSHD_LOG" || true)
 	fi
 	echo "$n"
+}
+
+# count_auth: how many sessions authenticated so far ("Accepted publickey").
+count_auth() {
+	sshd_log_count 'Accepted publickey'
 }
 
 # --- the program under test ------------------------------------------------

@@ -33,7 +33,9 @@ src/%.o: src/%.c $(HDR) Makefile
 
 # The remote script and the completion scripts travel as C strings.
 src/remote_sh.c: src/remote.sh src/embed.sh
-	sh src/embed.sh remote_sh src/remote.sh > $@.tmp && mv $@.tmp $@
+	{ sh src/embed.sh remote_sh src/remote.sh && \
+	  printf 'extern const char remote_sh_sum[];\nconst char remote_sh_sum[] = "%s";\n' \
+		"$$(cksum < src/remote.sh)"; } > $@.tmp && mv $@.tmp $@
 
 src/completions_gen.c: completions/sidecar.bash completions/_sidecar completions/sidecar.fish src/embed.sh
 	sh src/embed.sh completion_bash completions/sidecar.bash \

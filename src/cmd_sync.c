@@ -47,7 +47,14 @@ static void print_json(const struct sync_opts *o, const char *mode, const struct
 	json_kv_int(&b, "handshakes", c->handshakes);
 	json_kv_int(&b, "attempts", c->attempts);
 	json_kv_int(&b, "elapsed_ms", elapsed);
-	json_kv_str(&b, "saved_ref", r->saved_ref);
+	json_kv_str(&b, "saved_ref", r->saved_refs.n ? r->saved_refs.v[0] : NULL);
+	buf_adds(&b, ",\"saved_refs\":[");
+	for (size_t i = 0; i < r->saved_refs.n; i++) {
+		if (i)
+			buf_addc(&b, ',');
+		json_str(&b, r->saved_refs.v[i]);
+	}
+	buf_addc(&b, ']');
 	json_kv_int(&b, "peak_rss_kib", peak_rss_kib());
 	buf_adds(&b, "}\n");
 	fputs(b.s, stdout);
@@ -76,6 +83,7 @@ int cmd_sync(struct env *e)
 	o.toplevel = e->toplevel;
 	o.gitdir = e->gitdir;
 	o.patch = strcmp(mode, "patch") == 0;
+	o.depth = 1;
 	o.dry_run = a->dry_run;
 	o.json = a->json;
 	o.dest = env_dest(e);

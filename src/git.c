@@ -1,8 +1,11 @@
 /* git.c: git plumbing calls. */
 #include "git.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "exitcodes.h"
 #include "msg.h"
@@ -29,7 +32,7 @@ int git_exec_failure(const struct git *g, int status)
 	return status < 0 ? SC_FAIL : status;
 }
 
-static int git_runv(const struct git *g, struct buf *out, struct buf *err,
+int git_runv(const struct git *g, struct buf *out, struct buf *err,
 	     const char *const *args)
 {
 	struct strv a = STRV_INIT, env = STRV_INIT;
@@ -70,7 +73,7 @@ int git_run(const struct git *g, struct buf *out, struct buf *err, ...)
 }
 
 
-int git_spawnv(const struct git *g, struct git_job *j, const char *const *args)
+static int spawn(const struct git *g, struct git_job *j, const char *const *args, int input)
 {
 	struct strv env = STRV_INIT;
 	int rc;
@@ -79,7 +82,7 @@ int git_spawnv(const struct git *g, struct git_job *j, const char *const *args)
 	git_argv(g, &j->argv, &env, args);
 	proc_init(&j->p, strv_argv(&j->argv));
 	j->p.env = env.v ? strv_argv(&env) : NULL;	/* copied at fork */
-	j->p.in = IO_NULL;
+	j->p.in = input ? IO_PIPE : IO_NULL;
 	j->p.out = j->p.err = IO_PIPE;
 	j->p.out_buf = &j->out;
 	j->p.err_buf = &j->err;
@@ -89,6 +92,33 @@ int git_spawnv(const struct git *g, struct git_job *j, const char *const *args)
 	j->running = rc == 0;
 	strv_free(&env);
 	return rc;
+}
+
+int git_spawnv(const struct git *g, struct git_job *j, const char *const *args)
+{
+	return spawn(g, j, args, 0);
+}
+
+int git_spawn_input(const struct git *g, struct git_job *j, const char *const *args,
+		    const char *input, size_t len)
+{
+	int rc = spawn(g, j, args, 1);
+
+	if (rc)
+		return rc;
+	fcntl(j->p.in_pipe, F_SETFL, 0);	/* blocking: git reads it all first */
+	while (len) {
+		ssize_t w = write(j->p.in_pipe, input, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;	/* git died: its status says why */
+		input += w;
+		len -= (size_t)w;
+	}
+	close(j->p.in_pipe);
+	j->p.in_pipe = -1;
+	return 0;
 }
 
 int git_spawn(const struct git *g, struct git_job *j, ...)

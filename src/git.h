@@ -19,6 +19,8 @@ struct git {
  */
 int git_run(const struct git *g, struct buf *out, struct buf *err, ...)
 	__attribute__((sentinel));
+/* The same with an argument vector. */
+int git_runv(const struct git *g, struct buf *out, struct buf *err, const char *const *args);
 
 /* A git command that runs while sidecar does something else. */
 struct git_job {
@@ -37,6 +39,12 @@ int git_spawn(const struct git *g, struct git_job *j, ...) __attribute__((sentin
 /* The same with an argument vector. To stream its stdout elsewhere, read
  * j->p.out_pipe and set it to -1 (closed) before git_wait. */
 int git_spawnv(const struct git *g, struct git_job *j, const char *const *args);
+/*
+ * git_spawnv with input on its stdin, written whole before this returns:
+ * for a git that reads all its input before it writes (pack-objects --revs).
+ */
+int git_spawn_input(const struct git *g, struct git_job *j, const char *const *args,
+		    const char *input, size_t len);
 /* Waits for the job; its status. */
 int git_wait(struct git_job *j);
 /* Waits if still running, then frees. */

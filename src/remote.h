@@ -3,5 +3,7 @@
 #define SIDECAR_REMOTE_H
 
 extern const char remote_sh[];
+/* Its POSIX cksum, "CRC SIZE": the content address it is installed under. */
+extern const char remote_sh_sum[];
 
 #endif

@@ -1,7 +1,48 @@
-# remote.sh: what sidecar runs on the sidecar, as sh -c SCRIPT sidecar OP ARGS.
-# POSIX sh and git only. Protocol: "key value" lines on stdout; messages for
-# the user on stderr, each starting "sidecar: ". Never rm -rf a directory
-# this script did not create (the marker .git/sidecar/created proves it).
+# remote.sh: what sidecar runs on the sidecar. POSIX sh and git only.
+# Never rm -rf a directory this script did not create (the marker
+# .git/sidecar/created proves it).
+#
+# --- protocol, version 1 (the client's side is src/protocol.[ch]) ---------
+#
+# Installed once as ${XDG_CACHE_HOME:-$HOME/.cache}/sidecar/remote-CRC-SIZE.sh
+# (cksum of this file) and started by a short bootstrap (src/protocol.c) as
+#     sh remote-CRC-SIZE.sh LOCK_WAIT OP ARG...
+# LOCK_WAIT: seconds to wait for another sync's lock. Operations:
+#     probe WD SNAPSHOT              what the workspace holds; changes nothing
+#     apply WD EXPECT                stdin: the header line "SNAPSHOT TREE
+#                                    COMMIT PACK BRANCH NSHALLOW", NSHALLOW
+#                                    lines of commits to record as shallow
+#                                    (those it has), then, when PACK is 1, a
+#                                    pack (git pack-objects --thin)
+#     patch-setup WD URL BRANCH DRY  clone when absent; the base
+#     patch-apply WD BASE NONEMPTY   stdin: a binary diff when NONEMPTY is 1
+#     remove WD                      only a workspace sidecar created
+# "-" stands for an absent argument. The reply goes to the session's stdout
+# and nothing else does (the script's own stdout is its stderr): a line
+# "SIDECAR-REPLY 1", then "KEY VALUE" lines, then "end". A value escapes a
+# backslash as \\ and a newline as \n. Keys (once each unless "list"):
+#     git no                   the sidecar has no git (probe)
+#     workdir PATH             the workspace, absolute
+#     exists no|yes|other      other: there, and not a repository (probe)
+#     synced OID               refs/sidecar/synced (probe, apply's base-moved)
+#     head OID                 HEAD (probe)
+#     origin OID               refs/remotes/origin/HEAD (probe)
+#     has_snapshot yes         SNAPSHOT is there already (probe)
+#     modified yes|no          the workspace differs from the last sync
+#     base-moved yes           EXPECT is not refs/sidecar/synced; nothing changed
+#     saved REF                list: where edits found there were saved
+#     result synced|up-to-date|drift
+#     changed N                how many paths changed
+#     cloned yes               patch-setup cloned origin
+#     base OID                 the patch base (patch-setup)
+#     at_base yes              the workspace is exactly the base (patch-setup)
+#     removed PATH             remove removed it
+#     waiting N                list: still waiting for the lock (a keepalive)
+#     missing-script yes       (the bootstrap) no script installed: send it
+#     installed yes|no         sent on stdin: whether it could be installed
+# Messages for the user go to stderr, each starting "sidecar: "; an
+# operation that fails exits non-zero after saying why.
+# --------------------------------------------------------------------------
 set -u
 umask 022
 export GIT_AUTHOR_NAME=sidecar GIT_AUTHOR_EMAIL=sidecar@localhost
@@ -11,7 +52,28 @@ unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE
 EMPTY_TREE=4b825dc642cb6eb9a060e54bf8d69288fbee4904
 
 die() { printf 'sidecar: %s\n' "$*" >&2; exit 1; }
-say() { printf '%s %s\n' "$1" "$2"; }
+
+NL='
+'
+
+# say KEY VALUE: one reply line, the value escaped (see the protocol above).
+say() {
+	v=$2 e=
+	case $v in
+	*\\* | *"$NL"*)
+		while [ -n "$v" ]; do
+			c=${v%"${v#?}"}
+			v=${v#?}
+			case $c in
+			\\) e="$e\\\\" ;;
+			"$NL") e="$e\\n" ;;
+			*) e=$e$c ;;
+			esac
+		done ;;
+	*) e=$v ;;
+	esac
+	printf '%s %s\n' "$1" "$e" >&3
+}
 
 need_git() {
 	command -v git >/dev/null 2>&1 ||
@@ -192,10 +254,8 @@ save_if_modified() {
 # the synced refs move, all in one ref transaction.
 set_head() {
 	branch=$1 commit=$2 snap=$3
-	head_line=
-	read -r head_line < .git/HEAD
 	if [ "$branch" != - ]; then
-		[ "$head_line" = "ref: refs/heads/$branch" ] ||
+		[ "$head_ref" = "refs/heads/$branch" ] ||
 			git symbolic-ref HEAD "refs/heads/$branch" || die "cannot set HEAD to $branch"
 		if [ "$commit" != - ]; then
 			moves="update refs/heads/$branch $commit"
@@ -251,6 +311,37 @@ keep_ignored() {
 	fi
 }
 
+# Stores the pack on stdin through index-pack, which reads stdin itself (no
+# device file such as /dev/stdin is needed) and whose own words say why it
+# failed.
+receive_pack() {
+	if ! git index-pack --stdin --fix-thin >/dev/null 2>.git/sidecar/pack.err; then
+		sed 's/^/sidecar: git index-pack: /' .git/sidecar/pack.err >&2
+		if grep -q 'No space left' .git/sidecar/pack.err; then
+			die "the disk of the sidecar is full: could not store the snapshot in $wd; the workspace is unchanged"
+		fi
+		die "could not store the snapshot in $wd (it did not arrive whole, or git could not write it); the workspace is unchanged"
+	fi
+}
+
+# Adds the commits among $@ that are here to .git/shallow (the history
+# below them was not sent), as git clone --depth does.
+record_shallow() {
+	[ $# -gt 0 ] || return 0
+	got=$(printf '%s\n' "$@" | git cat-file --batch-check='%(objecttype) %(objectname)') ||
+		die "cannot record the shallow history of $wd"
+	add=
+	for w in $got; do
+		case $w in commit) keep=1 ;; *) [ "${keep:-}" = 1 ] && add="$add $w"; keep= ;; esac
+	done
+	[ -n "$add" ] || return 0
+	{
+		[ -f .git/shallow ] && while IFS= read -r c; do printf '%s\n' "$c"; done < .git/shallow
+		printf '%s\n' $add
+	} | sort -u > .git/shallow.sidecar && mv -f .git/shallow.sidecar .git/shallow ||
+		die "cannot record the shallow history of $wd"
+}
+
 # How many paths differ between trees $1 and $2 (git quotes odd names, so
 # one path is one line).
 count_changes() {
@@ -266,7 +357,6 @@ op_probe() {
 		say git no
 		return 0
 	fi
-	say git yes
 	say workdir "$wd"
 	if ! is_repo; then
 		if [ -e "$wd" ] && { [ ! -d "$wd" ] || [ -n "$(ls -A "$wd" 2>/dev/null)" ]; }; then
@@ -279,9 +369,9 @@ op_probe() {
 	enter
 	say exists yes
 	read_refs
-	say synced "$synced"
-	say head "$h"
-	say origin "$(rev refs/remotes/origin/HEAD || echo -)"
+	[ "$synced" = - ] || say synced "$synced"
+	[ "$h" = - ] || say head "$h"
+	o=$(rev refs/remotes/origin/HEAD) && say origin "$o"
 	[ "$2" != - ] && git cat-file -e "$2^{commit}" 2>/dev/null && say has_snapshot yes
 	# a scan on a copy of the private index: the probe takes no lock
 	if [ -f .git/sidecar/index ] && [ "$synced" != - ]; then
@@ -311,19 +401,27 @@ op_apply() {
 	lock
 	read_refs
 	if [ "$expect" != "$synced" ]; then
-		say base-moved "$synced"
+		say base-moved yes
+		[ "$synced" = - ] || say synced "$synced"
 		return 0
 	fi
 	now=$(current_tree) || exit 1
 	head_ref=$(git symbolic-ref -q HEAD || echo -)
-	read -r snap new commit bundle branch ||
+	read -r snap new commit pack branch nshallow ||
 		die "the sync was cut short before the snapshot arrived; nothing changed"
-	if [ "$bundle" = 1 ]; then
+	cuts=
+	while [ "${nshallow:-0}" -gt 0 ]; do
+		read -r c || die "the sync was cut short before the snapshot arrived; nothing changed"
+		cuts="$cuts $c"
+		nshallow=$((nshallow - 1))
+	done
+	if [ "$pack" = 1 ]; then
 		unbundling=1
-		git bundle unbundle /dev/stdin >/dev/null ||
-			die "could not store the snapshot in $wd (disk full?); the workspace is unchanged"
+		receive_pack
 		unbundling=0
 	fi
+	# shellcheck disable=SC2086 # object names, one a word
+	record_shallow $cuts
 	save_if_modified "$now" "$commit"
 	if [ "$branch" != - ] && [ "$head_ref" != "refs/heads/$branch" ]; then
 		# another branch of the same name, not checked out, moves too
@@ -336,12 +434,10 @@ op_apply() {
 			say saved "refs/sidecar/saved/$ts-$branch"
 		fi
 	fi
-	want_head=$commit
-	[ "$branch" != - ] && want_head="ref: refs/heads/$branch"
-	head_line=
-	read -r head_line < .git/HEAD
+	want_head=-
+	[ "$branch" != - ] && want_head=refs/heads/$branch
 	if [ "$now" = "$new" ] && [ "$synced" = "$snap" ] && [ "$h" = "$commit" ] &&
-	   [ "$head_line" = "$want_head" ]; then
+	   [ "$head_ref" = "$want_head" ]; then
 		say result up-to-date
 		say changed 0
 		return 0
@@ -454,7 +550,12 @@ op_remove() {
 	say removed "$real"
 }
 
-# sh -c SCRIPT sidecar LOCK_WAIT OP ARGS...
+# sh SCRIPT LOCK_WAIT OP ARGS...: the reply channel is fd 3; the script's
+# own output, and anything git or a hook prints, goes to stderr.
+exec 3>&1 1>&2
+printf '\nSIDECAR-REPLY 1\n' >&3
+[ -z "${SIDECAR_INSTALLED:-}" ] || say installed "$SIDECAR_INSTALLED"
+unset SIDECAR_INSTALLED
 LOCK_WAIT=${1:-30}
 op=${2:-}
 [ $# -gt 1 ] && shift 2
@@ -465,4 +566,5 @@ patch-setup) op_patch_setup "$@" ;;
 patch-apply) op_patch_apply "$@" ;;
 remove) op_remove "$@" ;;
 *) die "unknown operation '$op' (the sidecar speaks another version of the protocol)" ;;
-esac
+esac || exit
+printf 'end\n' >&3

@@ -152,25 +152,6 @@ static int rescan(const struct git *g, struct local *l)
 	return rc;
 }
 
-/* HEAD names a branch ("ref: refs/heads/X") or a commit (detached). */
-static void read_head(struct local *l)
-{
-	char line[4096];
-	struct buf path = BUF_INIT;
-	FILE *f;
-
-	buf_addf(&path, "%s/HEAD", l->gitdir);
-	f = fopen(path.s, "r");
-	buf_free(&path);
-	if (!f)
-		return;
-	if (fgets(line, sizeof line, f) && strncmp(line, "ref: refs/heads/", 16) == 0) {
-		line[strcspn(line, "\r\n")] = '\0';
-		l->branch = xstrdup(line + 16);
-	}
-	fclose(f);
-}
-
 int local_scan_start(const struct git *g, const char *toplevel, const char *gitdir,
 		     struct local *l)
 {
@@ -180,18 +161,39 @@ int local_scan_start(const struct git *g, const char *toplevel, const char *gitd
 	memset(l, 0, sizeof *l);
 	l->gitdir = gitdir;
 	l->toplevel = toplevel;
-	read_head(l);
 	if ((rc = make_index(l)))
 		return rc;
-	/* HEAD's commit and identity in one call; it fails on an unborn branch */
-	if ((rc = git_spawn(g, &l->log, "log", "-1", "--date=raw",
-			    "--format=%H%x00%an%x00%ae%x00%ad%x00%cn%x00%ce%x00%cd", "HEAD", "--",
-			    (char *)NULL)))
+	/*
+	 * HEAD's commit, identity and branch ("HEAD -> main, ..." among its
+	 * decorations) in one call; it fails on an unborn branch.
+	 */
+	if ((rc = git_spawn(g, &l->log, "log", "-1", "--date=raw", "--no-show-signature",
+			    "--format=%H%x00%an%x00%ae%x00%ad%x00%cn%x00%ce%x00%cd%x00%D", "HEAD",
+			    "--", (char *)NULL)))
 		return git_exec_failure(g, rc);
 	gi.index = l->index;
 	if ((rc = git_spawn(&gi, &l->add, "-C", toplevel, "add", "-A", "--", ".", (char *)NULL)))
 		return git_exec_failure(g, rc);
 	return 0;
+}
+
+/*
+ * The branch HEAD names, from the decorations that end ident ("HEAD ->
+ * main, origin/main"), or NULL when HEAD is detached.
+ */
+static char *head_branch(const struct buf *ident)
+{
+	const char *d = buf_str(ident), *end = d + ident->len;
+	for (int i = 0; i < 6 && d < end; i++)
+		d += strlen(d) + 1;
+	if (d >= end || strncmp(d, "HEAD -> ", 8) != 0)
+		return NULL;
+	d += 8;
+	size_t n = strcspn(d, ",");
+	char *b = xmalloc(n + 1);
+	memcpy(b, d, n);
+	b[n] = '\0';
+	return b;
 }
 
 int local_scan_finish(const struct git *g, struct local *l)
@@ -206,7 +208,12 @@ int local_scan_finish(const struct git *g, struct local *l)
 		l->head = xstrdup(l->log.out.s);
 		if (n < l->log.out.len)
 			buf_add(&l->ident, l->log.out.s + n + 1, l->log.out.len - n - 1);
+		l->branch = head_branch(&l->ident);
+	} else if (git_run(g, &out, NULL, "symbolic-ref", "-q", "HEAD", (char *)NULL) == 0 &&
+		   strncmp(buf_str(&out), "refs/heads/", 11) == 0) {
+		l->branch = xstrdup(out.s + 11);	/* an unborn branch */
 	}
+	buf_reset(&out);
 	gi.index = l->index;
 	if (git_wait(&l->add) ||
 	    git_run(&gi, &out, NULL, "write-tree", (char *)NULL) || !out.len) {
@@ -250,7 +257,9 @@ int local_snapshot(const struct git *g, struct local *l)
 		};
 		const char *p = buf_str(&l->ident), *end = p + l->ident.len;
 		for (size_t i = 0; i < 6; i++) {
-			strv_pushf(&env, "%s=%s", names[i], p < end ? p : "");
+			/* a raw date is "SECONDS ZONE"; "@" keeps small ones epoch seconds */
+			int date = i == 2 || i == 5;
+			strv_pushf(&env, "%s=%s%s", names[i], date && p < end ? "@" : "", p < end ? p : "");
 			p += strlen(p) + 1;
 		}
 	} else {

@@ -9,16 +9,20 @@
  */
 #include "sync.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include "backoff.h"
 #include "exitcodes.h"
 #include "msg.h"
-#include "quote.h"
-#include "remote.h"
+#include "pack.h"
+#include "protocol.h"
+#include "rundir.h"
 #include "sig.h"
 #include "snapshot.h"
 
@@ -30,6 +34,8 @@
 #define SESSION_IDLE_MS 600000
 #define MAX_RECONNECTS 5
 #define RETRY (-2)		/* internal: the connection dropped, start again */
+#define RESTART (-3)		/* internal: the script was missing, start again */
+#define MAX_RESTARTS 2
 
 struct sync_job {
 	const struct git *g;
@@ -37,40 +43,17 @@ struct sync_job {
 	const struct sync_opts *o;
 	struct sync_result *r;
 	struct local l;
+	char *mark;		/* the file saying the script is installed there */
 	int start_rc;		/* what starting the scan said */
 	int scanned;		/* local_scan_finish ran */
 	struct git_job known;	/* reads the last snapshot synced to this place */
 	char *known_oid;	/* what it read, or NULL */
+	struct strv known_have;	/* that snapshot and its parent */
 	char key[17];
 	long long progress_start;
 	long long progress_last;
 	int progress_shown;
 };
-
-struct reply {
-	struct buf out;
-	struct buf err;
-};
-
-/* The value of "key value" in a reply, copied; NULL when absent. */
-static char *reply_get(const struct reply *rp, const char *key)
-{
-	return line_value(buf_str(&rp->out), key);
-}
-
-static int reply_is(const struct reply *rp, const char *key, const char *want)
-{
-	char *v = reply_get(rp, key);
-	int same = v && strcmp(v, want) == 0;
-	free(v);
-	return same;
-}
-
-static void reply_free(struct reply *rp)
-{
-	buf_free(&rp->out);
-	buf_free(&rp->err);
-}
 
 static void progress(void *arg, unsigned long long bytes)
 {
@@ -95,37 +78,76 @@ static void progress_done(struct sync_job *x)
 	x->progress_shown = 0;
 }
 
+/* Where this machine notes that the sidecar has the script installed. */
+static char *script_mark(const struct sync_job *x)
+{
+	char *dir = rundir(), key[17];
+	struct buf b = BUF_INIT;
+
+	if (!dir)
+		return NULL;
+	sync_key(x->o->dest, protocol_script_id(), key);
+	buf_addf(&b, "%s/script-%s", dir, key);
+	free(dir);
+	return b.s;
+}
+
+static int script_installed(const struct sync_job *x)
+{
+	return x->mark && access(x->mark, F_OK) == 0;
+}
+
+static void script_remember(const struct sync_job *x, int installed)
+{
+	if (!x->mark)
+		return;
+	if (installed) {
+		int fd = open(x->mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
+	} else {
+		unlink(x->mark);
+	}
+}
+
 /* One ssh session running one operation of remote.sh. */
 struct session {
-	struct buf cmd;
+	struct buf cmd;		/* the remote command line */
+	struct buf in;		/* stdin ahead of the stream: script, header */
 	struct strv argv;
 	struct proc p;
-	struct reply rp;
+	struct buf out, err;
+	struct reply r;		/* parsed once the session is over */
+	enum boot boot;
 };
 
 /* Starts `op args` on the sidecar; its stdin stays open for session_finish. */
 static int session_start(struct sync_job *x, struct session *s, const char *const *args)
 {
+	const char *full[8];
 	char lock_wait[32];
+	size_t n = 0;
 
 	memset(s, 0, sizeof *s);
+	reply_init(&s->r);
 	/* the lock waits at most as long as a connection would */
 	snprintf(lock_wait, sizeof lock_wait, "%lld", x->c->o->max_wait_ms / 1000);
-	buf_adds(&s->cmd, "sh -c ");
-	sh_quote(&s->cmd, remote_sh);
-	buf_adds(&s->cmd, " sidecar ");
-	sh_quote(&s->cmd, lock_wait);
-	for (; *args; args++) {
-		buf_addc(&s->cmd, ' ');
-		sh_quote(&s->cmd, *args);
-	}
+	full[n++] = lock_wait;
+	for (; *args && n < sizeof full / sizeof full[0] - 1; args++)
+		full[n++] = *args;
+	full[n] = NULL;
+	/* a dry run writes nothing there, not even the script */
+	s->boot = script_installed(x) ? BOOT_RUN : x->o->dry_run ? BOOT_INLINE : BOOT_INSTALL;
+	protocol_command(&s->cmd, s->boot, full);
+	if (s->boot != BOOT_RUN)
+		protocol_install_input(&s->in);
 	conn_session_argv(x->c, &s->argv, -1, s->cmd.s);
 	proc_init(&s->p, strv_argv(&s->argv));
 	s->p.in = IO_PIPE;
 	s->p.out = IO_PIPE;
-	s->p.out_buf = &s->rp.out;
+	s->p.out_buf = &s->out;
 	s->p.err = IO_PIPE;
-	s->p.err_buf = &s->rp.err;
+	s->p.err_buf = &s->err;
 	s->p.err_tee = 1;
 	s->p.own_group = 1;
 	s->p.idle_ms = SESSION_IDLE_MS;
@@ -134,52 +156,88 @@ static int session_start(struct sync_job *x, struct session *s, const char *cons
 	return conn_start(x->c, &s->p);
 }
 
+/* Every ref the sidecar saved edits to is said, whatever happens after. */
+static void take_saved(struct sync_job *x, const struct reply *r)
+{
+	for (size_t i = 0; i < r->saved.n; i++) {
+		const char *ref = r->saved.v[i];
+		strv_push(&x->r->saved_refs, ref);
+		warn("edits found on %s were saved to %s before being overwritten; "
+		     "see them with 'sidecar exec -- git show --stat %s'", x->o->dest, ref, ref);
+	}
+}
+
 /*
- * Sends data, then what in_src gives (-1: nothing), and waits for the end.
- * Returns 0, SC_FAIL when the script failed (it said why on stderr), RETRY
- * when the connection dropped, or another exit status.
+ * Sends data, then what in_src gives (-1: nothing), waits for the end and
+ * parses the reply into s->r. Returns 0, SC_FAIL when the script failed (it
+ * said why on stderr), RETRY when the connection dropped, RESTART when the
+ * script must be installed first, or another exit status.
  */
 static int session_finish(struct sync_job *x, struct session *s, const char *data, size_t len,
 			  int in_src)
 {
+	struct buf why = BUF_INIT;
 	struct verdict v;
 	int rc;
 
-	s->p.in_data = data;
-	s->p.in_len = len;
+	buf_add(&s->in, data, len);
+	s->p.in_data = s->in.s;
+	s->p.in_len = s->in.len;
 	s->p.in_src = in_src;
 	x->progress_start = x->progress_last = now_ms();
 	rc = conn_finish(x->c, &s->p, &v);
 	progress_done(x);
-	x->r->bytes_sent += s->p.bytes_in;
+	x->r->bytes_sent += s->cmd.len + s->p.bytes_in;
 	if (sig_caught)
-		rc = SC_SIGNAL + sig_caught;
-	else if (v.cls == FAIL_TRANSIENT)
-		rc = RETRY;
-	else if (v.cls == FAIL_PERMANENT)
-		rc = (conn_report(x->c, &v), SC_PERMANENT);
-	else if (rc != 0)
+		return SC_SIGNAL + sig_caught;
+	if (v.cls == FAIL_TRANSIENT)
+		return RETRY;
+	if (v.cls == FAIL_PERMANENT)
+		return conn_report(x->c, &v), SC_PERMANENT;
+	int status = rc;
+	if (rc != 0 && rc != SC_FAIL)
 		rc = SC_FAIL;
+	if (reply_parse(s->out.s, s->out.len, &s->r, &why) < 0) {
+		if (rc == 0)
+			rc = fail("%s; is the sidecar's sh a POSIX shell?", why.s);
+		else if (!strstr(buf_str(&s->err), "sidecar: "))
+			error("the sidecar ended the session with status %d and no reply", status);
+	} else if (s->r.missing_script) {
+		trace("the script is not installed on %s: sending it", x->o->dest);
+		script_remember(x, 0);
+		rc = RESTART;
+	} else {
+		take_saved(x, &s->r);
+		if (!s->r.complete && (rc == 0 || !strstr(buf_str(&s->err), "sidecar: ")))
+			rc = fail("the sidecar's reply was cut short (the session ended with status %d); "
+				  "run sync again", status);
+		else if (rc == 0 && s->boot == BOOT_INSTALL && s->r.installed)
+			script_remember(x, 1);
+	}
+	buf_free(&why);
 	return rc;
 }
 
 static void session_free(struct session *s)
 {
-	reply_free(&s->rp);
+	reply_free(&s->r);
 	strv_free(&s->argv);
 	buf_free(&s->cmd);
+	buf_free(&s->in);
+	buf_free(&s->out);
+	buf_free(&s->err);
 }
 
-/* A whole session with nothing or a stream on stdin; the reply in rp. */
-static int remote_op(struct sync_job *x, const char *const *args, int in_src, struct reply *rp)
+/* A whole session with nothing or a stream on stdin; the reply in r. */
+static int remote_op(struct sync_job *x, const char *const *args, int in_src, struct reply *r)
 {
 	struct session s;
 	int rc = session_start(x, &s, args);
 
 	if (rc == 0)
 		rc = session_finish(x, &s, NULL, 0, in_src);
-	*rp = s.rp;
-	s.rp = (struct reply){ BUF_INIT, BUF_INIT };
+	*r = s.r;
+	reply_init(&s.r);
 	session_free(&s);
 	return rc;
 }
@@ -203,10 +261,15 @@ static int finish_stream(struct git_job *j, int session_rc, int stopped_reading)
 		j->p.out_pipe = -1;
 	}
 	int rc = git_wait(j);
-	if (session_rc == 0 && rc != 0 && !stopped_reading) {
+	/*
+	 * A sidecar that fails stops reading and git dies of the broken pipe:
+	 * then the sidecar's words stand. Any other failure of git is ours.
+	 */
+	int broken_pipe = rc == SC_SIGNAL + SIGPIPE || strstr(buf_str(&j->err), "pack-objects died");
+	if (rc != 0 && !stopped_reading && (session_rc == 0 || !broken_pipe)) {
 		buf_chomp(&j->err);
-		session_rc = fail("git failed while streaming to the sidecar (status %d)%s%s", rc,
-				  j->err.len ? ": " : "", buf_str(&j->err));
+		session_rc = fail("git failed here while making what the sidecar needs (status %d)%s%s",
+				  rc, j->err.len ? ": " : "", buf_str(&j->err));
 	}
 	git_job_free(j);
 	return session_rc;
@@ -221,22 +284,13 @@ static void set_ref(struct sync_job *x, const char *kind, const char *oid)
 }
 
 /* Takes what the sidecar reported into the result. */
-static void take_reply(struct sync_job *x, const struct reply *rp)
+static void take_reply(struct sync_job *x, const struct reply *r)
 {
-	char *v;
-	if ((v = reply_get(rp, "saved"))) {
-		free(x->r->saved_ref);
-		x->r->saved_ref = v;
-		warn("edits found on %s were saved to %s before being overwritten; "
-		     "see them with 'sidecar exec -- git show --stat %s'", x->o->dest, v, v);
-	}
-	if ((v = reply_get(rp, "changed"))) {
-		x->r->files_changed = strtoll(v, NULL, 10);
-		free(v);
-	}
-	if ((v = reply_get(rp, "workdir"))) {
+	if (r->changed >= 0)
+		x->r->files_changed = r->changed;
+	if (r->workdir) {
 		free(x->r->remote_workdir);
-		x->r->remote_workdir = v;
+		x->r->remote_workdir = xstrdup(r->workdir);
 	}
 }
 
@@ -278,62 +332,63 @@ static int apply_start(struct sync_job *x, struct session *s, const char *expect
 
 /*
  * Ends the apply round trip begun by apply_start: sends the header
- * "SNAPSHOT TREE COMMIT BUNDLE BRANCH" and, unless excludes is NULL, the
- * bundle of S without the commits in excludes. *moved: the sidecar's base
- * was not the expected one, and nothing changed there.
+ * "SNAPSHOT TREE COMMIT PACK BRANCH NSHALLOW", NSHALLOW commits the sidecar
+ * records as shallow when it has them, and, unless have is NULL, the pack
+ * of S for a sidecar that has the commits in have. *moved: the sidecar's
+ * base was not the expected one, and nothing changed there.
  */
 static int apply_finish(struct sync_job *x, struct session *s, const char *expect,
-			const struct strv *excludes, int *moved)
+			const struct strv *have, int *moved)
 {
-	struct buf header = BUF_INIT, ref = BUF_INIT;
-	struct strv bargs = STRV_INIT;
+	static const char *const pack_args[] = { "pack-objects", "--revs", "--stdout", "--thin",
+						 "--delta-base-offset", "-q", NULL };
+	struct buf header = BUF_INIT, revs = BUF_INIT;
+	struct pack_plan plan = { STRV_INIT, STRV_INIT, STRV_INIT, 0 };
 	struct git_job gp;
 	int rc, in = -1;
 
 	*moved = 0;
-	buf_addf(&header, "%s %s %s %d %s\n", x->l.snapshot, x->l.tree,
-		 x->l.head ? x->l.head : "-", excludes ? 1 : 0, x->l.branch ? x->l.branch : "-");
-	if (excludes) {
-		buf_addf(&ref, "refs/sidecar/snapshot/%s", x->key);
-		git_run(x->g, NULL, NULL, "update-ref", ref.s, x->l.snapshot, (char *)NULL);
-		strv_push(&bargs, "bundle");
-		strv_push(&bargs, "create");
-		strv_push(&bargs, "-q");
-		strv_push(&bargs, "-");
-		strv_push(&bargs, ref.s);
-		for (size_t i = 0; i < excludes->n; i++)
-			strv_pushf(&bargs, "^%s", excludes->v[i]);
-		if ((rc = start_stream(x->g, &gp, strv_argv(&bargs)))) {
-			session_finish(x, s, NULL, 0, -1);	/* the sidecar gives up */
+	if (have && (rc = pack_plan(x->g, x->o->gitdir, x->l.head, have, x->o->depth, &plan))) {
+		session_finish(x, s, NULL, 0, -1);	/* the sidecar gives up */
+		goto out;
+	}
+	buf_addf(&header, "%s %s %s %d %s %zu\n", x->l.snapshot, x->l.tree,
+		 x->l.head ? x->l.head : "-", have ? 1 : 0, x->l.branch ? x->l.branch : "-",
+		 plan.shallow.n);
+	for (size_t i = 0; i < plan.shallow.n; i++)
+		buf_addf(&header, "%s\n", plan.shallow.v[i]);
+	if (have) {
+		pack_revs(&plan, x->l.snapshot, &revs);
+		rc = git_spawn_input(x->g, &gp, pack_args, revs.s, revs.len);
+		if (rc) {
+			rc = git_exec_failure(x->g, rc);
+			session_finish(x, s, NULL, 0, -1);
 			goto out;
 		}
 		in = gp.p.out_pipe;
 		free(x->r->base);
-		x->r->base = excludes->n ? xstrdup(excludes->v[0]) : NULL;
+		x->r->base = have->n ? xstrdup(have->v[0]) : NULL;
 	}
 	rc = session_finish(x, s, header.s, header.len, in);
-	char *bm = reply_get(&s->rp, "base-moved");
-	if (excludes)
-		rc = finish_stream(&gp, rc, bm != NULL);
-	if (rc) {
-		free(bm);
+	if (have)
+		rc = finish_stream(&gp, rc, s->r.base_moved || rc == RESTART);
+	if (rc)
 		goto out;
-	}
-	if (bm) {
-		trace("the sidecar's synced snapshot is %s, not %s: asking what it has", bm, expect);
+	if (s->r.base_moved) {
+		trace("the sidecar's synced snapshot is %s, not %s: asking what it has",
+		      s->r.synced ? s->r.synced : "none", expect);
 		*moved = 1;
-		free(bm);
 		goto out;
 	}
-	take_reply(x, &s->rp);
-	if (!excludes && strcmp(expect, "-") != 0) {
+	take_reply(x, &s->r);
+	if (!have && strcmp(expect, "-") != 0) {
 		free(x->r->base);
 		x->r->base = xstrdup(expect);
 	}
-	x->r->result = reply_is(&s->rp, "result", "up-to-date") ? "up-to-date" : "synced";
+	x->r->result = s->r.result == RESULT_UP_TO_DATE ? "up-to-date" : "synced";
 out:
-	strv_free(&bargs);
-	buf_free(&ref);
+	pack_plan_free(&plan);
+	buf_free(&revs);
 	buf_free(&header);
 	return rc;
 }
@@ -344,10 +399,10 @@ static int probe(struct sync_job *x, struct reply *rp)
 	int rc = remote_op(x, args, -1, rp);
 	if (rc)
 		return rc;
-	if (reply_is(rp, "git", "no"))
+	if (rp->no_git)
 		return fail("git is not installed on %s; install it there (e.g. apt-get install git)",
 			     x->o->dest);
-	if (reply_is(rp, "exists", "other"))
+	if (rp->exists == EXISTS_OTHER)
 		return fail("%s on %s exists and is not a git repository; choose another workdir (-w) or remove it",
 			     x->o->workdir, x->o->dest);
 	take_reply(x, rp);
@@ -357,11 +412,11 @@ static int probe(struct sync_job *x, struct reply *rp)
 /* Prints what a sync would change, from the probe and local objects only. */
 static int dry_run(struct sync_job *x, const struct reply *rp)
 {
-	char *synced = reply_get(rp, "synced");
+	const char *synced = rp->synced;
 	int rc = 0;
 
 	x->r->result = "dry-run";
-	if (!reply_is(rp, "exists", "yes")) {
+	if (rp->exists != EXISTS_YES) {
 		struct buf out = BUF_INIT;
 		git_run(x->g, &out, NULL, "ls-tree", "-r", "--name-only", x->l.tree, (char *)NULL);
 		x->r->files_changed = 0;
@@ -371,7 +426,7 @@ static int dry_run(struct sync_job *x, const struct reply *rp)
 		info("would create %s on %s and write %lld files", x->o->workdir, x->o->dest,
 		     x->r->files_changed);
 		buf_free(&out);
-	} else if (synced && strcmp(synced, "-") != 0 && local_has_commit(x->g, synced)) {
+	} else if (synced && local_has_commit(x->g, synced)) {
 		struct buf out = BUF_INIT;
 		git_run(x->g, &out, NULL, "diff-tree", "-r", "--no-renames", "--name-status",
 			synced, x->l.snapshot, (char *)NULL);
@@ -388,26 +443,24 @@ static int dry_run(struct sync_job *x, const struct reply *rp)
 		info("would replace the workspace %s on %s with the local working tree",
 		     x->o->workdir, x->o->dest);
 	}
-	if (reply_is(rp, "modified", "yes"))
+	if (rp->modified == 1)
 		info("would first save the edits found on %s under refs/sidecar/saved/", x->o->dest);
-	free(synced);
 	return rc;
 }
 
 /* Commits the sidecar has that the local repository has too. */
 static void common_bases(struct sync_job *x, const struct reply *rp, struct strv *bases)
 {
-	static const char *const keys[] = { "synced", "head", "origin" };
-	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		char *v = reply_get(rp, keys[i]);
-		if (v && strcmp(v, "-") != 0 && local_has_commit(x->g, v)) {
+	const char *const have[] = { rp->synced, rp->head, rp->origin };
+	for (size_t i = 0; i < sizeof have / sizeof have[0]; i++) {
+		const char *v = have[i];
+		if (v && local_has_commit(x->g, v)) {
 			int dup = 0;
 			for (size_t j = 0; j < bases->n; j++)
 				dup |= strcmp(bases->v[j], v) == 0;
 			if (!dup)
 				strv_push(bases, v);
 		}
-		free(v);
 	}
 }
 
@@ -417,25 +470,32 @@ static int snapshot_flow(struct sync_job *x)
 	struct session s;
 	int rc, moved = 0;
 
-	if (x->known.running && git_wait(&x->known) == 0 && x->known.out.len)
-		x->known_oid = xstrdup(x->known.out.s);
+	if (x->known.running && git_wait(&x->known) == 0 && x->known.out.len) {
+		/* "S\nPARENT": what the sidecar has since the last sync */
+		for (char *p = x->known.out.s; p && *p;) {
+			char *nl = strchr(p, '\n');
+			if (nl)
+				*nl = '\0';
+			strv_push(&x->known_have, p);
+			p = nl ? nl + 1 : NULL;
+		}
+		x->known_oid = xstrdup(x->known_have.v[0]);
+	}
 	if (x->known_oid)
 		known = xstrdup(x->known_oid);
 	if (known && !x->o->dry_run) {
 		/*
 		 * Steady state, one round trip: the sidecar takes its lock and
 		 * scans its workspace while S is built here; it checks its base
-		 * is still `known` before it applies the bundle.
+		 * is still `known` before it applies the pack.
 		 */
 		if ((rc = apply_start(x, &s, known)) == 0) {
 			if ((rc = ensure_snapshot(x))) {
 				session_finish(x, &s, NULL, 0, -1);
 			} else {
-				struct strv ex = STRV_INIT;
-				strv_push(&ex, known);
-				rc = apply_finish(x, &s, known, strcmp(known, x->l.snapshot) ? &ex : NULL,
+				rc = apply_finish(x, &s, known,
+						  strcmp(known, x->l.snapshot) ? &x->known_have : NULL,
 						  &moved);
-				strv_free(&ex);
 			}
 			session_free(&s);
 		}
@@ -445,9 +505,9 @@ static int snapshot_flow(struct sync_job *x)
 	if ((rc = ensure_snapshot(x)))
 		goto out;
 	for (int round = 0; round < 2; round++) {
-		struct reply rp = { BUF_INIT, BUF_INIT };
+		struct reply rp;
 		struct strv bases = STRV_INIT;
-		char *synced;
+		const char *synced;
 
 		if ((rc = probe(x, &rp))) {
 			reply_free(&rp);
@@ -458,16 +518,15 @@ static int snapshot_flow(struct sync_job *x)
 			reply_free(&rp);
 			goto out;
 		}
-		synced = reply_get(&rp, "synced");
+		synced = rp.synced;
 		common_bases(x, &rp, &bases);
 		trace("the sidecar shares %zu commit%s with the local repository", bases.n,
 		      bases.n == 1 ? "" : "s");
 		if ((rc = apply_start(x, &s, synced ? synced : "-")) == 0) {
 			rc = apply_finish(x, &s, synced ? synced : "-",
-					  reply_is(&rp, "has_snapshot", "yes") ? NULL : &bases, &moved);
+					  rp.has_snapshot ? NULL : &bases, &moved);
 			session_free(&s);
 		}
-		free(synced);
 		strv_free(&bases);
 		reply_free(&rp);
 		if (rc || !moved)
@@ -500,7 +559,7 @@ static int patch_flow(struct sync_job *x)
 	for (int round = 0; round < 2; round++) {
 		const char *setup[] = { "patch-setup", x->o->workdir, url.s,
 					x->l.branch ? x->l.branch : "-", x->o->dry_run ? "1" : "0", NULL };
-		struct reply rp = { BUF_INIT, BUF_INIT };
+		struct reply rp;
 		struct git gi = *x->g;
 		char *base;
 
@@ -510,14 +569,14 @@ static int patch_flow(struct sync_job *x)
 			break;
 		}
 		take_reply(x, &rp);
-		if (reply_is(&rp, "exists", "no")) {
+		if (rp.exists == EXISTS_NO) {
 			info("would clone origin (%s) into %s on %s and apply the local changes",
 			     url.s, x->o->workdir, x->o->dest);
 			x->r->result = "dry-run";
 			reply_free(&rp);
 			break;
 		}
-		base = reply_get(&rp, "base");
+		base = rp.base ? xstrdup(rp.base) : NULL;
 		if (!base || !local_has_commit(x->g, base)) {
 			rc = fail("the sidecar's base %s is not in the local repository; run 'git fetch origin'",
 				   base ? base : "(none)");
@@ -531,14 +590,14 @@ static int patch_flow(struct sync_job *x)
 		x->r->snapshot = xstrdup(base);
 		int changes = git_run(&gi, NULL, NULL, "diff", "--cached", "--quiet",
 				      "--ignore-submodules=all", base, (char *)NULL) != 0;
-		if (!changes && reply_is(&rp, "at_base", "yes")) {
+		if (!changes && rp.at_base) {
 			info("no local changes relative to remote base %.12s", base);
 			x->r->result = "up-to-date";
 			free(base);
 			reply_free(&rp);
 			break;
 		}
-		int modified = reply_is(&rp, "modified", "yes");
+		int modified = rp.modified == 1;
 		reply_free(&rp);
 		if (x->o->dry_run) {
 			struct buf out = BUF_INIT;
@@ -564,14 +623,14 @@ static int patch_flow(struct sync_job *x)
 			break;
 		}
 		rc = remote_op(x, apply_args, gp.p.out_pipe, &rp);
-		rc = finish_stream(&gp, rc, 0);
+		rc = finish_stream(&gp, rc, rc == RESTART);
 		free(base);
 		if (rc) {
 			reply_free(&rp);
 			break;
 		}
 		take_reply(x, &rp);
-		if (!reply_is(&rp, "result", "drift")) {
+		if (rp.result != RESULT_DRIFT) {
 			x->r->result = "synced";
 			reply_free(&rp);
 			break;
@@ -598,7 +657,7 @@ struct sync_job *sync_start(const struct git *g, const struct sync_opts *o,
 			    struct sync_result *r)
 {
 	struct sync_job *x = xmalloc(sizeof *x);
-	struct buf ref = BUF_INIT;
+	struct buf ref = BUF_INIT, parents = BUF_INIT;
 
 	memset(x, 0, sizeof *x);
 	memset(r, 0, sizeof *r);
@@ -606,13 +665,17 @@ struct sync_job *sync_start(const struct git *g, const struct sync_opts *o,
 	x->o = o;
 	x->r = r;
 	sync_key(o->dest, o->workdir, x->key);
+	x->mark = script_mark(x);
 	x->start_rc = local_scan_start(g, o->toplevel, o->gitdir, &x->l);
 	if (!o->patch && !x->start_rc) {
+		/* the last snapshot synced there, and HEAD then: its parent */
 		buf_addf(&ref, "refs/sidecar/synced/%s", x->key);
-		if (git_spawn(g, &x->known, "rev-parse", "-q", "--verify", ref.s, (char *)NULL))
+		buf_addf(&parents, "%s^@", ref.s);
+		if (git_spawn(g, &x->known, "rev-parse", ref.s, parents.s, (char *)NULL))
 			x->known.running = 0;
 	}
 	buf_free(&ref);
+	buf_free(&parents);
 	return x;
 }
 
@@ -621,10 +684,16 @@ int sync_run(struct sync_job *x, struct conn *c)
 	int rc = 0;
 
 	x->c = c;
-	for (int n = 0;; n++) {
+	for (int n = 0, restarts = 0;; n++) {
 		if ((rc = conn_connect(c)))
 			break;
 		rc = x->o->patch ? patch_flow(x) : snapshot_flow(x);
+		if (rc == RESTART && restarts++ < MAX_RESTARTS) {
+			n--;
+			continue;
+		}
+		if (rc == RESTART)
+			rc = fail("the script could not be installed on %s", x->o->dest);
 		if (rc != RETRY)
 			break;
 		if (n == MAX_RECONNECTS) {
@@ -643,6 +712,8 @@ void sync_end(struct sync_job *x)
 {
 	git_job_free(&x->known);
 	free(x->known_oid);
+	strv_free(&x->known_have);
+	free(x->mark);
 	local_free(&x->l);
 	free(x);
 }
@@ -651,7 +722,7 @@ void sync_result_free(struct sync_result *r)
 {
 	free(r->snapshot);
 	free(r->base);
-	free(r->saved_ref);
+	strv_free(&r->saved_refs);
 	free(r->remote_workdir);
 	memset(r, 0, sizeof *r);
 }

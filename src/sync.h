@@ -4,6 +4,7 @@
 
 #include "conn.h"
 #include "git.h"
+#include "strv.h"
 
 struct sync_opts {
 	const char *dest;
@@ -11,6 +12,7 @@ struct sync_opts {
 	const char *toplevel;	/* local work tree */
 	const char *gitdir;	/* local git directory */
 	int patch;		/* --mode patch, else snapshot */
+	int depth;		/* history a fresh sidecar gets; 0: all */
 	int dry_run;
 	int json;		/* stdout is for the JSON object only */
 };
@@ -19,7 +21,7 @@ struct sync_result {
 	const char *result;	/* "synced", "up-to-date", "dry-run" */
 	char *snapshot;		/* S, or the base commit in patch mode */
 	char *base;		/* what the transfer started from, or NULL */
-	char *saved_ref;	/* where remote edits went, or NULL */
+	struct strv saved_refs;	/* every ref remote edits were saved to */
 	char *remote_workdir;	/* absolute, as the sidecar resolved it */
 	long long files_changed;
 	unsigned long long bytes_sent;

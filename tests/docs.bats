@@ -195,7 +195,7 @@ expect_pane() {
 	for word in SIDECAR_DEST SIDECAR_SSH SIDECAR_GIT NO_COLOR XDG_RUNTIME_DIR TMPDIR \
 		'$XDG_RUNTIME_DIR/sidecar/' '${TMPDIR:-/tmp}/sidecar-uid/' \
 		sidecar.destination sidecar.workdir sidecar.mode sidecar.maxWait sidecar.persist \
-		refs/sidecar/synced/key refs/sidecar/snapshot/key refs/sidecar/head \
+		refs/sidecar/synced/key refs/sidecar/head \
 		'refs/sidecar/saved/*' 'ssh(1)' 'ssh_config(5)' 'git(1)' 'rsync(1)'; do
 		grep -qF -- "$word" <<<"$text" || fail "not in man/sidecar.1: $word"
 	done

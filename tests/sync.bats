@@ -61,7 +61,7 @@ _gone() {
 	assert_field workdir proj
 	assert_field remote_workdir "$REMOTE"
 	assert_field handshakes 1
-	[ "$(field snapshot)" = "$(git for-each-ref --format='%(objectname)' refs/sidecar/snapshot/)" ]
+	[ "$(field snapshot)" = "$(git for-each-ref --format='%(objectname)' refs/sidecar/synced/)" ]
 	[ "$(field snapshot)" = "$(git -C "$REMOTE" rev-parse refs/sidecar/synced)" ]
 	[ "$(field bytes_sent)" -gt 0 ]
 	[ "$(field files_changed)" -ge 6 ]
@@ -451,7 +451,8 @@ unborn_check() {
 	assert_field workdir "$wd"
 	assert_field remote_workdir "$REMOTE_HOME/$wd"
 	assert_same_tree "$LOCAL" "$REMOTE_HOME/$wd"
-	[ "$(find "$REMOTE_HOME" -mindepth 1 -maxdepth 1 | wc -l)" -eq 1 ]
+	# the workspace, and sidecar's script under ~/.cache
+	[ "$(find "$REMOTE_HOME" -mindepth 1 -maxdepth 1 ! -name .cache | wc -l)" -eq 1 ]
 	[ ! -e PWNED ]
 	[ ! -e PWNED2 ]
 	[ ! -e "$REMOTE_HOME/PWNED" ]

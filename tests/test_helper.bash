@@ -269,6 +269,9 @@ _sc_sshd_configure() {
 	cat >"$dir/session" <<-'EOF'
 	#!/bin/sh
 	cd "$HOME" || exit 1
+	# a test that sets SIDECAR_TEST_CMDLEN learns each command line's length
+	[ -z "${SIDECAR_TEST_CMDLEN:-}" ] ||
+		printf '%s\n' "${#SSH_ORIGINAL_COMMAND}" >>"$SIDECAR_TEST_CMDLEN"
 	if [ -n "${SSH_ORIGINAL_COMMAND+set}" ]; then
 		exec "$SHELL" -c "$SSH_ORIGINAL_COMMAND"
 	fi

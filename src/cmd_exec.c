@@ -10,18 +10,24 @@
 #include "msg.h"
 #include "quote.h"
 
-/* Reads K=V lines (blank lines and #comments skipped) into env. */
+/* Reads K=V lines (blank lines and #comments skipped) into env, whole. */
 static int read_env_file(const char *path, struct strv *env)
 {
 	FILE *f = fopen(path, "r");
-	char line[8192];
-	int lineno = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int lineno = 0, rc = 0;
 
 	if (!f)
 		return error("cannot read env file %s: %s", path, strerror(errno));
-	while (fgets(line, sizeof line, f)) {
-		size_t n = strlen(line);
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		size_t n = (size_t)len;
 		lineno++;
+		if (strlen(line) != n) {
+			rc = error("%s:%d: a NUL byte in the line", path, lineno);
+			break;
+		}
 		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
 		const char *p = line;
@@ -35,13 +41,16 @@ static int read_env_file(const char *path, struct strv *env)
 			ok = (*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') ||
 			     *k == '_' || (k > p && *k >= '0' && *k <= '9');
 		if (!ok) {
-			fclose(f);
-			return error("%s:%d: not a NAME=VALUE line", path, lineno);
+			rc = error("%s:%d: not a NAME=VALUE line", path, lineno);
+			break;
 		}
 		strv_push(env, p);
 	}
+	if (rc == 0 && ferror(f))
+		rc = error("cannot read env file %s: %s", path, strerror(errno));
+	free(line);
 	fclose(f);
-	return 0;
+	return rc;
 }
 
 /* NAME='value'; export NAME; for each assignment. */

@@ -99,6 +99,18 @@ sync_dest() {
 	[ "$(jsonget workdir <<<"$output")" = 'a "quoted" \ path' ]
 }
 
+@test "current --json is valid JSON for bytes that are not UTF-8: each becomes U+FFFD" {
+	# a lone continuation byte, an overlong form, a surrogate, a cut-short
+	# sequence; valid UTF-8 (é) stays as it is
+	sc use -w $'ws-\x80-\xc0\xaf-\xed\xa0\x80-caf\xc3\xa9-\xe2\x82' devbox
+	run --separate-stderr sc current --json
+	assert_success
+	jsonget <<<"$output"
+	local r=$'\xef\xbf\xbd'
+	[ "$(jsonget workdir <<<"$output")" = "ws-$r-$r$r-$r$r$r-caf"$'\xc3\xa9'"-$r$r" ]
+	[[ $output == *'ws-\ufffd-'* ]]
+}
+
 @test "forget removes both; current then exits 1" {
 	sc use -w ws devbox
 	run --separate-stderr sc forget

@@ -180,6 +180,27 @@ stderr_count() {
 	[ "$output" = "one|two words and 'quotes'|a=b=c|from-flag|" ]
 }
 
+@test "exec: --env-file reads whole lines: a 100 KB value arrives intact" {
+	local f="$BATS_TEST_TMPDIR/env" pad tail value
+	# cut at 8,191 bytes, the tail would start "J=..." and become a variable
+	pad=$(head -c 8185 /dev/zero | tr '\0' a)
+	tail=$(head -c 100000 /dev/zero | tr '\0' b)
+	value="${pad}INJ=1$tail"
+	printf 'BIG=%s\nAFTER=ok\n' "$value" >"$f"
+	run -0 --separate-stderr sc exec --env-file "$f" -w "$WS" "$DEST" -- \
+		sh -c 'printf "%s\n" "${#BIG}" "${J-unset}" "$AFTER"; printf "%s" "$BIG" >big'
+	[ "$output" = "$(printf '%s\n' "${#value}" unset ok)" ]
+	[ "$(cat "$REMOTE_HOME/$WS/big")" = "$value" ]
+}
+
+@test "exec: --env-file with a NUL byte in a line is refused, naming the line" {
+	local f="$BATS_TEST_TMPDIR/env"
+	printf 'A=1\nB=x\0y\n' >"$f"
+	run -1 --separate-stderr sc exec --env-file "$f" -w "$WS" "$DEST" -- true
+	[[ $stderr == *"env:2:"* ]]
+	[ "$(count_auth)" -eq 0 ]
+}
+
 @test "exec: invalid -e assignments are usage errors" {
 	run -2 --separate-stderr sc exec -e 1X=3 -w "$WS" "$DEST" -- true
 	[[ $stderr == *"1X=3"* ]]

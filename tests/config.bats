@@ -300,3 +300,75 @@ sync_dest() {
 	assert_failure 4
 	[[ $stderr == *"1 attempt"* ]]
 }
+
+# --- '--' ends the options of every command ------------------------------------
+
+@test "sync -- DEST: '--' ends the options; DEST comes after it" {
+	sshd_start
+	run --separate-stderr sc sync --json -- "$DEST"
+	assert_success
+	[ "$(jsonget dest <<<"$output")" = "$DEST" ]
+	[ -f "$REMOTE_HOME/proj/README.md" ]
+	run --separate-stderr sc wait --max-wait 0 -- "$DEST"
+	assert_success
+	run --separate-stderr sc status --json -- "$DEST"
+	assert_success
+	[ "$(jsonget dest <<<"$output")" = "$DEST" ]
+	run --separate-stderr sc use -- "$DEST"
+	assert_success
+	[ "$(git config sidecar.destination)" = "$DEST" ]
+}
+
+@test "a DEST after '--' that starts with '-' is refused as a destination: exit 2" {
+	sshd_start
+	local cmd
+	for cmd in sync wait status disconnect; do
+		run --separate-stderr sc "$cmd" -- -oProxyCommand=touch\ "$BATS_TEST_TMPDIR/pwned"
+		assert_failure 2
+		[[ $stderr == *"strange destination '-oProxyCommand="* ]]
+		[[ $stderr != *"unknown option"* ]]
+	done
+	run --separate-stderr sc use -- -v
+	assert_failure 2
+	[[ $stderr == *"strange destination '-v'"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/pwned" ]
+	[ "$(count_auth)" -eq 0 ]
+}
+
+# --- a bad setting stops only the commands that use it --------------------------
+
+@test "a broken sidecar.maxWait or sidecar.persist leaves use, current, forget, help and status working" {
+	local key
+	for key in sidecar.maxWait sidecar.persist; do
+		git config "$key" soon
+		run --separate-stderr sc use -w ws devbox
+		assert_success
+		run --separate-stderr sc current --json
+		assert_success
+		[ "$(jsonget destination <<<"$output")" = devbox ]
+		run --separate-stderr sc status --json
+		assert_success
+		[ "$(jsonget dest <<<"$output")" = devbox ]
+		run --separate-stderr sc forget
+		assert_success
+		run -0 sc help sync
+		# and the commands that wait or keep the connection say which value is bad
+		for cmd in sync wait; do
+			run --separate-stderr sc "$cmd" devbox
+			assert_failure 2
+			[[ $stderr == *"invalid duration 'soon' in git config $key"* ]]
+		done
+		run --separate-stderr sc exec -w ws devbox -- true
+		assert_failure 2
+		[[ $stderr == *"$key"* ]]
+		git config --unset "$key"
+	done
+}
+
+@test "--max-wait wins over a broken sidecar.maxWait" {
+	decoys
+	git config sidecar.maxWait soon
+	run --separate-stderr sc wait --max-wait 0 decoy-cfg
+	assert_failure 4
+	[[ $stderr == *"1 attempt"* ]]
+}

@@ -301,3 +301,42 @@ stderr_count() {
 	run -0 --separate-stderr sc exec -w '~' "$DEST" -- pwd
 	[ "$output" = "$REMOTE_HOME" ]
 }
+
+# --- a login shell that is not sh -------------------------------------------
+
+# login_shell PROGRAM: sessions of the test account now start in PROGRAM
+# (sshd runs the session wrapper, which execs "$SHELL -c ...").
+login_shell() {
+	local dir="$BATS_TEST_TMPDIR/sshd" key
+	key=$(cut -d' ' -f1,2 "$dir/client_ed25519.pub")
+	printf 'environment="HOME=%s",environment="SHELL=%s" %s\n' "$REMOTE_HOME" "$1" "$key" \
+		>"$dir/authorized_keys"
+}
+
+@test "exec: with fish as the login shell every argument still arrives verbatim" {
+	[ -x /usr/bin/fish ] || skip "fish is not installed"
+	login_shell /usr/bin/fish
+	# the wrapper starts sessions with "$SHELL -c"
+	run -0 sc exec -w "$WS" "$DEST" -- sh -c 'printf "%s" "$SHELL"'
+	[ "$output" = /usr/bin/fish ]
+	local args=(
+		'two words' "it's" 'say "hi"' '$(id)' '`id`' '${HOME}' 'a;b' '*' '~'
+		$'line one\nline two' '' '-n' '--' '\\back\\slash' 'trailing\' "\\'" '\'
+		$'tab\there' '%s %d' '!x' "'" "''" '>out' '(x)' '{a,b}' '$fish_pid'
+	)
+	local want="$BATS_TEST_TMPDIR/want" got="$BATS_TEST_TMPDIR/got"
+	printf '%s\n' "${args[@]}" >"$want"
+	sc exec -w "$WS" "$DEST" -- printf '%s\n' "${args[@]}" >"$got"
+	cmp "$want" "$got"
+	[ ! -e "$REMOTE_HOME/$WS/out" ]
+	# the status is the command's, and a missing workspace is exit 1
+	run -7 sc exec -w "$WS" "$DEST" -- sh -c 'exit 7'
+	run -1 --separate-stderr sc exec -w no-such-ws "$DEST" -- touch created
+	[[ $stderr == *"no-such-ws"*"sidecar sync"* ]]
+	[ ! -e "$REMOTE_HOME/created" ]
+	# -e values, and ssh -- CMD
+	run -0 sc exec -e 'V=a\b'\''c' -w "$WS" "$DEST" -- sh -c 'printf "%s" "$V"'
+	[ "$output" = 'a\b'\''c' ]
+	run -0 sc ssh -w "$WS" "$DEST" -- pwd </dev/null
+	[ "$output" = "$REMOTE_HOME/$WS" ]
+}

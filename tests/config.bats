@@ -372,3 +372,19 @@ sync_dest() {
 	assert_failure 4
 	[[ $stderr == *"1 attempt"* ]]
 }
+
+@test "sync and exec with fish as the sidecar account's login shell" {
+	[ -x /usr/bin/fish ] || skip "fish is not installed"
+	sshd_start
+	local key
+	key=$(cut -d' ' -f1,2 "$BATS_TEST_TMPDIR/sshd/client_ed25519.pub")
+	printf 'environment="HOME=%s",environment="SHELL=/usr/bin/fish" %s\n' "$REMOTE_HOME" "$key" \
+		>"$BATS_TEST_TMPDIR/sshd/authorized_keys"
+	printf 'a \\ backslash\n' >'back\slash.txt'
+	run --separate-stderr sc sync --json "$DEST"
+	assert_success
+	[ "$(jsonget result <<<"$output")" = synced ]
+	cmp 'back\slash.txt' "$REMOTE_HOME/proj/back\\slash.txt"
+	run -0 --separate-stderr sc exec "$DEST" -- sh -c 'printf "%s" "$SHELL"; cat "back\slash.txt"'
+	[ "$output" = "/usr/bin/fish"'a \ backslash' ]
+}

@@ -1,7 +1,7 @@
 # bash completion for sidecar (and git-sidecar, and "git sidecar").
 # Every candidate comes from the program itself through its hidden helper,
-# 'sidecar __complete commands|options CMD|values OPTION|hosts', so this
-# script never drifts from the binary. It needs no bash-completion.
+# 'sidecar __complete commands|options CMD|operand CMD|values OPTION|hosts',
+# so this script never drifts from the binary. It needs no bash-completion.
 
 # _sidecar_complete START: completes COMP_WORDS[COMP_CWORD] when the
 # program's name is COMP_WORDS[START].
@@ -77,12 +77,12 @@ _sidecar_complete() {
 	if [[ $cur == -* ]]; then
 		_sidecar_reply -W "${opts[*]}"
 	elif ((nargs == 0)); then
-		case $cmd in
-		help)
+		case $(command "$prog" __complete operand "$cmd" 2>/dev/null) in
+		command)
 			_sidecar_reply -W "$(command "$prog" __complete commands 2>/dev/null | cut -f1)" ;;
-		completion)
+		shell)
 			_sidecar_reply -W "$(command "$prog" __complete values completion 2>/dev/null)" ;;
-		sync | wait | exec | ssh | use | status | disconnect)
+		dest)
 			_sidecar_reply -W "$(command "$prog" "${dir[@]}" __complete hosts 2>/dev/null)" ;;
 		esac
 	fi

@@ -1,7 +1,7 @@
 # fish completion for sidecar (and git-sidecar). Every candidate comes from
 # the program itself through its hidden helper, 'sidecar __complete
-# commands|options CMD|values OPTION|hosts', so this script never drifts
-# from the binary.
+# commands|options CMD|operand CMD|values OPTION|hosts', so this script
+# never drifts from the binary.
 
 # Prints the words before the cursor from the command on ("sync --mode");
 # fails while there is no command yet.
@@ -85,12 +85,12 @@ function __sidecar_candidates
         end
     end
     test $n = 0; or return
-    switch $cmd
-        case help
+    switch (command sidecar __complete operand $cmd 2>/dev/null)
+        case command
             command sidecar __complete commands 2>/dev/null
-        case completion
+        case shell
             command sidecar __complete values completion 2>/dev/null
-        case sync wait exec ssh use status disconnect
+        case dest
             command sidecar __complete hosts 2>/dev/null
     end
 end

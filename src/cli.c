@@ -1,10 +1,11 @@
-/* cli.c: parsing and usage, both driven by the tables below. */
+/* cli.c: parsing and usage, both driven by the option table and the commands' entries. */
 #include "cli.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "duration.h"
 #include "exitcodes.h"
 #include "msg.h"
@@ -20,6 +21,7 @@ const struct opt_def cli_options[] = {
 	{ OPT_PERSIST, 0, "persist", ARG_DURATION, "DUR", "how long the shared connection outlives the command; 0 closes it (10m)" },
 	{ OPT_WORKDIR, 'w', "workdir", ARG_PATH, "PATH", "remote workspace; relative to the remote home (repository name)" },
 	{ OPT_MODE, 0, "mode", ARG_MODE, "MODE", "snapshot (default) or patch" },
+	{ OPT_DEPTH, 0, "depth", ARG_WORD, "N", "commits of history a fresh sidecar gets; 0 = all (1)" },
 	{ OPT_DRY_RUN, 'n', "dry-run", ARG_NONE, NULL, "say what would change; change nothing remotely" },
 	{ OPT_JSON, 0, "json", ARG_NONE, NULL, "print one JSON object on stdout" },
 	{ OPT_ENV, 'e', "env", ARG_WORD, "K=V", "set an environment variable for the command (repeatable)" },
@@ -28,41 +30,32 @@ const struct opt_def cli_options[] = {
 	{ OPT_NONE, 0, NULL, ARG_NONE, NULL, NULL },
 };
 
-#define CONN_OPTS OPT_IDENTITY, OPT_SSH_CONFIG, OPT_SSH_OPTION, OPT_MAX_WAIT, \
-	OPT_INITIAL_INTERVAL, OPT_MAX_INTERVAL, OPT_CONNECT_TIMEOUT, OPT_PERSIST
-
-static const enum opt_id sync_opts[] = { OPT_WORKDIR, OPT_MODE, OPT_DRY_RUN, OPT_JSON, CONN_OPTS, OPT_HELP, OPT_NONE };
-static const enum opt_id wait_opts[] = { CONN_OPTS, OPT_HELP, OPT_NONE };
-static const enum opt_id exec_opts[] = { OPT_WORKDIR, OPT_ENV, OPT_ENV_FILE, CONN_OPTS, OPT_HELP, OPT_NONE };
-static const enum opt_id ssh_opts[] = { OPT_WORKDIR, CONN_OPTS, OPT_HELP, OPT_NONE };
-static const enum opt_id use_opts[] = { OPT_WORKDIR, OPT_HELP, OPT_NONE };
-static const enum opt_id json_opts[] = { OPT_JSON, OPT_HELP, OPT_NONE };
-static const enum opt_id status_opts[] = { OPT_JSON, CONN_OPTS, OPT_HELP, OPT_NONE };
-static const enum opt_id plain_opts[] = { OPT_HELP, OPT_NONE };
-
-const struct cmd_info cli_commands[] = {
-	{ "sync", "[options] [DEST]", "make DEST's workspace equal to the local working tree", sync_opts, 1, 0 },
-	{ "wait", "[options] [DEST]", "wait until DEST accepts SSH; leave the shared connection up", wait_opts, 1, 0 },
-	{ "exec", "[options] [DEST] -- CMD [ARG]...", "run CMD in the remote workspace", exec_opts, 1, 0 },
-	{ "ssh", "[options] [DEST] [-- CMD [ARG]...]", "open a shell in the remote workspace", ssh_opts, 1, 0 },
-	{ "use", "[-w PATH] DEST", "remember DEST (and workdir) for this repository", use_opts, 0, 0 },
-	{ "current", "[--json]", "print the remembered DEST and workdir", json_opts, 0, 0 },
-	{ "forget", "", "forget the remembered DEST and workdir", plain_opts, 0, 0 },
-	{ "status", "[options] [DEST]", "shared connection, last synced snapshot, whether DEST is behind", status_opts, 1, 0 },
-	{ "disconnect", "[options] [DEST]", "close the shared connection", wait_opts, 1, 0 },
-	{ "completion", "bash|zsh|fish", "print a shell completion script", plain_opts, 0, 0 },
-	{ "help", "[COMMAND]", "show help for sidecar or a command", plain_opts, 0, 0 },
-	{ "version", "", "print the version", plain_opts, 0, 0 },
-	{ "__complete", "WHAT [ARGS]", "candidates for shell completion", plain_opts, 0, 1 },
-	{ NULL, NULL, NULL, NULL, 0, 0 },
+const struct cmd_entry *const cli_commands[] = {
+	&cmd_sync_entry, &cmd_wait_entry, &cmd_exec_entry, &cmd_ssh_entry,
+	&cmd_use_entry, &cmd_current_entry, &cmd_forget_entry, &cmd_status_entry,
+	&cmd_disconnect_entry, &cmd_completion_entry, &cmd_help_entry,
+	&cmd_version_entry, &cmd_complete_entry, NULL,
 };
 
-const struct cmd_info *cli_command(const char *name)
+const struct cmd_entry *cli_command(const char *name)
 {
-	for (const struct cmd_info *c = cli_commands; c->name; c++)
-		if (strcmp(c->name, name) == 0)
-			return c;
+	for (const struct cmd_entry *const *c = cli_commands; *c; c++)
+		if (strcmp((*c)->name, name) == 0)
+			return *c;
 	return NULL;
+}
+
+const struct opt_def *cli_cmd_option(const struct cmd_entry *cmd, size_t i)
+{
+	size_t own = 0, conn = (cmd->flags & CMD_CONNECTS) ? OPT_PERSIST - OPT_IDENTITY + 1 : 0;
+
+	while (cmd->options[own])
+		own++;
+	if (i < own)
+		return cli_option(cmd->options[i]);
+	if (i < own + conn)
+		return cli_option((enum opt_id)(OPT_IDENTITY + (i - own)));
+	return i == own + conn ? cli_option(OPT_HELP) : NULL;
 }
 
 const struct opt_def *cli_option(enum opt_id id)
@@ -82,6 +75,17 @@ enum opt_arg cli_option_takes(const char *word)
 			return o->arg;
 	}
 	return ARG_NONE;
+}
+
+int parse_depth(const char *s, int *depth)
+{
+	long n = 0;
+	if (!s || !*s || strlen(s) > 9 || strspn(s, "0123456789") != strlen(s))
+		return -1;
+	n = strtol(s, NULL, 10);
+	if (depth)
+		*depth = (int)n;
+	return 0;
 }
 
 /* Edit distance, for "did you mean". */
@@ -114,8 +118,9 @@ static const char *closest_command(const char *word)
 {
 	const char *best = NULL;
 	size_t bestd = 3;
-	for (const struct cmd_info *c = cli_commands; c->name; c++) {
-		size_t d = c->hidden ? (size_t)-1 : distance(word, c->name);
+	for (const struct cmd_entry *const *p = cli_commands; *p; p++) {
+		const struct cmd_entry *c = *p;
+		size_t d = (c->flags & CMD_HIDDEN) ? (size_t)-1 : distance(word, c->name);
 		if (d < bestd || (strncmp(word, c->name, strlen(word)) == 0 && *word && !best)) {
 			bestd = d;
 			best = c->name;
@@ -124,13 +129,13 @@ static const char *closest_command(const char *word)
 	return best;
 }
 
-static const char *closest_option(const struct cmd_info *cmd, const char *word,
+static const char *closest_option(const struct cmd_entry *cmd, const char *word,
 				  char *out, size_t size)
 {
+	const struct opt_def *o;
 	const char *best = NULL;
 	size_t bestd = 4;
-	for (const enum opt_id *p = cmd->opts; *p; p++) {
-		const struct opt_def *o = cli_option(*p);
+	for (size_t i = 0; (o = cli_cmd_option(cmd, i)); i++) {
 		size_t d = distance(word, o->long_name);
 		if (d < bestd) {
 			bestd = d;
@@ -196,11 +201,17 @@ static int apply_option(struct args *a, const struct opt_def *o, const char *val
 		strv_push(&a->ssh_options, val);
 		a->conn.options = strv_argv(&a->ssh_options);
 		break;
-	case OPT_MAX_WAIT: rc = duration_arg(o, val, &a->conn.max_wait_ms, 0); break;
+	case OPT_MAX_WAIT:
+		rc = duration_arg(o, val, &a->conn.max_wait_ms, 0);
+		a->max_wait = val;
+		break;
 	case OPT_INITIAL_INTERVAL: rc = duration_arg(o, val, &a->conn.initial_ms, 1); break;
 	case OPT_MAX_INTERVAL: rc = duration_arg(o, val, &a->conn.max_interval_ms, 1); break;
 	case OPT_CONNECT_TIMEOUT: rc = duration_arg(o, val, &a->conn.connect_timeout_ms, 1); break;
-	case OPT_PERSIST: rc = duration_arg(o, val, &a->conn.persist_ms, 0); break;
+	case OPT_PERSIST:
+		rc = duration_arg(o, val, &a->conn.persist_ms, 0);
+		a->persist = val;
+		break;
 	case OPT_WORKDIR:
 		if (!*val) {
 			error("empty workdir");
@@ -214,6 +225,13 @@ static int apply_option(struct args *a, const struct opt_def *o, const char *val
 			return SC_USAGE;
 		}
 		a->mode = val;
+		break;
+	case OPT_DEPTH:
+		if (parse_depth(val, NULL) < 0) {
+			error("invalid depth '%s' for --depth: use a whole number, 0 for all history", val);
+			return SC_USAGE;
+		}
+		a->depth = val;
 		break;
 	case OPT_DRY_RUN: a->dry_run = 1; break;
 	case OPT_JSON: a->json = 1; break;
@@ -231,20 +249,20 @@ static int apply_option(struct args *a, const struct opt_def *o, const char *val
 	return rc;
 }
 
-static const struct opt_def *find_long(const struct cmd_info *cmd, const char *name, size_t n)
+static const struct opt_def *find_long(const struct cmd_entry *cmd, const char *name, size_t n)
 {
-	for (const enum opt_id *p = cmd->opts; *p; p++) {
-		const struct opt_def *o = cli_option(*p);
+	const struct opt_def *o;
+	for (size_t i = 0; (o = cli_cmd_option(cmd, i)); i++) {
 		if (strlen(o->long_name) == n && strncmp(o->long_name, name, n) == 0)
 			return o;
 	}
 	return NULL;
 }
 
-static const struct opt_def *find_short(const struct cmd_info *cmd, char c)
+static const struct opt_def *find_short(const struct cmd_entry *cmd, char c)
 {
-	for (const enum opt_id *p = cmd->opts; *p; p++) {
-		const struct opt_def *o = cli_option(*p);
+	const struct opt_def *o;
+	for (size_t i = 0; (o = cli_cmd_option(cmd, i)); i++) {
 		if (o->short_name == c)
 			return o;
 	}
@@ -263,7 +281,11 @@ static int verbosity_flag(struct args *a, const char *arg)
 	return 1;
 }
 
-static int parse_command_args(const struct cmd_info *cmd, int argc, char **argv, struct args *a)
+/*
+ * "--" ends the options of every command; what follows is the command for
+ * the sidecar where the command takes one (exec, ssh), else arguments.
+ */
+static int parse_command_args(const struct cmd_entry *cmd, int argc, char **argv, struct args *a)
 {
 	for (int i = 0; i < argc; i++) {
 		char *arg = argv[i];
@@ -272,7 +294,7 @@ static int parse_command_args(const struct cmd_info *cmd, int argc, char **argv,
 		if (strcmp(arg, "--") == 0) {
 			a->dashdash = 1;
 			for (i++; i < argc; i++)
-				strv_push(&a->rest, argv[i]);
+				strv_push((cmd->flags & CMD_REMOTE) ? &a->rest : &a->positional, argv[i]);
 			break;
 		}
 		if (verbosity_flag(a, arg))
@@ -358,13 +380,13 @@ int cli_parse(int argc, char **argv, struct args *a)
 		}
 	}
 	if (i < argc && !a->command) {
-		const struct cmd_info *cmd = cli_command(argv[i]);
+		const struct cmd_entry *cmd = cli_command(argv[i]);
 		if (!cmd)
 			return usage_error(NULL, "unknown command '%s'", argv[i],
 					   closest_command(argv[i]));
 		a->command = cmd->name;
 		i++;
-		if (strcmp(cmd->name, "__complete") == 0) {
+		if (cmd->flags & CMD_RAW) {
 			for (; i < argc; i++)
 				strv_push(&a->positional, argv[i]);
 			return 0;
@@ -396,15 +418,15 @@ static void print_option(const struct opt_def *o)
 	printf("  %-30s %s\n", left, o->help);
 }
 
-void cli_usage(const struct cmd_info *cmd)
+void cli_usage(const struct cmd_entry *cmd)
 {
 	if (!cmd) {
 		printf("usage: sidecar [-C DIR] [-q | -v] COMMAND [OPTIONS] [ARGS]\n\n"
 		       "Keep a remote machine's checkout equal to the local git working tree,\n"
 		       "over the system ssh and git.\n\nCommands:\n");
-		for (const struct cmd_info *c = cli_commands; c->name; c++)
-			if (!c->hidden)
-				printf("  %-12s %s\n", c->name, c->summary);
+		for (const struct cmd_entry *const *c = cli_commands; *c; c++)
+			if (!((*c)->flags & CMD_HIDDEN))
+				printf("  %-12s %s\n", (*c)->name, (*c)->summary);
 		printf("\nGlobal options:\n"
 		       "  -C DIR                         run as if started in DIR\n"
 		       "  -q, --quiet                    errors only\n"
@@ -417,21 +439,20 @@ void cli_usage(const struct cmd_info *cmd)
 	printf("usage: sidecar %s%s%s\n\n%c%s.\n\nOptions:\n", cmd->name,
 	       *cmd->synopsis ? " " : "", cmd->synopsis,
 	       cmd->summary[0] - 'a' + 'A', cmd->summary + 1);
-	for (const enum opt_id *p = cmd->opts; *p; p++)
-		if (*p != OPT_HELP && !(cmd->connects && *p >= OPT_IDENTITY && *p <= OPT_PERSIST))
-			print_option(cli_option(*p));
+	for (const enum opt_id *p = cmd->options; *p; p++)
+		print_option(cli_option(*p));
 	print_option(cli_option(OPT_HELP));
-	if (cmd->connects) {
+	if (cmd->flags & CMD_CONNECTS) {
 		printf("\nConnection options:\n");
 		for (enum opt_id id = OPT_IDENTITY; id <= OPT_PERSIST; id++)
 			print_option(cli_option(id));
 	}
 }
 
-void cli_print_options(const struct cmd_info *cmd, int with_values)
+void cli_print_options(const struct cmd_entry *cmd, int with_values)
 {
-	for (const enum opt_id *p = cmd->opts; *p; p++) {
-		const struct opt_def *o = cli_option(*p);
+	const struct opt_def *o;
+	for (size_t i = 0; (o = cli_cmd_option(cmd, i)); i++) {
 		static const char *const kinds[] = { "", "file", "duration", "word", "mode", "path" };
 		if (with_values)
 			printf("--%s\t%s\t%s\n", o->long_name, kinds[o->arg], o->help);

@@ -1,6 +1,7 @@
 /*
  * cli.h: the command line. One table of commands and their options serves
- * parsing, --help, the man page's checks and the shell completions.
+ * dispatch, parsing, --help, the man page's checks and the shell
+ * completions.
  */
 #ifndef SIDECAR_CLI_H
 #define SIDECAR_CLI_H
@@ -14,7 +15,7 @@ enum opt_id {
 	OPT_IDENTITY, OPT_SSH_CONFIG, OPT_SSH_OPTION, OPT_MAX_WAIT,
 	OPT_INITIAL_INTERVAL, OPT_MAX_INTERVAL, OPT_CONNECT_TIMEOUT, OPT_PERSIST,
 	/* per command */
-	OPT_WORKDIR, OPT_MODE, OPT_DRY_RUN, OPT_JSON, OPT_ENV, OPT_ENV_FILE,
+	OPT_WORKDIR, OPT_MODE, OPT_DEPTH, OPT_DRY_RUN, OPT_JSON, OPT_ENV, OPT_ENV_FILE,
 	OPT_HELP
 };
 
@@ -41,35 +42,58 @@ struct args {
 	struct strv ssh_options;
 	unsigned set;		/* bit (1 << opt_id) for each option given */
 
+	const char *max_wait;	/* --max-wait and --persist as given */
+	const char *persist;
 	const char *workdir;
 	const char *mode;
+	const char *depth;	/* --depth as given */
 	int dry_run;
 	int json;
 	struct strv env;	/* -e K=V */
 	const char *env_file;
 
-	struct strv positional;	/* before "--", e.g. DEST */
-	struct strv rest;	/* after "--" */
+	struct strv positional;	/* the arguments, e.g. DEST */
+	struct strv rest;	/* the command for the sidecar, after "--" */
 	int dashdash;		/* "--" was given */
 };
 
-struct cmd_def;
+struct env;
 
-/* Commands, in the order help lists them. */
-struct cmd_info {
+/* What the first argument of a command is, for completion. */
+enum operand { OPERAND_NONE, OPERAND_DEST, OPERAND_COMMAND, OPERAND_SHELL };
+
+/* Flags of a command. */
+enum {
+	CMD_REPOSITORY = 1 << 0,	/* reads git config and finds the repository */
+	CMD_CONNECTS = 1 << 1,		/* takes the connection options */
+	CMD_REMOTE = 1 << 2,		/* the first "--" starts a command for the sidecar */
+	CMD_HIDDEN = 1 << 3,		/* not in help or completion */
+	CMD_RAW = 1 << 4,		/* every word is an argument, none an option */
+};
+
+/*
+ * One command: everything dispatch, help, completion and the docs checks
+ * know of it. Each cmd_*.c defines its entries; cli_commands lists them.
+ */
+struct cmd_entry {
 	const char *name;
 	const char *synopsis;	/* after "sidecar NAME " */
 	const char *summary;
-	const enum opt_id *opts;	/* 0-terminated */
-	int connects;		/* takes the connection options */
-	int hidden;
+	const enum opt_id *options;	/* its own, OPT_NONE-terminated; the
+					   connection options and --help follow */
+	enum operand operand;
+	unsigned flags;
+	int (*run)(struct env *e);	/* an exit status */
 };
 
-extern const struct cmd_info cli_commands[];
+/* Every command, in the order help lists them; NULL-terminated. */
+extern const struct cmd_entry *const cli_commands[];
 extern const struct opt_def cli_options[];
 
-const struct cmd_info *cli_command(const char *name);
+const struct cmd_entry *cli_command(const char *name);
 const struct opt_def *cli_option(enum opt_id id);
+/* The i-th option of cmd (its own, the connection options, --help); NULL after the last. */
+const struct opt_def *cli_cmd_option(const struct cmd_entry *cmd, size_t i);
 /* The kind of argument "--name" or "-x" takes; ARG_NONE when unknown. */
 enum opt_arg cli_option_takes(const char *word);
 
@@ -80,10 +104,13 @@ enum opt_arg cli_option_takes(const char *word);
 int cli_parse(int argc, char **argv, struct args *a);
 void cli_free(struct args *a);
 
+/* A --depth value: a whole number, 0 for all history. 0, or -1 when bad. */
+int parse_depth(const char *s, int *depth);
+
 /* Usage of the program, or of one command, on stdout. */
-void cli_usage(const struct cmd_info *cmd);
+void cli_usage(const struct cmd_entry *cmd);
 
 /* Prints the command's options, one per line ("--max-wait DURATION"). */
-void cli_print_options(const struct cmd_info *cmd, int with_values);
+void cli_print_options(const struct cmd_entry *cmd, int with_values);
 
 #endif

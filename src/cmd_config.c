@@ -15,7 +15,7 @@ static int need_repo(struct env *e, const char *cmd)
 	return SC_FAIL;
 }
 
-int cmd_use(struct env *e)
+static int cmd_use(struct env *e)
 {
 	struct args *a = e->a;
 	int rc;
@@ -38,14 +38,18 @@ int cmd_use(struct env *e)
 		git_run(&e->git, NULL, NULL, "config", "--unset", "sidecar.workdir", (char *)NULL);
 	if (rc)
 		return fail("cannot write git config");
-	info("using %s (workdir %s) for this repository", dest,
-	     a->workdir ? a->workdir : env_workdir(e));
+	/* what the next command resolves: -w, else the repository's name */
+	{
+		const char *name = strrchr(e->toplevel, '/');
+		info("using %s (workdir %s) for this repository", dest,
+		     a->workdir ? a->workdir : name && name[1] ? name + 1 : e->toplevel);
+	}
 	return 0;
 }
 
-int cmd_current(struct env *e)
+static int cmd_current(struct env *e)
 {
-	const char *dest = e->cfg.destination;
+	const char *dest = e->set->remembered;
 	const char *wd = env_workdir(e);
 
 	if (e->a->json) {
@@ -67,7 +71,7 @@ int cmd_current(struct env *e)
 	return 0;
 }
 
-int cmd_forget(struct env *e)
+static int cmd_forget(struct env *e)
 {
 	int rc;
 
@@ -78,3 +82,31 @@ int cmd_forget(struct env *e)
 	info("forgot the destination of this repository");
 	return 0;
 }
+
+const struct cmd_entry cmd_use_entry = {
+	.name = "use",
+	.synopsis = "[-w PATH] DEST",
+	.summary = "remember DEST (and workdir) for this repository",
+	.options = (const enum opt_id[]){ OPT_WORKDIR, OPT_NONE },
+	.operand = OPERAND_DEST,
+	.flags = CMD_REPOSITORY,
+	.run = cmd_use,
+};
+
+const struct cmd_entry cmd_current_entry = {
+	.name = "current",
+	.synopsis = "[--json]",
+	.summary = "print the remembered DEST and workdir",
+	.options = (const enum opt_id[]){ OPT_JSON, OPT_NONE },
+	.flags = CMD_REPOSITORY,
+	.run = cmd_current,
+};
+
+const struct cmd_entry cmd_forget_entry = {
+	.name = "forget",
+	.synopsis = "",
+	.summary = "forget the remembered DEST and workdir",
+	.options = (const enum opt_id[]){ OPT_NONE },
+	.flags = CMD_REPOSITORY,
+	.run = cmd_forget,
+};

@@ -5,7 +5,7 @@
 #include "exitcodes.h"
 #include "msg.h"
 
-int cmd_wait(struct env *e)
+static int cmd_wait(struct env *e)
 {
 	struct conn c;
 	int rc = env_conn(e, &c);
@@ -22,10 +22,10 @@ int cmd_wait(struct env *e)
 	return rc;
 }
 
-int cmd_disconnect(struct env *e)
+static int cmd_disconnect(struct env *e)
 {
 	struct conn c;
-	int rc = env_conn(e, &c);
+	int rc = env_conn_nowait(e, &c);
 
 	if (rc == 0) {
 		long pid = 0;
@@ -39,3 +39,23 @@ int cmd_disconnect(struct env *e)
 	conn_free(&c);
 	return rc;
 }
+
+const struct cmd_entry cmd_wait_entry = {
+	.name = "wait",
+	.synopsis = "[options] [DEST]",
+	.summary = "wait until DEST accepts SSH; leave the shared connection up",
+	.options = (const enum opt_id[]){ OPT_NONE },
+	.operand = OPERAND_DEST,
+	.flags = CMD_REPOSITORY | CMD_CONNECTS,
+	.run = cmd_wait,
+};
+
+const struct cmd_entry cmd_disconnect_entry = {
+	.name = "disconnect",
+	.synopsis = "[options] [DEST]",
+	.summary = "close the shared connection",
+	.options = (const enum opt_id[]){ OPT_NONE },
+	.operand = OPERAND_DEST,
+	.flags = CMD_REPOSITORY | CMD_CONNECTS,
+	.run = cmd_disconnect,
+};

@@ -8,20 +8,25 @@
 #include "commands.h"
 #include "exitcodes.h"
 #include "msg.h"
-#include "quote.h"
 
-/* Reads K=V lines (blank lines and #comments skipped) into env. */
+/* Reads K=V lines (blank lines and #comments skipped) into env, whole. */
 static int read_env_file(const char *path, struct strv *env)
 {
 	FILE *f = fopen(path, "r");
-	char line[8192];
-	int lineno = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int lineno = 0, rc = 0;
 
 	if (!f)
 		return error("cannot read env file %s: %s", path, strerror(errno));
-	while (fgets(line, sizeof line, f)) {
-		size_t n = strlen(line);
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		size_t n = (size_t)len;
 		lineno++;
+		if (strlen(line) != n) {
+			rc = error("%s:%d: a NUL byte in the line", path, lineno);
+			break;
+		}
 		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
 		const char *p = line;
@@ -35,26 +40,16 @@ static int read_env_file(const char *path, struct strv *env)
 			ok = (*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') ||
 			     *k == '_' || (k > p && *k >= '0' && *k <= '9');
 		if (!ok) {
-			fclose(f);
-			return error("%s:%d: not a NAME=VALUE line", path, lineno);
+			rc = error("%s:%d: not a NAME=VALUE line", path, lineno);
+			break;
 		}
 		strv_push(env, p);
 	}
+	if (rc == 0 && ferror(f))
+		rc = error("cannot read env file %s: %s", path, strerror(errno));
+	free(line);
 	fclose(f);
-	return 0;
-}
-
-/* NAME='value'; export NAME; for each assignment. */
-static void add_exports(struct buf *cmd, const struct strv *env)
-{
-	for (size_t i = 0; i < env->n; i++) {
-		const char *eq = strchr(env->v[i], '=');
-		buf_add(cmd, env->v[i], (size_t)(eq - env->v[i]) + 1);
-		sh_quote(cmd, eq + 1);
-		buf_adds(cmd, "; export ");
-		buf_add(cmd, env->v[i], (size_t)(eq - env->v[i]));
-		buf_adds(cmd, "; ");
-	}
+	return rc;
 }
 
 /* exec and ssh speak ssh's language: 255 for a connection that failed. */
@@ -98,7 +93,7 @@ static int need_workdir(struct env *e, const char **wd)
 	return 0;
 }
 
-int cmd_exec(struct env *e)
+static int cmd_exec(struct env *e)
 {
 	struct args *a = e->a;
 	struct buf cmd = BUF_INIT;
@@ -120,13 +115,7 @@ int cmd_exec(struct env *e)
 	for (size_t i = 0; i < a->env.n; i++)
 		strv_push(&env, a->env.v[i]);
 	if ((rc = conn_failed(env_conn(e, &c))) == 0) {
-		remote_cd(&cmd, wd, c.dest);
-		add_exports(&cmd, &env);
-		buf_adds(&cmd, "exec");
-		for (size_t i = 0; i < a->rest.n; i++) {
-			buf_addc(&cmd, ' ');
-			sh_quote(&cmd, a->rest.v[i]);
-		}
+		remote_command(&cmd, wd, c.dest, &env, &a->rest);
 		rc = run_remote(e, &c, -1, cmd.s);
 	}
 	conn_free(&c);
@@ -135,7 +124,7 @@ int cmd_exec(struct env *e)
 	return rc;
 }
 
-int cmd_ssh(struct env *e)
+static int cmd_ssh(struct env *e)
 {
 	struct args *a = e->a;
 	struct buf cmd = BUF_INIT;
@@ -146,19 +135,31 @@ int cmd_ssh(struct env *e)
 	if ((rc = need_workdir(e, &wd)))
 		return rc;
 	if ((rc = conn_failed(env_conn(e, &c))) == 0) {
-		remote_cd(&cmd, wd, c.dest);
-		if (a->rest.n) {
-			buf_adds(&cmd, "exec");
-			for (size_t i = 0; i < a->rest.n; i++) {
-				buf_addc(&cmd, ' ');
-				sh_quote(&cmd, a->rest.v[i]);
-			}
-		} else {
-			buf_adds(&cmd, "exec \"${SHELL:-/bin/sh}\" -l");
-		}
+		struct strv none = STRV_INIT;
+		remote_command(&cmd, wd, c.dest, &none, &a->rest);
 		rc = run_remote(e, &c, isatty(STDIN_FILENO) ? 1 : -1, cmd.s);
 	}
 	conn_free(&c);
 	buf_free(&cmd);
 	return rc;
 }
+
+const struct cmd_entry cmd_exec_entry = {
+	.name = "exec",
+	.synopsis = "[options] [DEST] -- CMD [ARG]...",
+	.summary = "run CMD in the remote workspace",
+	.options = (const enum opt_id[]){ OPT_WORKDIR, OPT_ENV, OPT_ENV_FILE, OPT_NONE },
+	.operand = OPERAND_DEST,
+	.flags = CMD_REPOSITORY | CMD_CONNECTS | CMD_REMOTE,
+	.run = cmd_exec,
+};
+
+const struct cmd_entry cmd_ssh_entry = {
+	.name = "ssh",
+	.synopsis = "[options] [DEST] [-- CMD [ARG]...]",
+	.summary = "open a shell in the remote workspace",
+	.options = (const enum opt_id[]){ OPT_WORKDIR, OPT_NONE },
+	.operand = OPERAND_DEST,
+	.flags = CMD_REPOSITORY | CMD_CONNECTS | CMD_REMOTE,
+	.run = cmd_ssh,
+};

@@ -1,4 +1,4 @@
-/* cmd_sync.c: sync, and status, which reports on what sync left behind. */
+/* cmd_sync.c: sync. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +61,7 @@ static void print_json(const struct sync_opts *o, const char *mode, const struct
 	buf_free(&b);
 }
 
-int cmd_sync(struct env *e)
+static int cmd_sync(struct env *e)
 {
 	struct args *a = e->a;
 	struct sync_opts o = { 0 };
@@ -69,11 +69,11 @@ int cmd_sync(struct env *e)
 	struct conn c;
 	struct sync_job *job;
 	long long start = now_ms();
-	const char *mode = a->mode ? a->mode : e->cfg.mode ? e->cfg.mode : "snapshot";
+	const char *mode = e->set->mode.value;
 	int rc;
 
 	if (strcmp(mode, "snapshot") && strcmp(mode, "patch")) {
-		error("invalid mode '%s' in git config sidecar.mode: use snapshot or patch", mode);
+		error("invalid mode '%s' in %s: use snapshot or patch", mode, e->set->mode.from);
 		return SC_USAGE;
 	}
 	if (!e->toplevel)
@@ -83,11 +83,15 @@ int cmd_sync(struct env *e)
 	o.toplevel = e->toplevel;
 	o.gitdir = e->gitdir;
 	o.patch = strcmp(mode, "patch") == 0;
-	o.depth = 1;
+	if (parse_depth(e->set->depth.value, &o.depth) < 0) {
+		error("invalid depth '%s' in %s: use a whole number, 0 for all history",
+		      e->set->depth.value, e->set->depth.from);
+		return SC_USAGE;
+	}
 	o.dry_run = a->dry_run;
 	o.json = a->json;
 	o.dest = env_dest(e);
-	if (!o.dest || e->a->positional.n > 1)
+	if (!o.dest || o.dest[0] == '-' || e->a->positional.n > 1)
 		return env_conn(e, &c);	/* says what is wrong */
 	job = sync_start(&e->git, &o, &r);
 	if ((rc = env_conn(e, &c)) == 0)
@@ -111,73 +115,12 @@ int cmd_sync(struct env *e)
 	return rc;
 }
 
-int cmd_status(struct env *e)
-{
-	struct args *a = e->a;
-	struct conn c;
-	long pid = 0;
-	int rc, up;
-
-	if ((rc = env_conn(e, &c))) {
-		conn_free(&c);
-		return rc;
-	}
-	up = conn_master_alive(&c, &pid);
-
-	const char *wd = env_workdir(e);
-	char *synced = NULL, *snapshot = NULL;
-	int behind = -1;
-	if (e->toplevel && wd) {
-		struct local l;
-		struct buf out = BUF_INIT, ref = BUF_INIT;
-		char key[17];
-		sync_key(c.dest, wd, key);
-		buf_addf(&ref, "refs/sidecar/synced/%s", key);
-		if (git_run(&e->git, &out, NULL, "rev-parse", "-q", "--verify", ref.s, (char *)NULL) == 0)
-			synced = xstrdup(out.s);
-		if (local_scan(&e->git, e->toplevel, e->gitdir, &l) == 0 &&
-		    local_snapshot(&e->git, &l) == 0) {
-			snapshot = xstrdup(l.snapshot);
-			behind = !synced || strcmp(synced, snapshot) != 0;
-		}
-		local_free(&l);
-		buf_free(&out);
-		buf_free(&ref);
-	}
-	if (a->json) {
-		struct buf b = BUF_INIT;
-		buf_addc(&b, '{');
-		json_kv_str(&b, "dest", c.dest);
-		json_kv_str(&b, "workdir", wd);
-		json_kv_bool(&b, "connected", up);
-		if (up)
-			json_kv_int(&b, "pid", pid);
-		else
-			json_kv_str(&b, "pid", NULL);
-		json_kv_str(&b, "control_path", c.ctl_path);
-		json_kv_str(&b, "synced", synced);
-		json_kv_str(&b, "snapshot", snapshot);
-		if (behind < 0)
-			json_kv_str(&b, "behind", NULL);
-		else
-			json_kv_bool(&b, "behind", behind);
-		buf_adds(&b, "}\n");
-		fputs(b.s, stdout);
-		buf_free(&b);
-	} else {
-		printf("destination:  %s\n", c.dest);
-		if (up)
-			printf("connection:   up (pid %ld, %s)\n", pid, c.ctl_path);
-		else
-			printf("connection:   down (%s)\n", c.ctl_path);
-		if (wd)
-			printf("workdir:      %s\n", wd);
-		printf("last synced:  %s\n", synced ? synced : "never (from this repository)");
-		if (behind >= 0)
-			printf("sidecar:      %s\n", behind ? "behind the local working tree" : "up to date");
-	}
-	free(synced);
-	free(snapshot);
-	conn_free(&c);
-	return 0;
-}
+const struct cmd_entry cmd_sync_entry = {
+	.name = "sync",
+	.synopsis = "[options] [DEST]",
+	.summary = "make DEST's workspace equal to the local working tree",
+	.options = (const enum opt_id[]){ OPT_WORKDIR, OPT_MODE, OPT_DEPTH, OPT_DRY_RUN, OPT_JSON, OPT_NONE },
+	.operand = OPERAND_DEST,
+	.flags = CMD_REPOSITORY | CMD_CONNECTS,
+	.run = cmd_sync,
+};

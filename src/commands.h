@@ -1,4 +1,7 @@
-/* commands.h: one function per command; each returns an exit status. */
+/*
+ * commands.h: what the commands share (their environment, the resolved
+ * settings) and the entry of each command.
+ */
 #ifndef SIDECAR_COMMANDS_H
 #define SIDECAR_COMMANDS_H
 
@@ -6,21 +9,65 @@
 #include "conn.h"
 #include "git.h"
 
-/* Settings from git config (local, then global), all optional. */
-struct settings {
-	char *destination, *workdir, *mode, *max_wait, *persist;
+/* One setting's value and where it came from; value NULL: the default. */
+struct setting {
+	const char *value;
+	const char *from;	/* "--max-wait", "SIDECAR_DEST", "git config sidecar.maxWait" */
 };
+
+/*
+ * Every setting, resolved once by settings_resolve and read-only after:
+ * option, then environment, then git config (local over global), then the
+ * default. Values are checked where they are used, so that a bad one stops
+ * only the commands that need it.
+ */
+struct settings {
+	struct setting dest;		/* DEST argument, SIDECAR_DEST, sidecar.destination */
+	struct setting workdir;		/* -w, sidecar.workdir, the repository's name */
+	struct setting mode;		/* --mode, sidecar.mode, "snapshot" */
+	struct setting depth;		/* --depth, sidecar.depth, "1" */
+	struct setting max_wait;	/* --max-wait, sidecar.maxWait */
+	struct setting persist;		/* --persist, sidecar.persist */
+	const char *remembered;		/* sidecar.destination alone, as 'use' wrote it */
+	const char *ssh;		/* SIDECAR_SSH, "ssh" */
+	const char *git;		/* SIDECAR_GIT, "git" */
+};
+
+/* getenv, or a stand-in for tests. */
+typedef const char *(*env_lookup)(const char *name);
+
+/* The git program: SIDECAR_GIT or "git", needed before anything is resolved. */
+const char *settings_git(env_lookup env);
+
+/*
+ * Resolves every setting. config is the output of 'git config -z
+ * --get-regexp ^sidecar\.' (NULL when none), toplevel the work tree's root
+ * (NULL outside a repository). s points into a, config and toplevel, which
+ * must outlive it. Pure; it checks nothing.
+ */
+void settings_resolve(struct settings *s, const struct args *a, env_lookup env,
+		      const char *config, const char *toplevel);
+
+/*
+ * A duration setting in ms: dflt when unset; SC_USAGE after saying which
+ * value is bad and where it came from.
+ */
+int setting_duration(const struct setting *st, long long dflt, long long *ms);
 
 /* What every command shares: parsed arguments, git, settings. */
 struct env {
 	struct args *a;
 	struct git git;
-	struct settings cfg;
+	const struct settings *set;	/* resolved once, read-only */
 	char *toplevel;		/* the work tree's root, NULL outside a repository */
 	char *gitdir;		/* its git directory, absolute */
+	char *config;		/* git config's answer, which set points into */
+	struct settings resolved;	/* what set points to; written only by env_init */
+	struct conn_opts conn_opts;	/* what env_conn gave the connection */
 };
 
-int env_init(struct env *e, struct args *a);
+/* Changes to -C DIR; with the command's CMD_REPOSITORY, reads git config once. */
+int env_init(struct env *e, struct args *a, const struct cmd_entry *cmd);
 void env_free(struct env *e);
 
 /* DEST: argument, then $SIDECAR_DEST, then sidecar.destination; NULL if none. */
@@ -28,26 +75,29 @@ const char *env_dest(struct env *e);
 /* Workdir: -w, then sidecar.workdir, then the repository's name; NULL if none. */
 const char *env_workdir(struct env *e);
 
-/* Resolves DEST and opens the connection settings (no network yet). */
+/*
+ * Resolves DEST and opens the connection settings (no network yet), for a
+ * command that may start the shared connection: --max-wait and --persist
+ * (or their git config) are checked here.
+ */
 int env_conn(struct env *e, struct conn *c);
+/* The same for a command that only looks at the shared connection. */
+int env_conn_nowait(struct env *e, struct conn *c);
 /* Closes the shared connection when --persist 0 asked for it. */
 void env_conn_done(struct env *e, struct conn *c);
 
-/* The remote shell words that enter the workspace or explain it is missing. */
-void remote_cd(struct buf *cmd, const char *workdir, const char *dest);
+/*
+ * The remote command line that enters the workspace (or says it is missing
+ * and exits 1), exports env ("K=V" each) and runs argv, or a login shell
+ * when argv is empty. Its words are ones every login shell reads alike
+ * (sh, bash, zsh, fish...): "exec sh -c SCRIPT sidecar ARGS...".
+ */
+void remote_command(struct buf *cmd, const char *workdir, const char *dest,
+		    const struct strv *env, const struct strv *argv);
 
-int cmd_sync(struct env *e);
-int cmd_wait(struct env *e);
-int cmd_exec(struct env *e);
-int cmd_ssh(struct env *e);
-int cmd_use(struct env *e);
-int cmd_current(struct env *e);
-int cmd_forget(struct env *e);
-int cmd_status(struct env *e);
-int cmd_disconnect(struct env *e);
-int cmd_completion(struct env *e);
-int cmd_complete(struct env *e);
-int cmd_help(struct env *e);
-int cmd_version(struct env *e);
+extern const struct cmd_entry cmd_sync_entry, cmd_wait_entry, cmd_exec_entry,
+	cmd_ssh_entry, cmd_use_entry, cmd_current_entry, cmd_forget_entry,
+	cmd_status_entry, cmd_disconnect_entry, cmd_completion_entry,
+	cmd_help_entry, cmd_version_entry, cmd_complete_entry;
 
 #endif

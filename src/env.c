@@ -1,4 +1,7 @@
-/* env.c: what the commands share: git, settings, DEST and workdir. */
+/*
+ * env.c: what the commands share: git, the settings (resolved once, in
+ * settings_resolve), DEST, the workdir and the connection options.
+ */
 #include "commands.h"
 
 #include <errno.h>
@@ -11,50 +14,108 @@
 #include "msg.h"
 #include "quote.h"
 
-static void settings_parse(struct settings *s, const char *text)
+const char *settings_git(env_lookup env)
 {
-	static const struct { const char *key; size_t off; } keys[] = {
-		{ "sidecar.destination", offsetof(struct settings, destination) },
-		{ "sidecar.workdir", offsetof(struct settings, workdir) },
-		{ "sidecar.mode", offsetof(struct settings, mode) },
-		{ "sidecar.maxwait", offsetof(struct settings, max_wait) },
-		{ "sidecar.persist", offsetof(struct settings, persist) },
-	};
-	/* --get-regexp -z: "key\nvalue\0" per entry; later entries win */
-	for (const char *p = text; *p; p += strlen(p) + 1) {
-		const char *nl = strchr(p, '\n');
-		size_t klen = nl ? (size_t)(nl - p) : strlen(p);
-		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-			if (strlen(keys[i].key) == klen && strncmp(keys[i].key, p, klen) == 0) {
-				char **slot = (char **)((char *)s + keys[i].off);
-				free(*slot);
-				*slot = xstrdup(nl ? nl + 1 : "");
-			}
-		}
-	}
+	const char *git = env("SIDECAR_GIT");
+	return git && *git ? git : "git";
 }
 
-static int setting_duration(const char *key, const char *val, long long *ms)
+/* The value of git config KEY (lowercase, as -z prints it): the last one wins. */
+static const char *config_value(const char *config, const char *key)
 {
-	if (parse_duration(val, ms) < 0) {
-		error("invalid duration '%s' in git config %s: use 500ms, 2s, 90 or 1m30s", val, key);
+	const char *val = NULL;
+	size_t klen = strlen(key);
+
+	/* --get-regexp -z: "key\nvalue\0" per entry, local after global */
+	for (const char *p = config; p && *p; p += strlen(p) + 1) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		if (n == klen && strncmp(p, key, n) == 0)
+			val = nl ? nl + 1 : "";
+	}
+	return val;
+}
+
+/* option, then environment, then git config; the first that is set. */
+static struct setting pick(const char *opt, const char *opt_name, const char *envval,
+			   const char *env_name, const char *cfg, const char *cfg_name)
+{
+	if (opt)
+		return (struct setting){ opt, opt_name };
+	if (envval && *envval)
+		return (struct setting){ envval, env_name };
+	if (cfg && *cfg)
+		return (struct setting){ cfg, cfg_name };
+	return (struct setting){ NULL, NULL };
+}
+
+void settings_resolve(struct settings *s, const struct args *a, env_lookup env,
+		      const char *config, const char *toplevel)
+{
+	const char *ssh = env("SIDECAR_SSH");
+
+	memset(s, 0, sizeof *s);
+	s->dest = pick(a->positional.n ? a->positional.v[0] : NULL, "DEST",
+		       env("SIDECAR_DEST"), "SIDECAR_DEST",
+		       config_value(config, "sidecar.destination"), "git config sidecar.destination");
+	s->workdir = pick(a->workdir, "--workdir", NULL, NULL,
+			  config_value(config, "sidecar.workdir"), "git config sidecar.workdir");
+	if (!s->workdir.value && toplevel) {
+		const char *slash = strrchr(toplevel, '/');
+		s->workdir.value = slash && slash[1] ? slash + 1 : toplevel;
+		s->workdir.from = "the repository's name";
+	}
+	s->mode = pick(a->mode, "--mode", NULL, NULL,
+		       config_value(config, "sidecar.mode"), "git config sidecar.mode");
+	if (!s->mode.value)
+		s->mode = (struct setting){ "snapshot", "the default" };
+	s->depth = pick(a->depth, "--depth", NULL, NULL,
+			config_value(config, "sidecar.depth"), "git config sidecar.depth");
+	if (!s->depth.value)
+		s->depth = (struct setting){ "1", "the default" };
+	s->max_wait = pick(a->max_wait, "--max-wait", NULL, NULL,
+			   config_value(config, "sidecar.maxwait"), "git config sidecar.maxWait");
+	s->persist = pick(a->persist, "--persist", NULL, NULL,
+			  config_value(config, "sidecar.persist"), "git config sidecar.persist");
+	s->remembered = config_value(config, "sidecar.destination");
+	s->ssh = ssh && *ssh ? ssh : "ssh";
+	s->git = settings_git(env);
+}
+
+int setting_duration(const struct setting *st, long long dflt, long long *ms)
+{
+	*ms = dflt;
+	if (!st->value)
+		return 0;
+	if (parse_duration(st->value, ms) < 0) {
+		error("invalid duration '%s' in %s: use 500ms, 2s, 90 or 1m30s", st->value, st->from);
 		return SC_USAGE;
 	}
 	return 0;
 }
 
-int env_init(struct env *e, struct args *a)
+static const char *lookup(const char *name)
 {
-	struct buf out = BUF_INIT;
-	const char *git = getenv("SIDECAR_GIT");
+	return getenv(name);
+}
+
+int env_init(struct env *e, struct args *a, const struct cmd_entry *cmd)
+{
+	struct buf out = BUF_INIT, err = BUF_INIT;
 	int rc;
 
 	memset(e, 0, sizeof *e);
 	e->a = a;
-	e->git.prog = git && *git ? git : "git";
+	e->set = &e->resolved;
+	e->git.prog = settings_git(lookup);
+	if (!(cmd->flags & CMD_REPOSITORY)) {
+		settings_resolve(&e->resolved, a, lookup, NULL, NULL);
+		return 0;
+	}
 	if (a->chdir && chdir(a->chdir) < 0)
 		return fail("cannot change to '%s': %s", a->chdir, strerror(errno));
 
+	/* one git config for every setting */
 	rc = git_run(&e->git, &out, NULL, "config", "-z", "--get-regexp", "^sidecar\\.", (char *)NULL);
 	if (rc == SC_NOTFOUND || rc == SC_NOEXEC) {
 		buf_free(&out);
@@ -62,11 +123,11 @@ int env_init(struct env *e, struct args *a)
 	}
 	if (rc == 0 && out.s) {
 		buf_add(&out, "\0", 1);	/* double NUL ends the list */
-		settings_parse(&e->cfg, out.s);
+		e->config = out.s;	/* kept: the settings point into it */
+		out = (struct buf)BUF_INIT;
 	}
 	buf_free(&out);
 
-	struct buf err = BUF_INIT;
 	if (git_run(&e->git, &out, &err, "rev-parse", "--show-toplevel", "--absolute-git-dir",
 		    (char *)NULL) == 0 && strchr(buf_str(&out), '\n')) {
 		char *nl = strchr(out.s, '\n');
@@ -76,57 +137,41 @@ int env_init(struct env *e, struct args *a)
 	}
 	buf_free(&out);
 	buf_free(&err);
-
-	if (!(a->set & (1u << OPT_MAX_WAIT)) && e->cfg.max_wait &&
-	    (rc = setting_duration("sidecar.maxWait", e->cfg.max_wait, &a->conn.max_wait_ms)))
-		return rc;
-	if (!(a->set & (1u << OPT_PERSIST)) && e->cfg.persist &&
-	    (rc = setting_duration("sidecar.persist", e->cfg.persist, &a->conn.persist_ms)))
-		return rc;
-	const char *ssh = getenv("SIDECAR_SSH");
-	a->conn.ssh = ssh && *ssh ? ssh : "ssh";
+	settings_resolve(&e->resolved, a, lookup, e->config, e->toplevel);
 	return 0;
 }
 
 void env_free(struct env *e)
 {
-	free(e->cfg.destination);
-	free(e->cfg.workdir);
-	free(e->cfg.mode);
-	free(e->cfg.max_wait);
-	free(e->cfg.persist);
 	free(e->toplevel);
 	free(e->gitdir);
+	free(e->config);
 }
 
 const char *env_dest(struct env *e)
 {
-	const char *d = getenv("SIDECAR_DEST");
-	if (e->a->positional.n)
-		return e->a->positional.v[0];
-	if (d && *d)
-		return d;
-	return e->cfg.destination;
+	return e->set->dest.value;
 }
 
 const char *env_workdir(struct env *e)
 {
-	if (e->a->workdir)
-		return e->a->workdir;
-	if (e->cfg.workdir && *e->cfg.workdir)
-		return e->cfg.workdir;
-	if (e->toplevel) {
-		const char *slash = strrchr(e->toplevel, '/');
-		return slash && slash[1] ? slash + 1 : e->toplevel;
-	}
-	return NULL;
+	return e->set->workdir.value;
 }
 
-int env_conn(struct env *e, struct conn *c)
+static int conn_setup(struct env *e, struct conn *c, int may_start)
 {
 	const char *dest = env_dest(e);
+	int rc;
 
 	memset(c, 0, sizeof *c);	/* conn_free is safe whatever happens */
+	e->conn_opts = e->a->conn;
+	e->conn_opts.ssh = e->set->ssh;
+	if (may_start &&
+	    ((rc = setting_duration(&e->set->max_wait, e->a->conn.max_wait_ms,
+				    &e->conn_opts.max_wait_ms)) ||
+	     (rc = setting_duration(&e->set->persist, e->a->conn.persist_ms,
+				    &e->conn_opts.persist_ms))))
+		return rc;
 	if (e->a->positional.n > 1) {
 		error("unexpected argument '%s'; put a remote command after '--'",
 		      e->a->positional.v[1]);
@@ -136,19 +181,40 @@ int env_conn(struct env *e, struct conn *c)
 		error("no destination: name one, set SIDECAR_DEST, or run 'sidecar use DEST'");
 		return SC_USAGE;
 	}
-	return conn_init(c, &e->a->conn, dest);
+	return conn_init(c, &e->conn_opts, dest);
+}
+
+int env_conn(struct env *e, struct conn *c)
+{
+	return conn_setup(e, c, 1);
+}
+
+int env_conn_nowait(struct env *e, struct conn *c)
+{
+	return conn_setup(e, c, 0);
 }
 
 void env_conn_done(struct env *e, struct conn *c)
 {
 	/* only a master this command started: others may be using theirs */
-	if (e->a->conn.persist_ms == 0 && c->ctl_path && c->started_master)
+	if (e->conn_opts.persist_ms == 0 && c->ctl_path && c->started_master)
 		conn_disconnect(c);
 }
 
-void remote_cd(struct buf *cmd, const char *workdir, const char *dest)
+/*
+ * Run by sh on the sidecar as: sh -c SCRIPT sidecar WORKDIR MESSAGE
+ * K=V... CMD ARG...; the exports are added per call. Whatever the login
+ * shell, it only has to start sh with quoted words.
+ */
+#define ENTER_WORKSPACE \
+	"cd -- \"${HOME:-/}\" && cd -- \"$1\" 2>/dev/null || " \
+	"{ printf \"%s\\n\" \"$2\" >&2; exit 1; }; "
+
+void remote_command(struct buf *cmd, const char *workdir, const char *dest,
+		    const struct strv *env, const struct strv *argv)
 {
-	struct buf msg = BUF_INIT;
+	struct buf script = BUF_INIT, msg = BUF_INIT;
+	size_t argn = 3;
 
 	if (strcmp(workdir, "~") == 0)
 		workdir = ".";
@@ -156,10 +222,34 @@ void remote_cd(struct buf *cmd, const char *workdir, const char *dest)
 		workdir += 2;
 	buf_addf(&msg, "sidecar: workspace %s does not exist on %s; run 'sidecar sync' first",
 		 workdir, dest);
-	buf_adds(cmd, "cd -- \"${HOME:-/}\" && cd -- ");
+	buf_adds(&script, ENTER_WORKSPACE);
+	for (size_t i = 0; i < env->n; i++, argn++) {
+		const char *eq = strchr(env->v[i], '=');
+		int n = (int)(eq - env->v[i]);
+		/* the name is [A-Za-z_][A-Za-z0-9_]*, checked when it was read */
+		buf_addf(&script, "%.*s=${%zu}; export %.*s; ", n, env->v[i],
+			 argn, n, env->v[i]);
+	}
+	buf_addf(&script, "shift %zu; ", argn - 1);
+	if (argv->n)
+		buf_adds(&script, "exec \"$@\"");
+	else
+		buf_adds(&script, "exec \"${SHELL:-/bin/sh}\" -l");
+
+	buf_adds(cmd, "exec sh -c ");
+	sh_quote(cmd, script.s);
+	buf_adds(cmd, " sidecar ");
 	sh_quote(cmd, workdir);
-	buf_adds(cmd, " 2>/dev/null || { printf '%s\\n' ");
+	buf_addc(cmd, ' ');
 	sh_quote(cmd, msg.s);
-	buf_adds(cmd, " >&2; exit 1; }; ");
+	for (size_t i = 0; i < env->n; i++) {
+		buf_addc(cmd, ' ');
+		sh_quote(cmd, strchr(env->v[i], '=') + 1);
+	}
+	for (size_t i = 0; i < argv->n; i++) {
+		buf_addc(cmd, ' ');
+		sh_quote(cmd, argv->v[i]);
+	}
+	buf_free(&script);
 	buf_free(&msg);
 }

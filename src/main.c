@@ -1,6 +1,6 @@
 /*
- * main.c: start-up hygiene, signal flags, and the command table. The one
- * place that exits.
+ * main.c: start-up hygiene, signal flags, and dispatch through the command
+ * table (cli_commands). The one place that exits.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,26 +13,6 @@
 #include "exitcodes.h"
 #include "msg.h"
 #include "sig.h"
-
-static const struct {
-	const char *name;
-	int (*run)(struct env *e);
-	int needs_git;		/* reads git config or the repository */
-} commands[] = {
-	{ "sync", cmd_sync, 1 },
-	{ "wait", cmd_wait, 1 },
-	{ "exec", cmd_exec, 1 },
-	{ "ssh", cmd_ssh, 1 },
-	{ "use", cmd_use, 1 },
-	{ "current", cmd_current, 1 },
-	{ "forget", cmd_forget, 1 },
-	{ "status", cmd_status, 1 },
-	{ "disconnect", cmd_disconnect, 1 },
-	{ "completion", cmd_completion, 0 },
-	{ "__complete", cmd_complete, 1 },
-	{ "help", cmd_help, 0 },
-	{ "version", cmd_version, 0 },
-};
 
 /* Standard descriptors open; nothing else inherited into our children. */
 static void fd_hygiene(void)
@@ -56,6 +36,7 @@ static int use_color(void)
 int main(int argc, char **argv)
 {
 	struct args a;
+	const struct cmd_entry *cmd;
 	struct env e;
 	int rc;
 
@@ -78,18 +59,11 @@ int main(int argc, char **argv)
 		cli_free(&a);
 		return 0;
 	}
-	rc = SC_USAGE;
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-		if (strcmp(commands[i].name, a.command) != 0)
-			continue;
-		memset(&e, 0, sizeof e);
-		e.a = &a;
-		rc = commands[i].needs_git ? env_init(&e, &a) : 0;
-		if (rc == 0)
-			rc = commands[i].run(&e);
-		env_free(&e);
-		break;
-	}
+	cmd = cli_command(a.command);
+	rc = env_init(&e, &a, cmd);
+	if (rc == 0)
+		rc = cmd->run(&e);
+	env_free(&e);
 	if (sig_caught && rc != 0)
 		rc = SC_SIGNAL + sig_caught;
 	cli_free(&a);

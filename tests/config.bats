@@ -99,6 +99,18 @@ sync_dest() {
 	[ "$(jsonget workdir <<<"$output")" = 'a "quoted" \ path' ]
 }
 
+@test "current --json is valid JSON for bytes that are not UTF-8: each becomes U+FFFD" {
+	# a lone continuation byte, an overlong form, a surrogate, a cut-short
+	# sequence; valid UTF-8 (é) stays as it is
+	sc use -w $'ws-\x80-\xc0\xaf-\xed\xa0\x80-caf\xc3\xa9-\xe2\x82' devbox
+	run --separate-stderr sc current --json
+	assert_success
+	jsonget <<<"$output"
+	local r=$'\xef\xbf\xbd'
+	[ "$(jsonget workdir <<<"$output")" = "ws-$r-$r$r-$r$r$r-caf"$'\xc3\xa9'"-$r$r" ]
+	[[ $output == *'ws-\ufffd-'* ]]
+}
+
 @test "forget removes both; current then exits 1" {
 	sc use -w ws devbox
 	run --separate-stderr sc forget
@@ -287,4 +299,92 @@ sync_dest() {
 	run --separate-stderr sc sync --initial-interval 10ms decoy-cfg
 	assert_failure 4
 	[[ $stderr == *"1 attempt"* ]]
+}
+
+# --- '--' ends the options of every command ------------------------------------
+
+@test "sync -- DEST: '--' ends the options; DEST comes after it" {
+	sshd_start
+	run --separate-stderr sc sync --json -- "$DEST"
+	assert_success
+	[ "$(jsonget dest <<<"$output")" = "$DEST" ]
+	[ -f "$REMOTE_HOME/proj/README.md" ]
+	run --separate-stderr sc wait --max-wait 0 -- "$DEST"
+	assert_success
+	run --separate-stderr sc status --json -- "$DEST"
+	assert_success
+	[ "$(jsonget dest <<<"$output")" = "$DEST" ]
+	run --separate-stderr sc use -- "$DEST"
+	assert_success
+	[ "$(git config sidecar.destination)" = "$DEST" ]
+}
+
+@test "a DEST after '--' that starts with '-' is refused as a destination: exit 2" {
+	sshd_start
+	local cmd
+	for cmd in sync wait status disconnect; do
+		run --separate-stderr sc "$cmd" -- -oProxyCommand=touch\ "$BATS_TEST_TMPDIR/pwned"
+		assert_failure 2
+		[[ $stderr == *"strange destination '-oProxyCommand="* ]]
+		[[ $stderr != *"unknown option"* ]]
+	done
+	run --separate-stderr sc use -- -v
+	assert_failure 2
+	[[ $stderr == *"strange destination '-v'"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/pwned" ]
+	[ "$(count_auth)" -eq 0 ]
+}
+
+# --- a bad setting stops only the commands that use it --------------------------
+
+@test "a broken sidecar.maxWait or sidecar.persist leaves use, current, forget, help and status working" {
+	local key
+	for key in sidecar.maxWait sidecar.persist; do
+		git config "$key" soon
+		run --separate-stderr sc use -w ws devbox
+		assert_success
+		run --separate-stderr sc current --json
+		assert_success
+		[ "$(jsonget destination <<<"$output")" = devbox ]
+		run --separate-stderr sc status --json
+		assert_success
+		[ "$(jsonget dest <<<"$output")" = devbox ]
+		run --separate-stderr sc forget
+		assert_success
+		run -0 sc help sync
+		# and the commands that wait or keep the connection say which value is bad
+		for cmd in sync wait; do
+			run --separate-stderr sc "$cmd" devbox
+			assert_failure 2
+			[[ $stderr == *"invalid duration 'soon' in git config $key"* ]]
+		done
+		run --separate-stderr sc exec -w ws devbox -- true
+		assert_failure 2
+		[[ $stderr == *"$key"* ]]
+		git config --unset "$key"
+	done
+}
+
+@test "--max-wait wins over a broken sidecar.maxWait" {
+	decoys
+	git config sidecar.maxWait soon
+	run --separate-stderr sc wait --max-wait 0 decoy-cfg
+	assert_failure 4
+	[[ $stderr == *"1 attempt"* ]]
+}
+
+@test "sync and exec with fish as the sidecar account's login shell" {
+	[ -x /usr/bin/fish ] || skip "fish is not installed"
+	sshd_start
+	local key
+	key=$(cut -d' ' -f1,2 "$BATS_TEST_TMPDIR/sshd/client_ed25519.pub")
+	printf 'environment="HOME=%s",environment="SHELL=/usr/bin/fish" %s\n' "$REMOTE_HOME" "$key" \
+		>"$BATS_TEST_TMPDIR/sshd/authorized_keys"
+	printf 'a \\ backslash\n' >'back\slash.txt'
+	run --separate-stderr sc sync --json "$DEST"
+	assert_success
+	[ "$(jsonget result <<<"$output")" = synced ]
+	cmp 'back\slash.txt' "$REMOTE_HOME/proj/back\\slash.txt"
+	run -0 --separate-stderr sc exec "$DEST" -- sh -c 'printf "%s" "$SHELL"; cat "back\slash.txt"'
+	[ "$output" = "/usr/bin/fish"'a \ backslash' ]
 }

@@ -400,3 +400,37 @@ expect_pane() {
 	zsh_tab 'sidecar wait '
 	expect_pane 'ready> sidecar wait devbox'
 }
+
+# --- the command table ------------------------------------------------------------
+
+@test "completion: what each command's first argument is comes from its entry" {
+	run -0 sidecar __complete operand sync
+	assert_output dest
+	run -0 sidecar __complete operand help
+	assert_output command
+	run -0 sidecar __complete operand completion
+	assert_output shell
+	run -0 sidecar __complete operand version
+	assert_output ''
+	run -2 sidecar __complete operand nosuch
+	# every command that takes DEST gets the hosts, in bash and fish alike
+	write_ssh_config 'Host devbox'
+	local cmd
+	for cmd in $(commands); do
+		[ "$(sidecar __complete operand "$cmd")" = dest ] || continue
+		complete_bash sidecar "$cmd" ''
+		assert_output devbox
+		complete_fish "sidecar $cmd "
+		assert_output devbox
+	done
+}
+
+@test "help: every command's usage line is its entry's synopsis, and dispatch knows each" {
+	local cmd
+	for cmd in $(commands); do
+		run -0 sidecar help "$cmd"
+		assert_line --index 0 --regexp "^usage: sidecar $cmd( |$)"
+		# the same entry dispatches: --help of the command prints the same
+		[ "$(sidecar "$cmd" --help)" = "$output" ]
+	done
+}

@@ -180,6 +180,27 @@ stderr_count() {
 	[ "$output" = "one|two words and 'quotes'|a=b=c|from-flag|" ]
 }
 
+@test "exec: --env-file reads whole lines: a 100 KB value arrives intact" {
+	local f="$BATS_TEST_TMPDIR/env" pad tail value
+	# cut at 8,191 bytes, the tail would start "J=..." and become a variable
+	pad=$(head -c 8185 /dev/zero | tr '\0' a)
+	tail=$(head -c 100000 /dev/zero | tr '\0' b)
+	value="${pad}INJ=1$tail"
+	printf 'BIG=%s\nAFTER=ok\n' "$value" >"$f"
+	run -0 --separate-stderr sc exec --env-file "$f" -w "$WS" "$DEST" -- \
+		sh -c 'printf "%s\n" "${#BIG}" "${J-unset}" "$AFTER"; printf "%s" "$BIG" >big'
+	[ "$output" = "$(printf '%s\n' "${#value}" unset ok)" ]
+	[ "$(cat "$REMOTE_HOME/$WS/big")" = "$value" ]
+}
+
+@test "exec: --env-file with a NUL byte in a line is refused, naming the line" {
+	local f="$BATS_TEST_TMPDIR/env"
+	printf 'A=1\nB=x\0y\n' >"$f"
+	run -1 --separate-stderr sc exec --env-file "$f" -w "$WS" "$DEST" -- true
+	[[ $stderr == *"env:2:"* ]]
+	[ "$(count_auth)" -eq 0 ]
+}
+
 @test "exec: invalid -e assignments are usage errors" {
 	run -2 --separate-stderr sc exec -e 1X=3 -w "$WS" "$DEST" -- true
 	[[ $stderr == *"1X=3"* ]]
@@ -279,4 +300,43 @@ stderr_count() {
 @test "exec: -w '~' is the remote home itself" {
 	run -0 --separate-stderr sc exec -w '~' "$DEST" -- pwd
 	[ "$output" = "$REMOTE_HOME" ]
+}
+
+# --- a login shell that is not sh -------------------------------------------
+
+# login_shell PROGRAM: sessions of the test account now start in PROGRAM
+# (sshd runs the session wrapper, which execs "$SHELL -c ...").
+login_shell() {
+	local dir="$BATS_TEST_TMPDIR/sshd" key
+	key=$(cut -d' ' -f1,2 "$dir/client_ed25519.pub")
+	printf 'environment="HOME=%s",environment="SHELL=%s" %s\n' "$REMOTE_HOME" "$1" "$key" \
+		>"$dir/authorized_keys"
+}
+
+@test "exec: with fish as the login shell every argument still arrives verbatim" {
+	[ -x /usr/bin/fish ] || skip "fish is not installed"
+	login_shell /usr/bin/fish
+	# the wrapper starts sessions with "$SHELL -c"
+	run -0 sc exec -w "$WS" "$DEST" -- sh -c 'printf "%s" "$SHELL"'
+	[ "$output" = /usr/bin/fish ]
+	local args=(
+		'two words' "it's" 'say "hi"' '$(id)' '`id`' '${HOME}' 'a;b' '*' '~'
+		$'line one\nline two' '' '-n' '--' '\\back\\slash' 'trailing\' "\\'" '\'
+		$'tab\there' '%s %d' '!x' "'" "''" '>out' '(x)' '{a,b}' '$fish_pid'
+	)
+	local want="$BATS_TEST_TMPDIR/want" got="$BATS_TEST_TMPDIR/got"
+	printf '%s\n' "${args[@]}" >"$want"
+	sc exec -w "$WS" "$DEST" -- printf '%s\n' "${args[@]}" >"$got"
+	cmp "$want" "$got"
+	[ ! -e "$REMOTE_HOME/$WS/out" ]
+	# the status is the command's, and a missing workspace is exit 1
+	run -7 sc exec -w "$WS" "$DEST" -- sh -c 'exit 7'
+	run -1 --separate-stderr sc exec -w no-such-ws "$DEST" -- touch created
+	[[ $stderr == *"no-such-ws"*"sidecar sync"* ]]
+	[ ! -e "$REMOTE_HOME/created" ]
+	# -e values, and ssh -- CMD
+	run -0 sc exec -e 'V=a\b'\''c' -w "$WS" "$DEST" -- sh -c 'printf "%s" "$V"'
+	[ "$output" = 'a\b'\''c' ]
+	run -0 sc ssh -w "$WS" "$DEST" -- pwd </dev/null
+	[ "$output" = "$REMOTE_HOME/$WS" ]
 }

@@ -113,7 +113,9 @@ static void test_quote(void)
 	check_quote("'", "''\\'''", "sh_quote: lone '");
 	check_quote("a'b", "'a'\\''b'", "sh_quote: a'b");
 	check_quote("a\nb", "'a\nb'", "sh_quote: newline kept verbatim");
-	check_quote("$x `y` \\z \"w\"", "'$x `y` \\z \"w\"'", "sh_quote: $, `, \\, \" untouched");
+	check_quote("$x `y` \\z \"w\"", "'$x `y` '\\\\'z \"w\"'",
+		    "sh_quote: $, `, \" untouched; \\ outside the quotes");
+	check_quote("a\\", "'a'\\\\''", "sh_quote: a trailing \\ stays outside the quotes");
 
 	for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++)
 		check_quote_round_trip(hostile[i].s, hostile[i].what);

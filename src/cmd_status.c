@@ -1,0 +1,92 @@
+/* cmd_status.c: status: the shared connection and what sync left behind. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "exitcodes.h"
+#include "json.h"
+#include "msg.h"
+#include "snapshot.h"
+#include "sync.h"
+
+static int cmd_status(struct env *e)
+{
+	struct args *a = e->a;
+	struct conn c;
+	long pid = 0;
+	int rc, up;
+
+	if ((rc = env_conn_nowait(e, &c))) {
+		conn_free(&c);
+		return rc;
+	}
+	up = conn_master_alive(&c, &pid);
+
+	const char *wd = env_workdir(e);
+	char *synced = NULL, *snapshot = NULL;
+	int behind = -1;
+	if (e->toplevel && wd) {
+		struct local l;
+		struct buf out = BUF_INIT, ref = BUF_INIT;
+		char key[17];
+		sync_key(c.dest, wd, key);
+		buf_addf(&ref, "refs/sidecar/synced/%s", key);
+		if (git_run(&e->git, &out, NULL, "rev-parse", "-q", "--verify", ref.s, (char *)NULL) == 0)
+			synced = xstrdup(out.s);
+		if (local_scan(&e->git, e->toplevel, e->gitdir, &l) == 0 &&
+		    local_snapshot(&e->git, &l) == 0) {
+			snapshot = xstrdup(l.snapshot);
+			behind = !synced || strcmp(synced, snapshot) != 0;
+		}
+		local_free(&l);
+		buf_free(&out);
+		buf_free(&ref);
+	}
+	if (a->json) {
+		struct buf b = BUF_INIT;
+		buf_addc(&b, '{');
+		json_kv_str(&b, "dest", c.dest);
+		json_kv_str(&b, "workdir", wd);
+		json_kv_bool(&b, "connected", up);
+		if (up)
+			json_kv_int(&b, "pid", pid);
+		else
+			json_kv_str(&b, "pid", NULL);
+		json_kv_str(&b, "control_path", c.ctl_path);
+		json_kv_str(&b, "synced", synced);
+		json_kv_str(&b, "snapshot", snapshot);
+		if (behind < 0)
+			json_kv_str(&b, "behind", NULL);
+		else
+			json_kv_bool(&b, "behind", behind);
+		buf_adds(&b, "}\n");
+		fputs(b.s, stdout);
+		buf_free(&b);
+	} else {
+		printf("destination:  %s\n", c.dest);
+		if (up)
+			printf("connection:   up (pid %ld, %s)\n", pid, c.ctl_path);
+		else
+			printf("connection:   down (%s)\n", c.ctl_path);
+		if (wd)
+			printf("workdir:      %s\n", wd);
+		printf("last synced:  %s\n", synced ? synced : "never (from this repository)");
+		if (behind >= 0)
+			printf("sidecar:      %s\n", behind ? "behind the local working tree" : "up to date");
+	}
+	free(synced);
+	free(snapshot);
+	conn_free(&c);
+	return 0;
+}
+
+const struct cmd_entry cmd_status_entry = {
+	.name = "status",
+	.synopsis = "[options] [DEST]",
+	.summary = "shared connection, last synced snapshot, whether DEST is behind",
+	.options = (const enum opt_id[]){ OPT_JSON, OPT_NONE },
+	.operand = OPERAND_DEST,
+	.flags = CMD_REPOSITORY | CMD_CONNECTS,
+	.run = cmd_status,
+};

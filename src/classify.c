@@ -6,56 +6,66 @@
 struct rule {
 	const char *needle;	/* must occur in the line */
 	const char *also;	/* and this too, when not NULL */
+	enum failure cls;
+	unsigned phase;
 	const char *reason;
 };
 
-/*
- * Most specific first: the first rule (in this order) that matches any line
- * decides. Plain errno texts count only on ssh's own "connect to host"
- * line, so a remote command's "Permission denied" is not ssh's.
- */
-static const struct rule permanent[] = {
-	{ "REMOTE HOST IDENTIFICATION HAS CHANGED", NULL, "host key changed" },
-	{ "Host key verification failed", NULL, "host key verification failed" },
-	{ "no such identity", NULL, "ssh configuration error" },
-	{ "Load key \"", NULL, "ssh configuration error" },
-	{ "Bad configuration option", NULL, "ssh configuration error" },
-	{ "bad configuration options", NULL, "ssh configuration error" },
-	{ "Bad port", NULL, "ssh configuration error" },
-	{ "Can't open user config file", NULL, "ssh configuration error" },
-	{ "Bad owner or permissions on", NULL, "ssh configuration error" },
-	{ "ControlPath too long", NULL, "control path too long" },
-	{ "unix_listener:", "too long", "control path too long" },
-	{ "Permission denied (", NULL, "authentication failed" },
-	{ "Too many authentication failures", NULL, "authentication failed" },
-	{ "Name or service not known", NULL, "unknown host" },
-	{ "No address associated with hostname", NULL, "unknown host" },
-	{ "nodename nor servname provided", NULL, "unknown host" },
-	{ "Unable to negotiate with", NULL, "no common algorithm with the server" },
-	{ "Protocol major versions differ", NULL, "ssh protocol mismatch" },
-	{ "Bad remote protocol version identification", NULL, "ssh protocol mismatch" },
-	{ "connect to host", ": Permission denied", "permission denied" },
-	{ "connect to host", ": Invalid argument", "invalid argument" },
-};
+#define P FAIL_PERMANENT
+#define T FAIL_TRANSIENT
+#define CONNECT PHASE_CONNECT
+#define CONTROL PHASE_CONTROL
+#define SESSION PHASE_SESSION
 
-static const struct rule transient[] = {
-	{ "System is booting up", NULL, "system is booting up" },
-	{ "connect to host", ": Connection refused", "connection refused" },
-	{ "connect to host", ": No route to host", "no route to host" },
-	{ "connect to host", ": Network is unreachable", "network unreachable" },
-	{ "connect to host", ": Connection timed out", "connection timed out" },
-	{ "connect to host", ": Connection reset by peer", "connection reset" },
-	{ "Temporary failure in name resolution", NULL, "name resolution failed" },
-	{ "banner exchange", "timed out", "connection timed out" },
-	{ "kex_exchange_identification:", NULL, "connection closed during banner exchange" },
-	{ "ssh_exchange_identification:", NULL, "connection closed during banner exchange" },
-	{ "Connection to ", " timed out", "connection timed out" },
-	{ "Connection to ", "closed by remote host", "connection closed by remote host" },
-	{ "read from master failed", NULL, "shared connection lost" },
-	{ "Connection closed by ", " port ", "connection closed by server" },
-	{ "Connection reset by ", NULL, "connection reset" },
-	{ "client_loop: send disconnect:", NULL, "connection lost" },
-	{ "Timeout, server ", "not responding", "server not responding" },
+/*
+ * One table. Every permanent rule comes before every transient one, and
+ * within each class the most specific first: the first rule (in this
+ * order) that matches any line decides. Plain errno texts count only on
+ * ssh's own "connect to host" line, so a remote command's "Permission
+ * denied" is not ssh's.
+ */
+static const struct rule rules[] = {
+	{ "REMOTE HOST IDENTIFICATION HAS CHANGED", NULL, P, CONNECT, "host key changed" },
+	{ "Host key verification failed", NULL, P, CONNECT, "host key verification failed" },
+	{ "no such identity", NULL, P, CONNECT, "ssh configuration error" },
+	{ "Load key \"", NULL, P, CONNECT, "ssh configuration error" },
+	{ "Bad configuration option", NULL, P, CONNECT, "ssh configuration error" },
+	{ "bad configuration options", NULL, P, CONNECT, "ssh configuration error" },
+	{ "Bad port", NULL, P, CONNECT, "ssh configuration error" },
+	{ "Can't open user config file", NULL, P, CONNECT, "ssh configuration error" },
+	{ "Bad owner or permissions on", NULL, P, CONNECT, "ssh configuration error" },
+	{ "ControlPath too long", NULL, P, CONNECT, "control path too long" },
+	{ "unix_listener:", "too long", P, CONNECT, "control path too long" },
+	{ "Permission denied (", NULL, P, CONNECT, "authentication failed" },
+	{ "Too many authentication failures", NULL, P, CONNECT, "authentication failed" },
+	{ "Name or service not known", NULL, P, CONNECT, "unknown host" },
+	{ "No address associated with hostname", NULL, P, CONNECT, "unknown host" },
+	{ "nodename nor servname provided", NULL, P, CONNECT, "unknown host" },
+	{ "Unable to negotiate with", NULL, P, CONNECT, "no common algorithm with the server" },
+	{ "Protocol major versions differ", NULL, P, CONNECT, "ssh protocol mismatch" },
+	{ "Bad remote protocol version identification", NULL, P, CONNECT, "ssh protocol mismatch" },
+	{ "connect to host", ": Permission denied", P, CONNECT, "permission denied" },
+	{ "connect to host", ": Invalid argument", P, CONNECT, "invalid argument" },
+
+	{ "System is booting up", NULL, T, CONNECT, "system is booting up" },
+	{ "connect to host", ": Connection refused", T, CONNECT, "connection refused" },
+	{ "connect to host", ": No route to host", T, CONNECT, "no route to host" },
+	{ "connect to host", ": Network is unreachable", T, CONNECT, "network unreachable" },
+	{ "connect to host", ": Connection timed out", T, CONNECT, "connection timed out" },
+	{ "connect to host", ": Connection reset by peer", T, CONNECT, "connection reset" },
+	{ "Temporary failure in name resolution", NULL, T, CONNECT, "name resolution failed" },
+	{ "banner exchange", "timed out", T, CONNECT, "connection timed out" },
+	{ "kex_exchange_identification:", NULL, T, CONNECT, "connection closed during banner exchange" },
+	{ "ssh_exchange_identification:", NULL, T, CONNECT, "connection closed during banner exchange" },
+	{ "Connection to ", " timed out", T, CONNECT, "connection timed out" },
+	{ "Connection to ", "closed by remote host", T, SESSION, "connection closed by remote host" },
+	{ "read from master failed", NULL, T, CONTROL, "shared connection lost" },
+	{ "mux_client_request_session: session request failed", NULL, T, CONTROL,
+	  "shared connection refused a session" },
+	{ "Connection closed by ", " port ", T, CONNECT | SESSION, "connection closed by server" },
+	{ "Connection reset by ", NULL, T, CONNECT | SESSION, "connection reset" },
+	{ "client_loop: send disconnect:", NULL, T, SESSION, "connection lost" },
+	{ "Timeout, server ", "not responding", T, SESSION, "server not responding" },
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -69,20 +79,26 @@ static int has(const char *line, size_t n, const char *needle)
 	return 0;
 }
 
-/* Finds the first line matching any rule; returns the rule or NULL. */
-static const struct rule *scan(const struct rule *rules, size_t nrules,
-			       const char *err, size_t len, struct verdict *v)
+/* Whether one line of err, at pos and n bytes long, matches rule r. */
+static int matches(const struct rule *r, const char *line, size_t n)
 {
-	for (size_t r = 0; r < nrules; r++) {
+	return has(line, n, r->needle) && (!r->also || has(line, n, r->also));
+}
+
+/* The first rule of the phases that matches any line; NULL when none does. */
+static const struct rule *scan(const char *err, size_t len, unsigned phases, struct verdict *v)
+{
+	for (size_t r = 0; r < NELEM(rules); r++) {
 		size_t pos = 0;
+		if (!(rules[r].phase & phases))
+			continue;
 		while (pos < len) {
 			const char *nl = memchr(err + pos, '\n', len - pos);
 			size_t end = nl ? (size_t)(nl - err) : len;
 			size_t n = end - pos;
 			while (n && err[pos + n - 1] == '\r')
 				n--;
-			if (has(err + pos, n, rules[r].needle) &&
-			    (!rules[r].also || has(err + pos, n, rules[r].also))) {
+			if (matches(&rules[r], err + pos, n)) {
 				v->line_off = pos;
 				v->line_len = n;
 				return &rules[r];
@@ -111,7 +127,8 @@ static void last_line(const char *err, size_t len, struct verdict *v)
 	}
 }
 
-struct verdict classify(int status, const char *err, size_t len, int remote_cmd)
+struct verdict classify_phase(int status, const char *err, size_t len,
+			      unsigned phases, int remote_cmd)
 {
 	struct verdict v = { FAIL_NONE, "", 0, 0 };
 	const struct rule *r;
@@ -126,13 +143,11 @@ struct verdict classify(int status, const char *err, size_t len, int remote_cmd)
 		v.reason = "remote command failed";
 		return v;
 	}
-	if ((r = scan(permanent, NELEM(permanent), err, len, &v))) {
-		v.cls = FAIL_PERMANENT;
-		v.reason = r->reason;
-	} else if ((r = scan(transient, NELEM(transient), err, len, &v))) {
-		v.cls = FAIL_TRANSIENT;
+	if ((r = scan(err, len, phases, &v))) {
+		v.cls = r->cls;
 		v.reason = r->reason;
 	} else if (remote_cmd) {
+		last_line(err ? err : "", len, &v);
 		v.cls = FAIL_REMOTE;
 		v.reason = "remote command failed";
 	} else {
@@ -140,6 +155,11 @@ struct verdict classify(int status, const char *err, size_t len, int remote_cmd)
 		v.reason = "ssh failed";
 	}
 	return v;
+}
+
+struct verdict classify(int status, const char *err, size_t len, int remote_cmd)
+{
+	return classify_phase(status, err, len, PHASE_ALL, remote_cmd);
 }
 
 const char *failure_name(enum failure f)

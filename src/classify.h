@@ -28,6 +28,24 @@ struct verdict {
  */
 struct verdict classify(int status, const char *err, size_t len, int remote_cmd);
 
+/*
+ * Where in ssh's work a message can come from. A master start goes through
+ * every phase; a session over a master that is still alive cannot have
+ * failed to connect, so only control-phase messages (the talk between the
+ * session and its master) are ssh's there: anything else on its stderr,
+ * an ssh-like line included, is the remote command's own.
+ */
+enum phase {
+	PHASE_CONNECT = 1,	/* reaching the server, kex, host key, auth, config */
+	PHASE_CONTROL = 2,	/* a session talking to its ControlMaster */
+	PHASE_SESSION = 4,	/* a connection lost under a running session */
+	PHASE_ALL = 7
+};
+
+/* classify() with only the rules of the given phases (a mask). */
+struct verdict classify_phase(int status, const char *err, size_t len,
+			      unsigned phases, int remote_cmd);
+
 const char *failure_name(enum failure f);
 
 #endif

@@ -2,12 +2,21 @@
  * conn.h: one shared ssh connection (a ControlMaster) per destination, and
  * the classified, bounded, jittered retry that waits out a booting sidecar.
  *
+ * The module is split by concern:
+ *   conn_ssh.c      ssh argv for every call, ssh -G, the control path
+ *   conn_master.c   the master's life cycle: -M start, -O check / exit,
+ *                   stale sockets, the start lock, the options it runs with
+ *   conn_retry.c    the one retry loop and its --max-wait budget, used to
+ *                   start the master and to redo a whole operation
+ *   conn_session.c  a session over the master and what its end means
+ *
  * Every function returns an exit status of DESIGN section 1: 0, 1, 2, 3
  * (permanent failure), 4 (gave up), 126/127 (ssh could not run) or 128+N.
  */
 #ifndef SIDECAR_CONN_H
 #define SIDECAR_CONN_H
 
+#include "backoff.h"
 #include "buf.h"
 #include "classify.h"
 #include "proc.h"
@@ -29,25 +38,33 @@ struct conn {
 	const struct conn_opts *o;
 	const char *dest;
 	char *ctl_dir;
-	char *ctl_path;		/* expanded by ssh -G */
+	char *ctl_path;		/* expanded by ssh -G, then shortened */
 	int accept_new;		/* the user's StrictHostKeyChecking is "ask" */
+	int force_info;		/* the user's LogLevel would hide ssh's errors */
+	char opts_id[17];	/* hash of -F, -i and -o, hex */
 	int started_master;	/* this process started the master */
 
 	int attempts;		/* master starts tried */
 	int handshakes;		/* masters started: new SSH connections */
 	int sessions;		/* remote commands run over the master */
-	long long waited_ms;	/* budget used by earlier waits */
+	long long waited_ms;	/* --max-wait budget used so far */
+	struct backoff bo;	/* one backoff for every wait of this conn */
 	unsigned long long rng;
 	int announced;		/* the one "waiting for" line was printed */
+	int warned_opts;	/* the "other options" line was printed */
 	struct buf last_error;	/* ssh's last error line */
 };
+
+/* What an operation given to conn_retry returns after a transient drop. */
+#define CONN_RETRY (-2)
 
 /* Default values of DESIGN section 1. */
 void conn_opts_defaults(struct conn_opts *o);
 
 /*
  * Validates dest, prepares the control directory and asks ssh -G for the
- * control path and the host key policy. Nothing touches the network.
+ * control path, the host key policy and the log level. Nothing touches
+ * the network.
  */
 int conn_init(struct conn *c, const struct conn_opts *o, const char *dest);
 void conn_free(struct conn *c);
@@ -61,9 +78,18 @@ int conn_master_alive(struct conn *c, long *pid);
 
 /*
  * Makes sure the master is up: reuses a live one, else starts one, retrying
- * transient failures with backoff within what is left of --max-wait.
+ * transient failures with backoff within what is left of --max-wait. The
+ * time spent waiting for another process's master start counts too.
  */
 int conn_connect(struct conn *c);
+
+/*
+ * Runs op(ctx) over a live master, and again from the start each time it
+ * returns CONN_RETRY (the connection dropped under it), reconnecting within
+ * the same --max-wait budget as conn_connect. `again` completes the line
+ * "reconnecting and ...". Returns op's last status, or a connect failure.
+ */
+int conn_retry(struct conn *c, int (*op)(void *ctx), void *ctx, const char *again);
 
 /* Asks the master to exit. 0 also when none was running. */
 int conn_disconnect(struct conn *c);
@@ -78,7 +104,10 @@ void conn_session_argv(const struct conn *c, struct strv *argv, int tty,
 /*
  * Runs p (built from conn_session_argv, stderr piped into p->err_buf) and
  * classifies the outcome. Returns the remote status, or for a failure of
- * ssh itself: the verdict in *v and 255.
+ * ssh itself: the verdict in *v and 255. A session's fate is decided
+ * first by whether the master is still alive: while it is, only a failure
+ * between the session and its master is ssh's, and whatever else the
+ * session wrote, an ssh-like line included, belongs to the remote command.
  */
 int conn_run(struct conn *c, struct proc *p, struct verdict *v);
 /* conn_run in two steps, for work done while the session runs. */

@@ -47,6 +47,7 @@ int git_runv(const struct git *g, struct buf *out, struct buf *err,
 	p.out_buf = out;
 	p.err = err ? IO_PIPE : IO_INHERIT;
 	p.err_buf = err;
+	p.own_group = 1;	/* a signal reaches git's own children too */
 	trace_argv(p.argv);
 	rc = proc_run(&p);
 	if (out)
@@ -86,6 +87,7 @@ static int spawn(const struct git *g, struct git_job *j, const char *const *args
 	j->p.out = j->p.err = IO_PIPE;
 	j->p.out_buf = &j->out;
 	j->p.err_buf = &j->err;
+	j->p.own_group = 1;	/* pack-objects under bundle goes with it */
 	trace_argv(j->p.argv);
 	rc = proc_start(&j->p);
 	j->p.env = NULL;

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,7 +18,6 @@ extern char **environ;
 
 #define CHUNK 65536
 #define KILL_GRACE_MS 2000
-#define DRAIN_GRACE_MS 200
 
 void proc_init(struct proc *p, const char *const *argv)
 {
@@ -63,7 +63,7 @@ static char **child_env(const char *const *extra)
 }
 
 /* In the child: only async-signal-safe calls, then exec or _exit. */
-static void child(const struct proc *p, int fds[3], int report, char **env)
+static void child(const struct proc *p, const char *path, int fds[3], int report, char **env)
 {
 	int devnull = -1;
 
@@ -87,11 +87,57 @@ static void child(const struct proc *p, int fds[3], int report, char **env)
 		else if (fds[i] == i)
 			fcntl(i, F_SETFD, 0);
 	}
-	environ = env;
-	execvp(p->argv[0], (char *const *)p->argv);
+	execve(path, (char *const *)p->argv, env);
 	int e = errno;
 	(void)!write(report, &e, sizeof e);
 	_exit(127);
+}
+
+/* PATH as the child will see it: from its environment, else a default. */
+static const char *child_path(char *const *env)
+{
+	for (; *env; env++)
+		if (strncmp(*env, "PATH=", 5) == 0)
+			return *env + 5;
+	return "/usr/bin:/bin";
+}
+
+char *proc_resolve(const char *name, const char *path, int *err)
+{
+	struct buf b = BUF_INIT;
+	int found_noexec = 0;
+
+	*err = 0;
+	if (!*name) {
+		*err = ENOENT;
+		return NULL;
+	}
+	if (strchr(name, '/'))
+		return xstrdup(name);	/* execve says what is wrong with it */
+	for (const char *dir = path;; dir++) {
+		const char *end = strchr(dir, ':');
+		size_t n = end ? (size_t)(end - dir) : strlen(dir);
+		struct stat st;
+
+		buf_reset(&b);
+		if (n)
+			buf_add(&b, dir, n);
+		else
+			buf_addc(&b, '.');	/* an empty entry is the current directory */
+		buf_addc(&b, '/');
+		buf_adds(&b, name);
+		if (stat(b.s, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(b.s, X_OK) == 0)
+				return b.s;
+			found_noexec = 1;
+		}
+		if (!end)
+			break;
+		dir = end;
+	}
+	buf_free(&b);
+	*err = found_noexec ? EACCES : ENOENT;
+	return NULL;
 }
 
 static int make_pipe(int fds[2])
@@ -112,6 +158,7 @@ int proc_start(struct proc *p)
 	const int given[3] = { p->in_fd, p->out_fd, p->err_fd };
 	int *pipes[3] = { in, out, err };
 	sigset_t all, old;
+	int e;
 
 	for (int i = 0; i < 3; i++) {
 		switch (modes[i]) {
@@ -129,13 +176,21 @@ int proc_start(struct proc *p)
 		goto fail;
 
 	char **env = child_env(p->env);
+	int not_found;
+	char *path = proc_resolve(p->argv[0], child_path(env), &not_found);
+	if (!path) {
+		free(env);
+		errno = not_found;
+		goto fail_exec;
+	}
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
 	p->pid = fork();
 	if (p->pid == 0)
-		child(p, fds, report[1], env);
+		child(p, path, fds, report[1], env);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(env);
+	free(path);
 	if (p->pid < 0)
 		goto fail;
 	if (p->own_group)
@@ -149,8 +204,8 @@ int proc_start(struct proc *p)
 	p->out_pipe = out[0];
 	p->err_pipe = err[0];
 
-	int e = 0;
 	ssize_t n;
+	e = 0;
 	while ((n = read(report[0], &e, sizeof e)) < 0 && errno == EINTR)
 		;
 	close_fd(&report[0]);
@@ -168,15 +223,19 @@ int proc_start(struct proc *p)
 		fcntl(p->in_pipe, F_SETFL, O_NONBLOCK);
 	return 0;
 
+fail_exec:
 fail:
+	e = errno;
 	for (int i = 0; i < 3; i++) {
 		close_fd(&pipes[i][0]);
 		close_fd(&pipes[i][1]);
 	}
 	close_fd(&report[0]);
 	close_fd(&report[1]);
-	p->exec_errno = errno;
-	return -1;
+	p->exec_errno = e;
+	if (e == ENOENT || e == ENOTDIR)
+		return 127;
+	return e == EACCES ? 126 : -1;
 }
 
 static void signal_child(const struct proc *p, int signo)
@@ -200,7 +259,10 @@ static int decode(int wstatus)
 
 #define TEE_KEEP 8192
 
-/* Copies all of data to fd, waiting out a full non-blocking pipe. */
+/*
+ * Copies all of data to fd; when fd is a full non-blocking pipe, waits for
+ * room with poll() (a signal for sidecar ends the wait).
+ */
 static void write_all(int fd, const char *data, size_t n)
 {
 	while (n) {
@@ -208,7 +270,14 @@ static void write_all(int fd, const char *data, size_t n)
 		if (w > 0) {
 			data += w;
 			n -= (size_t)w;
-		} else if (w < 0 && errno != EINTR && errno != EAGAIN) {
+		} else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd pfd[2] = { { .fd = fd, .events = POLLOUT },
+						 { .fd = sig_wakefd(), .events = POLLIN } };
+			if (sig_caught)
+				return;
+			if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, -1) > 0 && pfd[1].revents)
+				sig_drain();
+		} else if (w < 0 && errno != EINTR) {
 			return;
 		}
 	}
@@ -269,146 +338,223 @@ static long long min_deadline(long long a, long long b)
 	return a < b ? a : b;
 }
 
-int proc_finish(struct proc *p)
+struct pump;
+static long long pump_bound(const struct pump *u);
+
+/*
+ * The state of one child being pumped: its stdin feed and the times that
+ * bound the wait.
+ */
+struct pump {
+	struct proc *p;
+	struct feed f;
+	long long start, last_io, kill_at;
+	int wstatus, exited, forwarded;
+};
+
+/* The wall-clock or silence bound that comes first, 0 for none. */
+static long long pump_bound(const struct pump *u)
 {
-	struct feed *f;
-	long long start = now_ms(), last_io = start, exited_at = 0;
-	long long kill_at = 0;
-	int wstatus = 0, exited = 0, forwarded = 0;
+	long long d = 0;
 
-	if (p->pid <= 0)
-		return -1;
-	f = xmalloc(sizeof *f);
-	memset(f, 0, sizeof *f);
-	if (p->in_pipe >= 0 && !p->in_len && p->in_src < 0)
+	if (u->p->timeout_ms)
+		d = min_deadline(d, u->start + u->p->timeout_ms);
+	if (u->p->idle_ms)
+		d = min_deadline(d, u->last_io + u->p->idle_ms);
+	return d;
+}
+
+/* Reaps the child when it has exited, passes on a signal, applies bounds. */
+static void pump_watch(struct pump *u)
+{
+	struct proc *p = u->p;
+	long long now;
+
+	if (!u->exited && waitpid(p->pid, &u->wstatus, WNOHANG) == p->pid) {
+		u->exited = 1;
 		close_fd(&p->in_pipe);
-
-	for (;;) {
-		struct pollfd pfd[5];
-		int n = 0, i_in = -1, i_src = -1, i_out = -1, i_err = -1;
-
-		if (!exited) {
-			pid_t r = waitpid(p->pid, &wstatus, WNOHANG);
-			if (r == p->pid) {
-				exited = 1;
-				exited_at = now_ms();
-				close_fd(&p->in_pipe);
-			}
-		}
-		if (sig_caught && !forwarded && !exited) {
-			signal_child(p, sig_caught);
-			forwarded = 1;
-			kill_at = now_ms() + KILL_GRACE_MS;
-		}
-		refill(p, f);
-		if (p->in_pipe >= 0 && f->off == f->len && p->in_src < 0 &&
-		    f->given >= p->in_len)
-			close_fd(&p->in_pipe);
-		if (exited && p->out_pipe < 0 && p->err_pipe < 0)
-			break;
-		if (exited && now_ms() - exited_at > DRAIN_GRACE_MS)
-			break;	/* a grandchild holds our pipe; do not wait for it */
-
-		long long now = now_ms();
-		long long deadline = 0;
-		if (p->timeout_ms)
-			deadline = min_deadline(deadline, start + p->timeout_ms);
-		if (p->idle_ms)
-			deadline = min_deadline(deadline, last_io + p->idle_ms);
-		if (!exited && deadline && now >= deadline && !p->timed_out) {
-			p->timed_out = 1;
-			signal_child(p, SIGKILL);
-		}
-		if (!exited && kill_at && now >= kill_at) {
-			signal_child(p, SIGKILL);
-			kill_at = 0;
-		}
-		deadline = min_deadline(p->timed_out ? 0 : deadline, kill_at);
-		if (exited)
-			deadline = min_deadline(deadline, exited_at + DRAIN_GRACE_MS);
-
-		pfd[n].fd = sig_wakefd();
-		pfd[n++].events = POLLIN;
-		if (p->in_pipe >= 0 && f->off < f->len) {
-			i_in = n;
-			pfd[n].fd = p->in_pipe;
-			pfd[n++].events = POLLOUT;
-		}
-		if (p->in_pipe >= 0 && f->off == f->len && p->in_src >= 0) {
-			i_src = n;
-			pfd[n].fd = p->in_src;
-			pfd[n++].events = POLLIN;
-		}
-		if (p->out_pipe >= 0) {
-			i_out = n;
-			pfd[n].fd = p->out_pipe;
-			pfd[n++].events = POLLIN;
-		}
-		if (p->err_pipe >= 0) {
-			i_err = n;
-			pfd[n].fd = p->err_pipe;
-			pfd[n++].events = POLLIN;
-		}
-		int wait = -1;
-		if (deadline) {
-			long long d = deadline - now_ms();
-			wait = d < 0 ? 0 : d > 1000000 ? 1000000 : (int)d;
-		}
-		if (poll(pfd, (nfds_t)n, wait) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (pfd[0].revents)
-			sig_drain();
-		if (i_out >= 0 && pfd[i_out].revents && drain(&p->out_pipe, p->out_buf, 0))
-			last_io = now_ms();
-		if (i_err >= 0 && pfd[i_err].revents && drain(&p->err_pipe, p->err_buf, p->err_tee))
-			last_io = now_ms();
-		if (i_src >= 0 && pfd[i_src].revents) {
-			ssize_t r = read(p->in_src, f->data, sizeof f->data);
-			if (r > 0) {
-				f->off = 0;
-				f->len = (size_t)r;
-				last_io = now_ms();
-			} else if (r == 0 || errno != EINTR) {
-				p->in_src = -1;	/* the owner closes it */
-			}
-		}
-		if (i_in >= 0 && pfd[i_in].revents) {
-			ssize_t w = write(p->in_pipe, f->data + f->off, f->len - f->off);
-			if (w > 0) {
-				f->off += (size_t)w;
-				p->bytes_in += (unsigned long long)w;
-				last_io = now_ms();
-				if (p->progress)
-					p->progress(p->ctx, p->bytes_in);
-			} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
-				close_fd(&p->in_pipe);	/* EPIPE: the child stopped reading */
-				f->off = f->len;
-				p->in_src = -1;
-				p->in_len = f->given;
-			}
-		}
 	}
-	free(f);
+	if (u->exited)
+		return;
+	now = now_ms();
+	if (sig_caught && !u->forwarded) {
+		signal_child(p, sig_caught);
+		u->forwarded = 1;
+		u->kill_at = now + KILL_GRACE_MS;
+	}
+	if (pump_bound(u) && now >= pump_bound(u) && !p->timed_out) {
+		p->timed_out = 1;
+		signal_child(p, SIGKILL);
+	}
+	if (u->kill_at && now >= u->kill_at) {
+		signal_child(p, SIGKILL);
+		u->kill_at = 0;
+	}
+}
+
+/* Fills the stdin buffer, or closes stdin once everything went out. */
+static void pump_feed(struct pump *u)
+{
+	struct proc *p = u->p;
+
+	refill(p, &u->f);
+	if (p->in_pipe >= 0 && u->f.off == u->f.len && p->in_src < 0 &&
+	    u->f.given >= p->in_len)
+		close_fd(&p->in_pipe);
+}
+
+/* One slot of the poll set: an fd, what to wait for, what to do then. */
+struct slot {
+	int fd;
+	short events;
+	void (*ready)(struct pump *u);
+};
+
+static void ready_out(struct pump *u)
+{
+	if (drain(&u->p->out_pipe, u->p->out_buf, 0))
+		u->last_io = now_ms();
+}
+
+static void ready_err(struct pump *u)
+{
+	if (drain(&u->p->err_pipe, u->p->err_buf, u->p->err_tee))
+		u->last_io = now_ms();
+}
+
+static void ready_src(struct pump *u)
+{
+	struct proc *p = u->p;
+	ssize_t r = read(p->in_src, u->f.data, sizeof u->f.data);
+
+	if (r > 0) {
+		u->f.off = 0;
+		u->f.len = (size_t)r;
+		u->last_io = now_ms();
+	} else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+		p->in_src = -1;	/* the owner closes it */
+	}
+}
+
+static void ready_in(struct pump *u)
+{
+	struct proc *p = u->p;
+	struct feed *f = &u->f;
+	ssize_t w = write(p->in_pipe, f->data + f->off, f->len - f->off);
+
+	if (w > 0) {
+		f->off += (size_t)w;
+		p->bytes_in += (unsigned long long)w;
+		u->last_io = now_ms();
+		if (p->progress)
+			p->progress(p->ctx, p->bytes_in);
+	} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+		close_fd(&p->in_pipe);	/* EPIPE: the child stopped reading */
+		f->off = f->len;
+		p->in_src = -1;
+		p->in_len = f->given;
+	}
+}
+
+static void ready_wake(struct pump *u)
+{
+	(void)u;
+	sig_drain();
+}
+
+/* The slots to poll now: the self-pipe first, then each open end. */
+static int pump_slots(const struct pump *u, struct slot s[5])
+{
+	const struct proc *p = u->p;
+	int n = 0;
+
+	s[n++] = (struct slot){ sig_wakefd(), POLLIN, ready_wake };
+	if (p->in_pipe >= 0 && u->f.off < u->f.len)
+		s[n++] = (struct slot){ p->in_pipe, POLLOUT, ready_in };
+	if (p->in_pipe >= 0 && u->f.off == u->f.len && p->in_src >= 0)
+		s[n++] = (struct slot){ p->in_src, POLLIN, ready_src };
+	if (p->out_pipe >= 0)
+		s[n++] = (struct slot){ p->out_pipe, POLLIN, ready_out };
+	if (p->err_pipe >= 0)
+		s[n++] = (struct slot){ p->err_pipe, POLLIN, ready_err };
+	return n;
+}
+
+/* Polls the slots until the next deadline; -1 when poll itself failed. */
+static int pump_once(struct pump *u)
+{
+	struct slot s[5];
+	struct pollfd pfd[5];
+	int n = pump_slots(u, s), wait = -1;
+	long long deadline = min_deadline(u->p->timed_out ? 0 : pump_bound(u), u->kill_at);
+
+	for (int i = 0; i < n; i++)
+		pfd[i] = (struct pollfd){ .fd = s[i].fd, .events = s[i].events };
+	if (deadline) {
+		long long d = deadline - now_ms();
+		wait = d < 0 ? 0 : d > 1000000 ? 1000000 : (int)d;
+	}
+	if (poll(pfd, (nfds_t)n, wait) < 0)
+		return errno == EINTR ? 0 : -1;
+	for (int i = 0; i < n; i++)
+		if (pfd[i].revents)
+			s[i].ready(u);
+	return 0;
+}
+
+/* Waits for the child after the pipes are done; its status. */
+static int proc_wait(struct pump *u)
+{
+	struct proc *p = u->p;
+
 	close_fd(&p->in_pipe);
 	close_fd(&p->out_pipe);
 	close_fd(&p->err_pipe);
-	if (!exited) {
-		while (waitpid(p->pid, &wstatus, 0) < 0) {
-			if (errno != EINTR) {
-				p->pid = -1;
-				return -1;
-			}
-			if (sig_caught && !forwarded) {
-				signal_child(p, sig_caught);
-				forwarded = 1;
-			}
+	while (!u->exited && waitpid(p->pid, &u->wstatus, 0) < 0) {
+		if (errno != EINTR) {
+			p->pid = -1;
+			return -1;
+		}
+		if (sig_caught && !u->forwarded) {
+			signal_child(p, sig_caught);
+			u->forwarded = 1;
 		}
 	}
 	p->pid = -1;
-	return decode(wstatus);
+	return decode(u->wstatus);
+}
+
+/*
+ * Pumps until the child has exited and its pipes are at EOF. A pipe still
+ * held by a grandchild after the exit is waited for as long as the bounds
+ * allow: nothing is cut short by a guess.
+ */
+int proc_finish(struct proc *p)
+{
+	struct pump *u;
+	int rc;
+
+	if (p->pid <= 0)
+		return -1;
+	u = xmalloc(sizeof *u);
+	memset(u, 0, sizeof *u);
+	u->p = p;
+	u->start = u->last_io = now_ms();
+	if (p->in_pipe >= 0 && !p->in_len && p->in_src < 0)
+		close_fd(&p->in_pipe);
+	for (;;) {
+		pump_watch(u);
+		pump_feed(u);
+		if (u->exited && p->out_pipe < 0 && p->err_pipe < 0)
+			break;
+		if (u->exited && pump_bound(u) && now_ms() >= pump_bound(u))
+			break;	/* a grandchild holds our pipe past the bound */
+		if (pump_once(u) < 0)
+			break;
+	}
+	rc = proc_wait(u);
+	free(u);
+	return rc;
 }
 
 int proc_run(struct proc *p)

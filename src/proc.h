@@ -5,16 +5,20 @@
  * sidecar, connected to /dev/null, given an open descriptor (dup'ed into
  * place) or piped to sidecar. Every other descriptor of sidecar is
  * close-on-exec, so the child gets exactly those three. argv[0] is looked up
- * in PATH. The child has default signal dispositions and an empty signal
- * mask. When exec fails the child reports errno back through a close-on-exec
- * pipe and the status is 127 (not found) or 126 (found, not executable).
+ * in the child's PATH by sidecar before fork (as git's run-command does), so
+ * the child only sets up its descriptors and calls execve. A name found
+ * nowhere is 127 without a fork; one found but not executable is 126. The
+ * child has default signal dispositions and an empty signal mask. When
+ * execve fails the child reports errno back through a close-on-exec pipe
+ * and the status is 127 (not found) or 126 (found, not executable).
  *
  * Status: the child's exit code, or 128+N when signal N ended it; -1 when
  * sidecar itself could not run it (fork or pipe failed). When SIGINT,
  * SIGTERM or SIGHUP reaches sidecar while it waits, the signal is passed on
  * to the child (its whole process group when own_group), and the wait goes
  * on; after 2s the child is killed. When a bound passes, the child (group)
- * is killed with SIGKILL and timed_out is set.
+ * is killed with SIGKILL and timed_out is set. Pipes are read to EOF even
+ * after the child exits (a grandchild may still write), within the bounds.
  */
 #ifndef SIDECAR_PROC_H
 #define SIDECAR_PROC_H
@@ -54,6 +58,13 @@ struct proc {
 	int timed_out;
 	unsigned long long bytes_in;	/* bytes written to the child's stdin */
 };
+
+/*
+ * Where execve finds name in path (a PATH value): a new string, or NULL
+ * with *err set to ENOENT (nowhere) or EACCES (found, not executable). A
+ * name with a slash is returned as it is.
+ */
+char *proc_resolve(const char *name, const char *path, int *err);
 
 /* Fills p with defaults: everything inherited, no bounds, in_src = -1. */
 void proc_init(struct proc *p, const char *const *argv);

@@ -32,7 +32,6 @@
  * while on a large repository, and a waiting lock says so every second.
  */
 #define SESSION_IDLE_MS 600000
-#define MAX_RECONNECTS 5
 #define RETRY (-2)		/* internal: the connection dropped, start again */
 #define RESTART (-3)		/* internal: the script was missing, start again */
 #define MAX_RESTARTS 2
@@ -679,33 +678,27 @@ struct sync_job *sync_start(const struct git *g, const struct sync_opts *o,
 	return x;
 }
 
+/* One attempt of the whole sync, for conn_retry. */
+static int sync_attempt(void *ctx)
+{
+	struct sync_job *x = ctx;
+	int rc;
+
+	/* a sidecar that lost its script gets it again, in the same attempt */
+	for (int restarts = 0;; restarts++) {
+		rc = x->o->patch ? patch_flow(x) : snapshot_flow(x);
+		if (rc != RESTART)
+			break;
+		if (restarts == MAX_RESTARTS)
+			return fail("the script could not be installed on %s", x->o->dest);
+	}
+	return rc == RETRY ? CONN_RETRY : rc;
+}
+
 int sync_run(struct sync_job *x, struct conn *c)
 {
-	int rc = 0;
-
 	x->c = c;
-	for (int n = 0, restarts = 0;; n++) {
-		if ((rc = conn_connect(c)))
-			break;
-		rc = x->o->patch ? patch_flow(x) : snapshot_flow(x);
-		if (rc == RESTART && restarts++ < MAX_RESTARTS) {
-			n--;
-			continue;
-		}
-		if (rc == RESTART)
-			rc = fail("the script could not be installed on %s", x->o->dest);
-		if (rc != RETRY)
-			break;
-		if (n == MAX_RECONNECTS) {
-			error("the connection to %s kept dropping (%s); giving up",
-			      x->o->dest, buf_str(&c->last_error));
-			rc = SC_UNREACHABLE;
-			break;
-		}
-		info("the connection to %s dropped (%s); reconnecting and syncing again",
-		     x->o->dest, buf_str(&c->last_error));
-	}
-	return rc;
+	return conn_retry(c, sync_attempt, x, "syncing again");
 }
 
 void sync_end(struct sync_job *x)

@@ -397,14 +397,17 @@ set_host_key_policy() {
 	run -0 sc disconnect "$DEST"
 }
 
-@test "the control directory is created 0700 and sockets are named by %C" {
+@test "the control directory is created 0700 and sockets are named by 16 hex digits of %C" {
 	sshd_start
 	run -0 sc wait "$DEST"
 	[ "$(stat -c %a "$XDG_RUNTIME_DIR/sidecar")" = 700 ]
 	local sock
 	sock=$(find "$XDG_RUNTIME_DIR/sidecar" -type s)
 	[ -n "$sock" ]
-	[[ $(basename "$sock") =~ ^[0-9a-f]{40}$ ]]
+	[[ $(basename "$sock") =~ ^[0-9a-f]{16}$ ]]
+	local hash
+	hash=$(/usr/bin/ssh -F "$SSH_CONFIG" -o 'ControlPath=%C' -G "$DEST" | sed -n 's/^controlpath //p')
+	[ "$(basename "$sock")" = "${hash:0:16}" ]
 }
 
 @test "--persist 0 closes the shared connection at exit" {
@@ -548,13 +551,10 @@ runtime_dir_of_length() {
 @test "sun_path boundary: the longest control path ssh can bind works, one more byte is refused" {
 	sshd_start
 	make_workspace
-	# The socket is DIR/sidecar/<%C>; ssh binds it with 17 more bytes while
-	# starting the master, and sun_path holds 107 bytes and a NUL.
-	local name len fits
-	name=$(/usr/bin/ssh -F "$SSH_CONFIG" -o 'ControlPath=%C' -G "$DEST" |
-		sed -n 's/^controlpath //p')
-	len=${#name}
-	[ "$len" -gt 0 ]
+	# The socket is DIR/sidecar/<16 hex digits of %C>; ssh binds it with 17
+	# more bytes while starting the master, and sun_path holds 107 bytes and
+	# a NUL.
+	local len=16 fits
 	fits=$((107 - 17 - len - 9))	# 9: "/sidecar/"
 
 	runtime_dir_of_length "$fits"
@@ -598,4 +598,146 @@ runtime_dir_of_length() {
 	[ "$(count_auth)" -eq 1 ]
 	run -0 sc exec -w "$BATS_TEST_TMPDIR" "$DEST" -- echo shared
 	[ "$(count_auth)" -eq 1 ]
+}
+
+# --- the start lock and the budget -------------------------------------------
+
+@test "wait --max-wait 1s behind another's master start returns within about 2s, honestly timed" {
+	local port t0 t1 first
+	port=$(free_port)
+	fault_config "$port"
+	first="$BATS_TEST_TMPDIR/first.err"
+	# The first waiter holds the start lock while it sleeps between attempts.
+	"$SIDECAR_BIN" wait -F "$FAULT_CONFIG" --max-wait 60s --initial-interval 20s \
+		--max-interval 20s fault </dev/null >/dev/null 2>"$first" 3>&- &
+	track_pid $!
+	wait_until --timeout-ms 5000 grep -q 'waiting for fault' "$first"
+	t0=$(ms_now)
+	run -4 --separate-stderr sc wait -F "$FAULT_CONFIG" --max-wait 1s "${FAST[@]}" fault
+	t1=$(ms_now)
+	echo "$stderr; elapsed: $((t1 - t0)) ms" >&2
+	[ $((t1 - t0)) -lt 2000 ]
+	[[ $stderr =~ gave\ up\ on\ fault\ after\ 0\ attempts\ in\ ([0-9.]+)(m?s):\ another\ sidecar ]]
+	local took=${BASH_REMATCH[1]} unit=${BASH_REMATCH[2]}
+	[ "$unit" = s ]
+	[ "${took%.*}" -ge 1 ]
+	[ $((t1 - t0)) -ge 1000 ]
+}
+
+# --- what the user's ssh config must not break -------------------------------
+
+@test "LogLevel QUIET, FATAL or ERROR in the ssh config cannot hide a refused connection" {
+	local port level
+	port=$(free_port)
+	for level in QUIET FATAL ERROR; do
+		fault_config "$port"
+		printf '\tLogLevel %s\n' "$level" >>"$FAULT_CONFIG"
+		run -4 --separate-stderr sc -v wait -F "$FAULT_CONFIG" --max-wait 300ms "${FAST[@]}" fault
+		echo "$level: $stderr" >&2
+		[[ $stderr == *"gave up on fault after "*"Connection refused"* ]]
+		[[ $stderr == *"-oLogLevel=INFO"* ]]
+	done
+}
+
+@test "a more verbose LogLevel the user chose is kept" {
+	local port
+	port=$(free_port)
+	fault_config "$port"
+	printf '\tLogLevel VERBOSE\n' >>"$FAULT_CONFIG"
+	run -4 --separate-stderr sc -v wait -F "$FAULT_CONFIG" --max-wait 0 "${FAST[@]}" fault
+	[[ $stderr == *"Connection refused"* ]]
+	[[ $stderr != *"LogLevel=INFO"* ]]
+}
+
+@test "a Host with RemoteCommand and RequestTTY yes: exec and sync still run ours" {
+	sshd_start
+	make_workspace
+	printf 'Host *\n\tRemoteCommand echo hijacked\n\tRequestTTY yes\n' >>"$SSH_CONFIG"
+	run -0 --separate-stderr sc exec -w ws "$DEST" -- echo ours
+	[ "$output" = ours ]
+	[[ $stderr != *"Cannot execute"* ]]
+	run -0 --separate-stderr sc ssh -w ws "$DEST" -- echo shell </dev/null
+	[ "$output" = shell ]
+}
+
+@test "a shared connection started with other ssh options says so in one line" {
+	sshd_start
+	make_workspace
+	run -0 sc wait "$DEST"
+	run -0 --separate-stderr sc exec -w ws "$DEST" -- echo same
+	[ "$(stderr_count 'other ssh options')" -eq 0 ]
+	run -0 --separate-stderr sc exec -o ServerAliveCountMax=4 -w ws "$DEST" -- echo other
+	[ "$output" = other ]
+	[ "$(stderr_count "sidecar: warning: the shared connection to $DEST was started with other ssh options")" -eq 1 ]
+	[[ $stderr == *"sidecar disconnect $DEST"* ]]
+	# After a disconnect, the new options start their own master.
+	run -0 sc disconnect "$DEST"
+	run -0 --separate-stderr sc exec -o ServerAliveCountMax=4 -w ws "$DEST" -- echo new
+	[ "$(stderr_count 'other ssh options')" -eq 0 ]
+}
+
+@test "a refused key says that ssh runs in batch mode: ssh-agent or an unencrypted key" {
+	sshd_start
+	local key="$BATS_TEST_TMPDIR/wrong_ed25519" cfg="$BATS_TEST_TMPDIR/wrong_config"
+	ssh-keygen -q -t ed25519 -N '' -C wrong -f "$key"
+	sed "s|^\([[:space:]]*IdentityFile\).*|\1 \"$key\"|" "$SSH_CONFIG" >"$cfg"
+	chmod 600 "$cfg"
+	run -3 --separate-stderr sc wait -F "$cfg" -i "$key" "${FAST[@]}" "$DEST"
+	echo "$stderr" >&2
+	[[ $stderr == *"Permission denied (publickey"* ]]
+	[[ $stderr == *"batch mode"* ]]
+	[[ $stderr == *"ssh-agent or unencrypted"* ]]
+	[[ $stderr == *"passwords cannot work"* ]]
+}
+
+@test "a TMPDIR of 49 characters (macOS) with XDG_RUNTIME_DIR unset works" {
+	sshd_start
+	make_workspace
+	local base tmp
+	base=$(mktemp -d /tmp/sc49.XXXXXX)
+	_extra_runtime_dirs+=("$base")
+	tmp="$base/$(printf 'T%.0s' $(seq $((47 - ${#base}))))/"
+	mkdir -m 700 "$tmp"
+	[ "${#tmp}" -eq 49 ]
+	unset XDG_RUNTIME_DIR
+	run -0 --separate-stderr env TMPDIR="$tmp" "$SIDECAR_BIN" exec -w ws "$DEST" -- echo ok
+	echo "$stderr" >&2
+	[ "$output" = ok ]
+	run -0 env TMPDIR="$tmp" "$SIDECAR_BIN" status --json "$DEST"
+	[[ $output == *'"connected":true'* ]]
+	run -0 env TMPDIR="$tmp" "$SIDECAR_BIN" disconnect "$DEST"
+}
+
+# --- sessions ---------------------------------------------------------------
+
+@test "exec: a remote command exiting 255 with an ssh-like line is its own status" {
+	sshd_start
+	make_workspace
+	run -0 sc wait "$DEST"
+	run -255 --separate-stderr sc exec -w ws "$DEST" -- \
+		sh -c 'echo "Connection to db port 5432 timed out" >&2; exit 255'
+	echo "$stderr" >&2
+	[ "$stderr" = "Connection to db port 5432 timed out" ]
+	run -255 --separate-stderr sc exec -w ws "$DEST" -- \
+		sh -c 'echo "Connection to db closed by remote host." >&2; exit 255'
+	[ "$stderr" = "Connection to db closed by remote host." ]
+	[ "$(count_auth)" -eq 1 ]
+}
+
+@test "--persist 0 and sidecar killed with SIGKILL: the master goes away on its own" {
+	sshd_start
+	make_workspace
+	local pid mpid
+	"$SIDECAR_BIN" exec --persist 0 -w ws "$DEST" -- \
+		sh -c 'touch started; while [ ! -e go ]; do sleep 0.05; done' \
+		</dev/null >/dev/null 2>&1 3>&- &
+	pid=$!
+	track_pid "$pid"
+	wait_for_file "$REMOTE_HOME/ws/started"
+	mpid=$(master_pid "$DEST")
+	[ -n "$mpid" ]
+	kill -KILL "$pid"
+	wait "$pid" || true
+	touch "$REMOTE_HOME/ws/go"
+	wait_until --timeout-ms 8000 sh -c '! kill -0 "$1" 2>/dev/null' sh "$mpid"
 }

@@ -71,3 +71,42 @@ tree_listing() {
 	assert_output --partial '"result":"synced"'
 	[ "$(tree_listing "$repo")" = "$(tree_listing "$small_fs/ws")" ]
 }
+
+# The pids of the git processes among $1's descendants.
+git_descendants() {
+	local pid
+	for pid in $(_sc_descendants "$1"); do
+		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = git ] && echo "$pid"
+	done
+	return 0
+}
+
+# Succeeds when a `git pack-objects` runs under $1.
+packing_under() {
+	local pid
+	for pid in $(_sc_descendants "$1"); do
+		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'pack-objects' && return 0
+	done
+	return 1
+}
+
+@test "SIGINT while the pack is being made: no git process of that run outlives sidecar" {
+	sc wait "$DEST"
+	mkdir big
+	local i
+	for i in $(seq 200); do
+		head -c 100000 /dev/urandom >"big/f$i"
+	done
+	git add big && git commit -q -m big
+	"$SIDECAR_BIN" sync "$DEST" </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	local pid=$! status=0 gits
+	track_pid "$pid"
+	wait_until --timeout-ms 20000 packing_under "$pid"
+	gits=$(git_descendants "$pid")
+	[ -n "$gits" ]
+	kill -INT "$pid"
+	wait "$pid" || status=$?
+	[ "$status" -eq 130 ] || { echo "exit $status" >&2; cat "$BATS_TEST_TMPDIR/err" >&2; false; }
+	# shellcheck disable=SC2086 # one pid per word
+	_sc_wait_gone 2000 $gits
+}

@@ -179,6 +179,34 @@ static void check_fixture(const char *file)
 	free(buf);
 }
 
+/*
+ * A session over a master that is still up: only control-phase lines are
+ * ssh's; a remote command's ssh-like text is its own.
+ */
+static void test_phases(void)
+{
+	static const char own[] = "Connection to db port 5432 timed out\n";
+	static const char denied[] = "Permission denied (publickey).\n";
+	static const char mux[] = "read from master failed: Broken pipe\r\n";
+	static const char closed[] = "Connection to 127.0.0.1 closed by remote host.\r\n";
+	struct verdict v;
+
+	v = classify_phase(255, own, strlen(own), PHASE_CONTROL, 1);
+	CHECK_STR(failure_name(v.cls), "remote", "phase: live master, ssh-like line of the command is remote");
+	v = classify_phase(255, denied, strlen(denied), PHASE_CONTROL, 1);
+	CHECK_STR(failure_name(v.cls), "remote", "phase: live master, 'Permission denied (' is remote");
+	v = classify_phase(255, mux, strlen(mux), PHASE_CONTROL, 1);
+	CHECK_STR(failure_name(v.cls), "transient", "phase: live master, a mux failure is ssh's");
+	v = classify_phase(255, closed, strlen(closed), PHASE_CONTROL, 1);
+	CHECK_STR(failure_name(v.cls), "remote", "phase: live master, a session-phase line alone is not ssh's");
+	v = classify_phase(255, closed, strlen(closed), PHASE_SESSION, 1);
+	CHECK_STR(failure_name(v.cls), "transient", "phase: session rules see a lost connection");
+	v = classify_phase(255, own, strlen(own), PHASE_ALL, 1);
+	CHECK_STR(failure_name(v.cls), "transient", "phase: master gone, a connect-phase line is ssh's");
+	v = classify_phase(255, own, strlen(own), PHASE_ALL, 0);
+	CHECK_STR(v.reason, "connection timed out", "phase: a master start sees every phase");
+}
+
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -220,6 +248,8 @@ int main(void)
 		free(names[i]);
 	}
 	free(names);
+
+	test_phases();
 
 	/* The names the rest of the program prints. */
 	CHECK_STR(failure_name(FAIL_NONE), "none", "failure_name(FAIL_NONE)");

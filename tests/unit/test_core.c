@@ -812,6 +812,51 @@ static void test_proc(void)
 	}
 }
 
+/* PATH resolution in the parent, and a child whose grandchild writes late. */
+static void test_proc_pump(void)
+{
+	struct proc p;
+	int err;
+	char *path;
+
+	path = proc_resolve("sh", "/nonexistent-dir::/bin", &err);
+	CHECK_STR(path, "/bin/sh", "proc_resolve: found in a later PATH entry");
+	free(path);
+	path = proc_resolve("sidecar-no-such-program", "/bin:/usr/bin", &err);
+	CHECK(!path && err == ENOENT, "proc_resolve: nowhere is ENOENT");
+	path = proc_resolve("./x/y", "/bin", &err);
+	CHECK_STR(path, "./x/y", "proc_resolve: a name with a slash is used as it is");
+	free(path);
+	{
+		char dir[] = "/tmp/sidecar-test-path-XXXXXX", file[64];
+		if (mkdtemp(dir)) {
+			snprintf(file, sizeof file, "%s/tool", dir);
+			FILE *f = fopen(file, "w");
+			if (f)
+				fclose(f);
+			chmod(file, 0644);
+			path = proc_resolve("tool", dir, &err);
+			CHECK(!path && err == EACCES, "proc_resolve: found but not executable is EACCES");
+			unlink(file);
+			rmdir(dir);
+		}
+	}
+	{
+		/* output written after the child exited, by its grandchild */
+		const char *const argv[] = { "/bin/sh", "-c",
+			"(sleep 0.4; echo late) & echo early", NULL };
+		struct buf out = BUF_INIT;
+		proc_init(&p, argv);
+		p.in = IO_NULL;
+		p.out = IO_PIPE;
+		p.out_buf = &out;
+		p.timeout_ms = 10000;
+		CHECK_INT(proc_run(&p), 0, "proc: a child that leaves a writer behind is 0");
+		CHECK_STR(buf_str(&out), "early\nlate\n", "proc: a grandchild's late output is not cut off");
+		buf_free(&out);
+	}
+}
+
 int main(void)
 {
 	/* As sidecar's main does: nothing but 0, 1 and 2 open. */
@@ -828,5 +873,6 @@ int main(void)
 		return 1;
 	}
 	test_proc();
+	test_proc_pump();
 	return unit_done();
 }

@@ -142,3 +142,27 @@ remote_ok() {
 	[ "$(git -C "$REMOTE" rev-list --count HEAD)" -eq "$(git rev-list --count HEAD)" ]
 	remote_ok
 }
+
+@test "--depth 3 keeps three commits below the snapshot; --depth 0 all of them" {
+	history 6
+	sync_json --depth 3 -w three
+	[ "$(git -C "$REMOTE_HOME/three" rev-list --count HEAD)" -eq 3 ]
+	[ "$(git -C "$REMOTE_HOME/three" rev-parse --is-shallow-repository)" = true ]
+	sync_json --depth 0 -w all
+	[ "$(git -C "$REMOTE_HOME/all" rev-list --count HEAD)" -eq "$(git rev-list --count HEAD)" ]
+	[ "$(git -C "$REMOTE_HOME/all" rev-parse --is-shallow-repository)" = false ]
+}
+
+@test "sidecar.depth is the default of --depth; a bad value is a usage error" {
+	history 4
+	git config sidecar.depth 2
+	sync_json
+	[ "$(git -C "$REMOTE" rev-list --count HEAD)" -eq 2 ]
+	run --separate-stderr sc sync --depth two "$DEST"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"invalid depth 'two' for --depth"* ]]
+	git config sidecar.depth -1
+	run --separate-stderr sc sync "$DEST"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"invalid depth '-1' in git config sidecar.depth"* ]]
+}

@@ -46,7 +46,8 @@ common_setup() {
 	git config --global user.email 'sidecar-test@example.invalid'
 	git config --global init.defaultBranch main
 
-	export SIDECAR_BIN="$_SC_ROOT/sidecar"
+	# SIDECAR_TEST_BIN: another build to test (the static one, say)
+	export SIDECAR_BIN="${SIDECAR_TEST_BIN:-$_SC_ROOT/sidecar}"
 	export LISTENER_BIN="$_SC_ROOT/tests/helpers/listener"
 	export JSONGET_BIN="$_SC_ROOT/tests/helpers/jsonget"
 }
@@ -307,6 +308,20 @@ test_shell() {
 		ln -sfn "$path" "$dir/$as"
 	fi
 	echo "$dir/$as"
+}
+
+# peer_bind DIR: a mount a test made at DIR (under /tmp) made visible to
+# the peer's sshd too (mounts do not propagate into its root); undone by
+# peer_unbind DIR. Nothing to do with this machine's sshd.
+peer_bind() {
+	local root
+	root=$(_sc_sshd_root)
+	[ -z "$root" ] || mount --bind "$1" "$root$1"
+}
+peer_unbind() {
+	local root
+	root=$(_sc_sshd_root)
+	[ -z "$root" ] || umount "$root$1" 2>/dev/null || true
 }
 
 # The authorized_keys options that give sessions SIDECAR_TEST_LOGIN_SHELL

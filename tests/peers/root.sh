@@ -15,7 +15,7 @@ set -u
 suite=bullseye
 include=openssh-server,openssh-client,git
 key="$suite --variant=minbase --include=$include"
-cache=${SIDECAR_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sidecar-tests}
+cache=${SIDECAR_TEST_CACHE:-${XDG_CACHE_HOME:-${HOME:-/var/cache}/.cache}/sidecar-tests}
 root=$cache/$suite
 
 skip() {

@@ -51,7 +51,7 @@ build-tests: sidecar $(UNIT) $(HELPERS)
 
 # The suites that need no large transfer: under a minute on 2 cores.
 QUICK_SUITES = tests/cli.bats tests/config.bats tests/jsonget.bats \
-	tests/connection.bats tests/exec.bats tests/peers.bats
+	tests/exec.bats tests/peers.bats
 
 # Everything: this build strict, the clang and static musl builds
 # (tests/builds.sh), then every suite, side by side.

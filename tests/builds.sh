@@ -33,14 +33,14 @@ build() {
 	make -s -C "$dir" clean >/dev/null 2>&1
 	if ! make -s -C "$dir" build-tests CC="$cc" LDFLAGS="$ldflags" EXTRA_CFLAGS="$strict" >"$dir/build.log" 2>&1; then
 		cat "$dir/build.log"
-		echo "not ok - the $name build ($cc $ldflags)"
+		echo "not ok - the $name build ($cc${ldflags:+ $ldflags})"
 		status=1
 		return 1
 	fi
 	if [ -s "$dir/build.log" ]; then
 		cat "$dir/build.log"
 	fi
-	echo "ok - the $name build ($cc $ldflags) in $(($(date +%s) - start))s, no warnings"
+	echo "ok - the $name build ($cc${ldflags:+ $ldflags}) in $(($(date +%s) - start))s, no warnings"
 	for t in "$dir"/tests/unit/test_*; do
 		[ -x "$t" ] && [ "${t%.c}" = "$t" ] || continue
 		if "$t" >"$dir/unit.log" 2>&1; then

@@ -14,6 +14,7 @@ setup() {
 
 teardown() {
 	if [ -n "${small_fs:-}" ]; then
+		peer_unbind "$small_fs"
 		umount "$small_fs" 2>/dev/null
 	fi
 	common_teardown
@@ -31,7 +32,9 @@ tree_listing() {
 
 @test "a master killed mid-transfer: the sync reconnects, starts again and completes" {
 	sc wait "$DEST"
-	head -c 120000000 /dev/urandom >big.bin
+	# long enough to be caught mid-transfer (a pack of random data takes
+	# about a second to make and send), not more
+	head -c 30000000 /dev/urandom >big.bin
 	sc -v sync --initial-interval 50ms --max-interval 200ms "$DEST" 2>"$BATS_TEST_TMPDIR/err" &
 	local sync_pid=$!
 	track_pid "$sync_pid"
@@ -58,6 +61,7 @@ tree_listing() {
 		small_fs=
 		skip "cannot mount a small tmpfs here (needs root)"
 	fi
+	peer_bind "$small_fs"
 	run -0 sc sync -w small/ws "$DEST"
 	head -c 6000000 /dev/urandom >big.bin
 	run -1 sc sync -w small/ws "$DEST"

@@ -665,7 +665,8 @@ _bundle_child() {
 
 @test "Ctrl-C during a large transfer: exit 130, local repository untouched, next sync repairs" {
 	sync_json
-	dd if=/dev/urandom of=huge.bin bs=1M count=200 status=none
+	# enough to be caught mid-transfer: packing and sending take a second
+	dd if=/dev/urandom of=huge.bin bs=1M count=30 status=none
 	git status --porcelain >/dev/null
 	cp .git/index "$BATS_TEST_TMPDIR/index.before"
 	local before pid bundle rc=0
@@ -721,7 +722,8 @@ _bundle_child() {
 	local master rc=0 pid
 	master=$(jsonget pid <<<"$output")
 	[ "$master" -gt 0 ]
-	dd if=/dev/urandom of=huge.bin bs=1M count=200 status=none
+	# enough to be caught mid-transfer: packing and sending take a second
+	dd if=/dev/urandom of=huge.bin bs=1M count=30 status=none
 	"$SIDECAR_BIN" sync --json "$DEST" \
 		</dev/null >"$BATS_TEST_TMPDIR/k.out" 2>"$BATS_TEST_TMPDIR/k.err" 3>&- &
 	pid=$!

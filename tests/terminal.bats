@@ -58,7 +58,9 @@ pane_has() { pane | grep -q -- "$1"; }
 }
 
 @test "stderr that is not a terminal gets no progress line and no colour" {
-	head -c 200000000 /dev/urandom >big.bin
+	# a transfer that lasts past the second after which a terminal sees
+	# progress
+	head -c 40000000 /dev/urandom >big.bin
 	run -0 --separate-stderr sc sync "$DEST"
 	refute [ -n "$output" ]
 	[[ $stderr != *sending* ]]

@@ -46,7 +46,8 @@ common_setup() {
 	git config --global user.email 'sidecar-test@example.invalid'
 	git config --global init.defaultBranch main
 
-	export SIDECAR_BIN="$_SC_ROOT/sidecar"
+	# SIDECAR_TEST_BIN: another build to test (the static one, say)
+	export SIDECAR_BIN="${SIDECAR_TEST_BIN:-$_SC_ROOT/sidecar}"
 	export LISTENER_BIN="$_SC_ROOT/tests/helpers/listener"
 	export JSONGET_BIN="$_SC_ROOT/tests/helpers/jsonget"
 }
@@ -239,6 +240,104 @@ jsonget() {
 	"$JSONGET_BIN" "$@"
 }
 
+# --- peers and shells -------------------------------------------------------
+
+# Whole suites run unchanged against other sidecars and clients, chosen by
+# the environment (the Makefile's check-peers and check-shells set it):
+#
+#   SIDECAR_PEER_ROOT=DIR  a Debian root built by tests/peers/root.sh, with
+#                          /tmp, /proc and /dev bound into it (tests/peers/run)
+#   SIDECAR_PEER_SSHD=1    the sidecar is that root's sshd, with its sh and git
+#   SIDECAR_PEER_SSH=1     the ssh that sidecar runs is that root's client
+#   SIDECAR_TEST_LOGIN_SHELL=NAME  the remote account's login shell (see
+#                          test_shell): every session runs as `NAME -c COMMAND`
+#   SIDECAR_TEST_REMOTE_SH=NAME    `sh` on the remote PATH is NAME, so the
+#                          remote script runs under it
+#
+# The root's programs see the same paths as the tests because /tmp is the
+# same directory inside it: every test directory must live under /tmp.
+
+# Succeeds when the peer root is in use for $1 (SIDECAR_PEER_SSHD or _SSH).
+_sc_peer() {
+	[ -n "${SIDECAR_PEER_ROOT:-}" ] && [ "${1:-}" = 1 ]
+}
+
+# The root the sshd runs in: the peer's, or nothing for this machine's.
+_sc_sshd_root() {
+	! _sc_peer "${SIDECAR_PEER_SSHD:-}" || echo "$SIDECAR_PEER_ROOT"
+}
+
+# The sshd command, and the ssh command that sidecar's ssh wrapper runs
+# (one word each, or `chroot ROOT PROGRAM`; ROOT has no blanks).
+_sc_sshd_prog() {
+	if _sc_peer "${SIDECAR_PEER_SSHD:-}"; then
+		echo "chroot $SIDECAR_PEER_ROOT /usr/sbin/sshd"
+	else
+		echo /usr/sbin/sshd
+	fi
+}
+_sc_ssh_prog() {
+	if _sc_peer "${SIDECAR_PEER_SSH:-}"; then
+		echo "chroot $SIDECAR_PEER_ROOT /usr/bin/ssh"
+	else
+		echo /usr/bin/ssh
+	fi
+}
+
+# test_shell NAME DIR [AS]: makes DIR/AS (default DIR/NAME) a program that is
+# the shell NAME and prints its path. NAME is a shell on PATH (dash, bash,
+# zsh, mksh, ksh93, yash, posh, fish, csh, tcsh, ...), `ash` (busybox's,
+# which picks its applet by the name it is called by) or `bash-posix`
+# (bash --posix). Fails when that shell is not installed.
+test_shell() {
+	local name=$1 dir=$2 as=${3:-$1} path
+	mkdir -p "$dir"
+	case $name in
+	ash) path=$(command -v busybox) ;;
+	bash-posix) path=$(command -v bash) ;;
+	*) path=$(command -v "$name") ;;
+	esac
+	if [ -z "$path" ]; then
+		echo "test_shell: $name is not installed" >&2
+		return 1
+	fi
+	if [ "$name" = bash-posix ]; then
+		printf '#!/bin/sh\nexec %s --posix "$@"\n' "$path" >"$dir/$as"
+		chmod 755 "$dir/$as"
+	else
+		ln -sfn "$path" "$dir/$as"
+	fi
+	echo "$dir/$as"
+}
+
+# peer_bind DIR: a mount a test made at DIR (under /tmp) made visible to
+# the peer's sshd too (mounts do not propagate into its root); undone by
+# peer_unbind DIR. Nothing to do with this machine's sshd.
+peer_bind() {
+	local root
+	root=$(_sc_sshd_root)
+	[ -z "$root" ] || mount --bind "$1" "$root$1"
+}
+peer_unbind() {
+	local root
+	root=$(_sc_sshd_root)
+	[ -z "$root" ] || umount "$root$1" 2>/dev/null || true
+}
+
+# The authorized_keys options that give sessions SIDECAR_TEST_LOGIN_SHELL
+# and SIDECAR_TEST_REMOTE_SH: ',environment="..."' for each that is set.
+_sc_key_env() {
+	local shells="$BATS_TEST_TMPDIR/shells" path
+	if [ -n "${SIDECAR_TEST_LOGIN_SHELL:-}" ]; then
+		path=$(test_shell "$SIDECAR_TEST_LOGIN_SHELL" "$shells/login") || return 1
+		printf ',environment="SHELL=%s"' "$path"
+	fi
+	if [ -n "${SIDECAR_TEST_REMOTE_SH:-}" ]; then
+		test_shell "$SIDECAR_TEST_REMOTE_SH" "$shells/bin" sh >/dev/null || return 1
+		printf ',environment="PATH=%s:/usr/local/bin:/usr/bin:/bin"' "$shells/bin"
+	fi
+}
+
 # --- sshd -----------------------------------------------------------------
 
 # Copies a host key and a client key into $1. Generated once per run and
@@ -260,9 +359,10 @@ _sc_keys() {
 # Writes sshd_config, authorized_keys, the session wrapper, known_hosts,
 # the client config and the ssh wrapper for port $1.
 _sc_sshd_configure() {
-	local port=$1 dir="$BATS_TEST_TMPDIR/sshd" user key
+	local port=$1 dir="$BATS_TEST_TMPDIR/sshd" user key env
 	user=$(id -un)
 	key=$(cut -d' ' -f1,2 "$dir/client_ed25519.pub")
+	env=$(_sc_key_env) || return 1
 
 	# sshd starts sessions in the passwd home directory; this wrapper moves
 	# them to $HOME (REMOTE_HOME), as on an account whose home that is.
@@ -301,7 +401,8 @@ _sc_sshd_configure() {
 	X11Forwarding no
 	EOF
 
-	printf 'environment="HOME=%s" %s\n' "$REMOTE_HOME" "$key" >"$dir/authorized_keys"
+	printf 'environment="HOME=%s"%s %s\n' "$REMOTE_HOME" "$env" "$key" \
+		>"$dir/authorized_keys"
 	printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$dir/host_ed25519.pub")" \
 		>"$BATS_TEST_TMPDIR/known_hosts"
 
@@ -321,7 +422,7 @@ _sc_sshd_configure() {
 	chmod 600 "$SSH_CONFIG"
 
 	mkdir -p "$BATS_TEST_TMPDIR/bin"
-	printf '#!/bin/sh\nexec /usr/bin/ssh -F %s "$@"\n' "'$SSH_CONFIG'" \
+	printf '#!/bin/sh\nexec %s -F %s "$@"\n' "$(_sc_ssh_prog)" "'$SSH_CONFIG'" \
 		>"$BATS_TEST_TMPDIR/bin/ssh"
 	chmod 755 "$BATS_TEST_TMPDIR/bin/ssh"
 }
@@ -329,7 +430,7 @@ _sc_sshd_configure() {
 # Starts sshd in the background, at once or after $1 ms; sets SSHD_PID.
 _sc_sshd_launch() {
 	local delay_ms=$1 dir="$BATS_TEST_TMPDIR/sshd"
-	local cmd=(/usr/sbin/sshd -D -f "$dir/sshd_config" -E "$SSHD_LOG")
+	local cmd=($(_sc_sshd_prog) -D -f "$dir/sshd_config" -E "$SSHD_LOG")
 	rm -f "$dir/sshd.pid"
 	if [ -n "$delay_ms" ]; then
 		# The sleep is the fault being staged (a machine still booting),
@@ -362,8 +463,10 @@ _sc_sshd_launch() {
 	done
 }
 
-# sshd_start [--delay-ms N] [--port P]: a real sshd on 127.0.0.1 with its
-# own keys and config in $BATS_TEST_TMPDIR/sshd. Exports SSHD_PORT,
+# sshd_start [--delay-ms N] [--port P] [--login-shell NAME] [--remote-sh NAME]:
+# a real sshd on 127.0.0.1 with its own keys and config in
+# $BATS_TEST_TMPDIR/sshd; --login-shell and --remote-sh set
+# SIDECAR_TEST_LOGIN_SHELL and SIDECAR_TEST_REMOTE_SH (below). Exports SSHD_PORT,
 # SSHD_PID, SSHD_LOG, SSH_CONFIG, REMOTE_HOME, DEST (the Host alias) and
 # SIDECAR_SSH (an ssh that reads SSH_CONFIG). Returns once the port
 # accepts connections, or at once with --delay-ms.
@@ -373,12 +476,14 @@ sshd_start() {
 		case $1 in
 		--delay-ms) delay_ms=$2; shift 2 ;;
 		--port) port=$2; shift 2 ;;
+		--login-shell) export SIDECAR_TEST_LOGIN_SHELL=$2; shift 2 ;;
+		--remote-sh) export SIDECAR_TEST_REMOTE_SH=$2; shift 2 ;;
 		*) echo "sshd_start: unknown option $1" >&2; return 2 ;;
 		esac
 	done
 	[ -n "$port" ] || port=$(free_port) || return 1
 
-	[ -d /run/sshd ] || mkdir -m 755 /run/sshd
+	[ -d "$(_sc_sshd_root)/run/sshd" ] || mkdir -m 755 "$(_sc_sshd_root)/run/sshd"
 	mkdir -p "$dir"
 	export REMOTE_HOME="$BATS_TEST_TMPDIR/remote-home"
 	mkdir -p "$REMOTE_HOME"
@@ -389,8 +494,8 @@ sshd_start() {
 	export DEST=sidecar-test
 
 	_sc_keys "$dir" || return 1
-	_sc_sshd_configure "$port"
-	if ! /usr/sbin/sshd -t -f "$dir/sshd_config" >&2; then
+	_sc_sshd_configure "$port" || return 1
+	if ! $(_sc_sshd_prog) -t -f "$dir/sshd_config" >&2; then
 		echo "sshd_start: bad sshd_config" >&2
 		return 1
 	fi

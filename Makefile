@@ -22,7 +22,7 @@ SRC = $(filter-out src/main.c $(GEN), $(wildcard src/*.c)) $(GEN)
 OBJ = $(SRC:.c=.o)
 HDR = $(wildcard src/*.h)
 UNIT = $(patsubst tests/unit/%.c, tests/unit/%, $(wildcard tests/unit/test_*.c))
-HELPERS = tests/helpers/listener tests/helpers/jsonget
+HELPERS = tests/helpers/listener tests/helpers/jsonget tests/helpers/linksim tests/helpers/netprobe tests/helpers/genrepo
 
 all: sidecar
 
@@ -99,7 +99,7 @@ valgrind:
 demo: sidecar
 	./tests/demo.sh
 
-bench: sidecar
+bench: sidecar tests/helpers/linksim tests/helpers/genrepo
 	./tests/bench.sh
 
 install: sidecar

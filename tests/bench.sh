@@ -1,161 +1,375 @@
 #!/usr/bin/env bash
-# make bench: sidecar sync against rsync -a --delete (over the same shared
-# connection) and the seed's algorithm (a new ssh connection per remote
-# command: reset --hard, clean, apply), on the same generated repositories
-# and the same loopback sshd. Reports; never fails on numbers.
+# make bench: in one run, on the same generated repository and the same
+# loopback sshd, `sidecar sync` against `rsync -a --delete` (tree only,
+# .gitignore filter, over the same kind of shared connection) and the
+# seed's algorithm (a new ssh connection per remote command), for a first
+# sync to a fresh sidecar, a first sync to a pre-cloned one, a no-op, one
+# file edited and 200 files edited; each both directly and through a
+# simulated link (tests/helpers/linksim: 25 ms one way, 50 Mbit/s).
 #
-# Environment: BENCH_RUNS (default 5), BENCH_SIZES (default "500 5000").
+# Every ssh connection of every tool goes through a linksim, so the bytes
+# are counted on the wire for all alike; "direct" is a linksim that passes
+# bytes on at once, unlimited. Processes are counted in a separate, untimed
+# pass: strace -f on the local command, and strace attached to the sshd
+# tree (the listener and every session) on the sidecar.
+#
+# Prints a table, writes a TSV copy (path printed last; tests/bench/table.sh
+# makes the README's table from it). Fails only when a tool fails, never on
+# a number.
+#
+# Environment: BENCH_RUNS (5), BENCH_FIRST_RUNS (3), BENCH_SEED_RUNS (3: at
+# most this many runs of the seed per scenario), BENCH_LINKS ("direct
+# link"), BENCH_DELAY_MS (25), BENCH_RATE_MBIT (50), BENCH_BIG_MB (100, 0 to
+# skip), BENCH_TSV (build/bench.tsv); tests/bench/genrepo.sh's BENCH_FILES,
+# BENCH_COMMITS, BENCH_SEED.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/tests/loopback.sh"
 loopback_need || exit 1
-command -v rsync >/dev/null || { echo "bench: rsync is needed (apt-get install rsync)" >&2; exit 1; }
+for tool in rsync strace; do
+	command -v "$tool" >/dev/null || { echo "bench: $tool is needed (apt-get install $tool)" >&2; exit 1; }
+done
+for bin in sidecar tests/helpers/linksim tests/helpers/genrepo; do
+	[ -x "$here/$bin" ] || { echo "bench: $bin is not built (make bench builds it)" >&2; exit 1; }
+done
 
 runs=${BENCH_RUNS:-5}
-sizes=${BENCH_SIZES:-500 5000}
+first_runs=${BENCH_FIRST_RUNS:-3}
+seed_runs=${BENCH_SEED_RUNS:-3}
+links=${BENCH_LINKS:-direct link}
+delay_ms=${BENCH_DELAY_MS:-25}
+rate_mbit=${BENCH_RATE_MBIT:-50}
+big_mb=${BENCH_BIG_MB:-100}
+tsv=${BENCH_TSV:-$here/build/bench.tsv}
+tools="sidecar rsync naive"
+scenarios="fresh precloned noop one many"
+failed=0
+
+origin_cache=$("$here/tests/bench/genrepo.sh") || exit 1
 loopback_workspace sidecar-bench || exit 1
 work=$LOOPBACK_WORK
-
-loopback_start "$work/sshd" 0 || exit 1
-for _ in $(seq 200); do
-	"$LOOPBACK_SSH" -o BatchMode=yes sidecar-demo true 2>/dev/null && break
-	sleep 0.05
-done
-ssh_cfg=$work/sshd/ssh_config
-ctl=$work/run/bench-master
-# the shared connection rsync uses, opened like sidecar opens its own
-ssh -F "$ssh_cfg" -o ControlPath="$ctl" -o ControlPersist=600 -M -N -f sidecar-demo
+# every program the sidecar's sshd and its sessions run, logged as it
+# starts (seccomp-bpf: only execve stops the traced processes)
+rtrace=$work/sshd.execve
+LOOPBACK_TRACE=$rtrace loopback_start "$work/sshd" 0 || exit 1
+cfg=$LOOPBACK_SSH_CONFIG
 remote=$LOOPBACK_HOME
-
-sidecar() { SIDECAR_SSH=$LOOPBACK_SSH "$here/sidecar" "$@"; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-
-# A repository of N files in directories of 50, with a few MB of history.
-make_repo() {
-	local dir=$1 n=$2 i
-	mkdir -p "$dir" && git -C "$dir" init -q -b main
-	git -C "$dir" config user.name bench && git -C "$dir" config user.email bench@localhost
-	for ((i = 0; i < n; i++)); do
-		local d=$dir/src/d$((i / 50))
-		[ -d "$d" ] || mkdir -p "$d"
-		printf 'file %d\n%0400d\n' "$i" "$i" >"$d/f$i.c"
-	done
-	printf 'build/\n*.o\n' >"$dir/.gitignore"
-	git -C "$dir" add -A && git -C "$dir" commit -qm "generated"
-	git clone -q --bare "$dir" "$dir.origin.git"
-	git -C "$dir" remote add origin "$dir.origin.git"
-	git -C "$dir" fetch -q origin && git -C "$dir" remote set-head origin main >/dev/null
-}
-
-# "inode mtime path" of every file outside .git: what a sync rewrote shows.
-listing() { find "$1" -path "$1/.git" -prune -o -type f -printf '%i %T@ %p\n' 2>/dev/null | sort; }
-written() { comm -13 "$1" "$2" | wc -l; }
-
-edit_files() {	# edit_files REPO COUNT ROUND: appends to the first COUNT files
-	local repo=$1 count=$2 round=$3 i
-	for ((i = 0; i < count; i++)); do
-		printf 'edit %d\n' "$round" >>"$repo/src/d$((i / 50))/f$i.c"
-	done
-}
-
-# --- the three tools: each prints "ms round_trips bytes" for one sync ---
-run_sidecar() {	# repo workdir
-	local t0 out
-	t0=$(now_ms)
-	out=$(cd "$1" && sidecar -q sync --json -w "$2" sidecar-demo) || { echo "sidecar failed" >&2; return 1; }
-	local ms=$(( $(now_ms) - t0 ))
-	local rt bytes
-	rt=$(printf '%s' "$out" | sed 's/.*"round_trips":\([0-9]*\).*/\1/')
-	bytes=$(printf '%s' "$out" | sed 's/.*"bytes_sent":\([0-9]*\).*/\1/')
-	echo "$ms $rt $bytes"
-}
-
-run_rsync() {	# repo workdir
-	local t0 out ms bytes
-	t0=$(now_ms)
-	out=$(rsync -a --delete --stats --exclude=/.git --filter=':- .gitignore' \
-		-e "ssh -F $ssh_cfg -o ControlPath=$ctl -o ControlMaster=no" \
-		"$1/" "sidecar-demo:$remote/$2/" 2>&1) || { echo "rsync failed: $out" >&2; return 1; }
-	ms=$(( $(now_ms) - t0 ))
-	bytes=$(printf '%s\n' "$out" | sed -n 's/^Total bytes sent: \([0-9,]*\).*/\1/p' | tr -d ,)
-	echo "$ms 1 ${bytes:-0}"
-}
-
-# The seed: every remote command is its own ssh connection (no master).
-run_naive() {	# repo workdir
-	local repo=$1 wd=$remote/$2 t0 ms base patch n=0
-	local ssh1=(ssh -F "$ssh_cfg" -o ControlMaster=no -o ControlPath=none -o BatchMode=yes sidecar-demo)
-	t0=$(now_ms)
-	"${ssh1[@]}" true; n=$((n + 1))
-	"${ssh1[@]}" "mkdir -p '$remote' && { [ -d '$wd/.git' ] || git clone -q '$repo.origin.git' '$wd'; }"; n=$((n + 1))
-	base=$("${ssh1[@]}" "cd '$wd' && { git rev-parse -q --verify origin/HEAD || git rev-parse HEAD; }"); n=$((n + 1))
-	local idx=$work/naive-index
-	cp "$repo/.git/index" "$idx"
-	patch=$work/naive.patch
-	(cd "$repo" && GIT_INDEX_FILE=$idx git add -A && GIT_INDEX_FILE=$idx git diff --cached --binary "$base") >"$patch"
-	"${ssh1[@]}" "cd '$wd' && git reset -q --hard '$base' && git clean -fdq"; n=$((n + 1))
-	if [ -s "$patch" ]; then
-		"${ssh1[@]}" "cd '$wd' && git apply --binary" <"$patch"; n=$((n + 1))
-	fi
-	ms=$(( $(now_ms) - t0 ))
-	echo "$ms $n $(wc -c <"$patch")"
-}
-
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
-
-# bench_one TOOL SIZE SCENARIO: prints "median_ms rt bytes written"
-bench_one() {
-	local tool=$1 n=$2 scen=$3 repo=$work/repo-$n wd times=() rt bytes wr r
-	for ((r = 0; r < runs; r++)); do
-		wd=bench-$tool-$n-$scen
-		if [ "$scen" = first ]; then
-			rm -rf "${remote:?}/$wd"
-			[ "$tool" = sidecar ] && git -C "$repo" for-each-ref --format='%(refname)' refs/sidecar/ |
-				xargs -r -n1 git -C "$repo" update-ref -d
-		elif [ ! -d "$remote/$wd" ]; then
-			"run_$tool" "$repo" "$wd" >/dev/null || return 1
-		fi
-		case $scen in
-		one) edit_files "$repo" 1 "$r" ;;
-		many) edit_files "$repo" 200 "$r" ;;
-		esac
-		listing "$remote/$wd" >"$work/before"
-		read -r ms rt bytes < <("run_$tool" "$repo" "$wd") || return 1
-		listing "$remote/$wd" >"$work/after"
-		wr=$(written "$work/before" "$work/after")
-		times+=("$ms")
-	done
-	echo "$(printf '%s\n' "${times[@]}" | median) $rt $bytes $wr"
-}
-
-printf 'sidecar bench: %s runs per cell, medians; loopback sshd, OpenSSH %s, git %s\n' \
-	"$runs" "$(ssh -V 2>&1 | sed 's/OpenSSH_\([^,]*\).*/\1/')" "$(git --version | cut -d' ' -f3)"
-for n in $sizes; do
-	make_repo "$work/repo-$n" "$n"
-	printf '\n%d files (%s of history)\n' "$n" "$(du -sh "$work/repo-$n/.git" | cut -f1)"
-	printf '%-10s %-8s %9s %6s %11s %8s   %s\n' scenario tool ms trips bytes written "ratio (sidecar time / this)"
-	for scen in first noop one many; do
-		declare -A res=()
-		for tool in sidecar rsync naive; do
-			res[$tool]=$(bench_one "$tool" "$n" "$scen") || { echo "bench: $tool failed" >&2; exit 1; }
-		done
-		s_ms=${res[sidecar]%% *}
-		for tool in sidecar rsync naive; do
-			read -r ms rt bytes wr <<<"${res[$tool]}"
-			ratio=$(awk -v a="$s_ms" -v b="$ms" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-			printf '%-10s %-8s %9s %6s %11s %8s   %s\n' "$scen" "$tool" "$ms" "$rt" "$bytes" "$wr" "$ratio"
-		done
-		unset res
-	done
+for _ in $(seq 400); do
+	ssh -F "$cfg" -o BatchMode=yes sidecar-demo true 2>/dev/null && break
+	sleep 0.025
 done
 
-# Peak memory of sidecar itself while it streams a 200 MB file.
-big=$work/repo-big
-mkdir -p "$big" && git -C "$big" init -q -b main
-git -C "$big" config user.name bench && git -C "$big" config user.email bench@localhost
-echo small >"$big/README" && git -C "$big" add -A && git -C "$big" commit -qm init
-head -c 200000000 /dev/urandom >"$big/blob.bin"
-out=$(cd "$big" && sidecar -q sync --json -w big sidecar-demo)
-rss=$(printf '%s' "$out" | sed 's/.*"peak_rss_kib":\([0-9]*\).*/\1/')
-sent=$(printf '%s' "$out" | sed 's/.*"bytes_sent":\([0-9]*\).*/\1/')
-printf '\npeak RSS of sidecar itself (getrusage) syncing a 200 MB file: %s KiB; %s bytes streamed\n' "$rss" "$sent"
+# --- the links: one linksim per link, every connection through it -----------
+declare -A lpid lcounts lhost
+bench_cleanup() {
+	local l
+	for l in "${!lpid[@]}"; do
+		kill "${lpid[$l]}" 2>/dev/null && wait "${lpid[$l]}" 2>/dev/null
+	done
+	for l in "${!lhost[@]}"; do
+		ssh -F "$cfg" -o ControlPath="$work/run/rsync-$l" -O exit "${lhost[$l]}" >/dev/null 2>&1
+	done
+	loopback_stop
+	rm -rf "$work"
+}
+trap bench_cleanup EXIT
+
+start_link() {	# start_link NAME LINKSIM_ARGS...
+	local name=$1 i
+	shift
+	"$here/tests/helpers/linksim" "$@" -t "$LOOPBACK_PORT" -p "$work/$name.port" \
+		-c "$work/$name.counts" </dev/null >/dev/null 2>"$work/$name.err" &
+	lpid[$name]=$!
+	for i in $(seq 400); do
+		[ -s "$work/$name.port" ] && break
+		sleep 0.01
+	done
+	[ -s "$work/$name.port" ] || { echo "bench: linksim did not start" >&2; cat "$work/$name.err" >&2; exit 1; }
+	lhost[$name]=sidecar-$name
+	loopback_alias "sidecar-$name" "$(cat "$work/$name.port")"
+}
+
+# wire_bytes LINK: the bytes linksim delivered so far, both directions
+wire_bytes() {
+	local l=$1 f=$work/$1.counts before=0 i d
+	[ -f "$f" ] && before=$(awk '$1 == "dumps" { print $2 }' "$f")
+	kill -USR1 "${lpid[$l]}"
+	for i in $(seq 1000); do
+		d=0
+		[ -f "$f" ] && d=$(awk '$1 == "dumps" { print $2 }' "$f")
+		[ "${d:-0}" -gt "$before" ] && break
+		sleep 0.002
+	done
+	awk '$1 == "up" { u = $2 } $1 == "down" { d = $2 } END { print u + d }' "$f"
+}
+
+now_us() { local t=${EPOCHREALTIME/./}; echo "$t"; }
+
+# --- the repository -----------------------------------------------------------
+git clone -q --bare "$origin_cache" "$work/origin.git"
+repo=$work/repo
+git clone -q "$work/origin.git" "$repo"
+git -C "$repo" config user.name bench && git -C "$repo" config user.email bench@localhost
+# an unpushed commit, uncommitted edits, an untracked file
+mapfile -d '' textfiles < <(git -C "$repo" ls-files -z -- '*.c' '*.h')
+nt=${#textfiles[@]}
+for ((i = 0; i < 20; i++)); do printf '/* local commit %d */\n' "$i" >>"$repo/${textfiles[i * 37 % nt]}"; done
+git -C "$repo" commit -qam "local work, not pushed"
+for ((i = 1; i <= 3; i++)); do printf '/* uncommitted */\n' >>"$repo/${textfiles[i * 101 % nt]}"; done
+printf 'untracked notes\n' >"$repo/NOTES.txt"
+# ignored files that must stay local: build outputs, an info/exclude rule
+mkdir -p "$repo/build" "$repo/docs/_build"
+for ((i = 0; i < 20; i++)); do head -c 50000 /dev/urandom >"$repo/build/obj$i.o"; done
+printf 'log\n' >"$repo/run.log" && printf 'doc\n' >"$repo/docs/_build/index.html"
+printf '*.local\n' >>"$repo/.git/info/exclude" && printf 'secret\n' >"$repo/settings.local"
+one_file=${textfiles[500 % nt]}
+many_files=()
+for ((i = 0; i < 200 && i < nt; i++)); do many_files+=("${textfiles[(i * 7 + 3) % nt]}"); done
+nfiles=$(git -C "$repo" ls-files | wc -l)
+pack_kib=$(git -C "$work/origin.git" count-objects -v | awk '$1 == "size-pack:" { print $2 }')
+ncommits=$(git -C "$repo" rev-list --count HEAD)
+archive=$(git -C "$repo" archive HEAD | gzip | wc -c)
+tree_bytes=$(git -C "$repo" ls-tree -r -l HEAD | awk '{ s += $4 } END { print s }')
+adopt=()
+"$here/sidecar" help sync 2>/dev/null | grep -q -- '--adopt' && adopt=(--adopt)
+
+# --- one sync by each tool: sets ms, rt, hs, rss; returns non-zero on failure
+sc() { "$here/sidecar" -q "$@"; }
+run_sidecar() {	# LINK WORKDIR [extra sync options]
+	local host=${lhost[$1]} wd=$2 out
+	shift 2
+	out=$(cd "$repo" && sc sync -F "$cfg" --json -w "$wd" "$@" "$host") || return 1
+	rt=$(printf '%s' "$out" | sed -n 's/.*"round_trips":\([0-9]*\).*/\1/p')
+	hs=$(printf '%s' "$out" | sed -n 's/.*"handshakes":\([0-9]*\).*/\1/p')
+	rss=$(printf '%s' "$out" | sed -n 's/.*"peak_rss_kib":\([0-9]*\).*/\1/p')
+	sent=$(printf '%s' "$out" | sed -n 's/.*"bytes_sent":\([0-9]*\).*/\1/p')
+}
+rsync_cmd() {	# LINK WORKDIR: the rsync command line
+	printf '%s\0' rsync -a --delete --exclude=/.git --filter=':- .gitignore' \
+		--exclude-from="$repo/.git/info/exclude" \
+		-e "ssh -F $cfg -o ControlPath=$work/run/rsync-$1 -o ControlMaster=no" \
+		"$repo/" "${lhost[$1]}:$remote/$2/"
+}
+run_rsync() {
+	local cmd
+	mapfile -d '' cmd < <(rsync_cmd "$1" "$2")
+	"${cmd[@]}" >/dev/null || return 1
+	rt=1 hs=0 rss= sent=
+}
+run_naive() {
+	local out
+	out=$("$here/tests/bench/naive.sh" "$cfg" "${lhost[$1]}" "$repo" "$work/origin.git" "$remote/$2") || return 1
+	rt=${out%% *} hs=$rt rss= sent=
+}
+tool_argv() {	# TOOL LINK WORKDIR: the command one sync runs, for strace
+	case $1 in
+	sidecar) printf '%s\0' "$here/sidecar" -q sync -F "$cfg" --json -w "$3" ;;
+	rsync) rsync_cmd "$2" "$3" ;;
+	naive) printf '%s\0' "$here/tests/bench/naive.sh" "$cfg" "${lhost[$2]}" "$repo" "$work/origin.git" "$remote/$3" ;;
+	esac
+}
+
+# "inode mtime path" of every file outside .git: what a sync rewrote shows
+listing() { find "$1" -path "$1/.git" -prune -o -type f -printf '%i %T@ %p\n' 2>/dev/null | sort; }
+
+# prepare SCENARIO TOOL LINK WORKDIR: the sidecar's state before a first sync
+prepare() {
+	local scen=$1 tool=$2 wd=$remote/$4
+	case $scen in
+	fresh | precloned)
+		rm -rf "${wd:?}"
+		[ "$scen" = precloned ] && git clone -q "$work/origin.git" "$wd"
+		if [ "$tool" = sidecar ]; then
+			git -C "$repo" for-each-ref --format='%(refname)' refs/sidecar/ |
+				xargs -r -n1 git -C "$repo" update-ref -d
+		fi
+		;;
+	esac
+	return 0
+}
+extra_opts() { [ "$1" = precloned ] && [ "$2" = sidecar ] && [ ${#adopt[@]} -gt 0 ] && printf "%s\n" "${adopt[@]}"; return 0; }
+
+# measure SCENARIO TOOL LINK WORKDIR: one timed sync; appends a sample line
+# "ms bytes rt hs written rss sent" to $work/samples/LINK.SCENARIO.TOOL
+# (rss and sent: sidecar's own peak_rss_kib and bytes_sent, else "-")
+measure() {
+	local scen=$1 tool=$2 link=$3 wd=$4 b0 b1 t0 t1 wr opts
+	mapfile -t opts < <(extra_opts "$scen" "$tool")
+	listing "$remote/$wd" >"$work/before"
+	b0=$(wire_bytes "$link")
+	t0=$(now_us)
+	if ! "run_$tool" "$link" "$wd" "${opts[@]}"; then
+		echo "bench: $tool failed: $scen over $link" >&2
+		failed=1
+		return 1
+	fi
+	t1=$(now_us)
+	b1=$(wire_bytes "$link")
+	listing "$remote/$wd" >"$work/after"
+	wr=$(comm -13 "$work/before" "$work/after" | wc -l)
+	echo "$(( (t1 - t0) / 1000 )) $((b1 - b0)) $rt $hs $wr ${rss:--} ${sent:--}" >>"$work/samples/$link.$scen.$tool"
+}
+
+edit() {	# edit SCENARIO ROUND
+	local f
+	case $1 in
+	one) printf '/* edit %s */\n' "$2" >>"$repo/$one_file" ;;
+	many) for f in "${many_files[@]}"; do printf '/* edit %s */\n' "$2" >>"$repo/$f"; done ;;
+	esac
+}
+
+# --- process counts: strace on the local command; the sshd runs under strace
+execs() {	# FILE: successful execve calls in an strace -f log
+	[ -f "$1" ] || { echo 0; return; }
+	grep -cE 'execve(\(| resumed>).* = 0$' "$1"
+}
+# count_procs SCENARIO TOOL LINK WORKDIR: prints "local remote": programs
+# run by one sync, locally (strace -f on the command) and on the sidecar
+# (the sshd's own strace log, before and after)
+count_procs() {
+	local scen=$1 tool=$2 link=$3 wd=$4 argv opts r0 r1 lp i
+	mapfile -d '' argv < <(tool_argv "$tool" "$link" "$wd")
+	mapfile -t opts < <(extra_opts "$scen" "$tool")
+	[ "$tool" = sidecar ] && argv+=("${opts[@]}" "${lhost[$link]}")
+	rm -f "$work/ltrace" "$work/rdone"
+	r0=$(execs "$rtrace")
+	# the wrapper tells when the command is done: a master it started
+	# stays, and strace -f would wait for it (-I1: SIGINT stops strace)
+	strace -I1 -f --seccomp-bpf -qq -e trace=execve -e signal=none -o "$work/ltrace" \
+		sh -c 'cd "$1" || exit 1; shift; "$@" >/dev/null; echo $? >"$0"' \
+		"$work/rdone" "$repo" "${argv[@]}" 2>/dev/null &
+	lp=$!
+	for i in $(seq 60000); do
+		[ -s "$work/rdone" ] && break
+		sleep 0.01
+	done
+	kill -INT "$lp" 2>/dev/null
+	wait "$lp" 2>/dev/null
+	r1=$(execs "$rtrace")
+	if [ "$(cat "$work/rdone" 2>/dev/null)" != 0 ]; then
+		echo "bench: $tool failed under strace: $scen" >&2
+		echo "- -"
+		return
+	fi
+	# the local count leaves out strace's own sh wrapper
+	echo "$(( $(execs "$work/ltrace") - 1 )) $((r1 - r0))"
+}
+
+# --- the runs --------------------------------------------------------------
+mkdir -p "$work/samples"
+declare -A procs
+bench_link() {
+	local link=$1 n scen tool r wd
+	# the shared connections, opened before the clock starts, like a
+	# sidecar that is already up
+	sc wait -F "$cfg" "${lhost[$link]}" >/dev/null || { failed=1; return 1; }
+	ssh -F "$cfg" -o ControlPath="$work/run/rsync-$link" -o ControlPersist=900 -M -N -f "${lhost[$link]}" ||
+		{ failed=1; return 1; }
+	for scen in $scenarios; do
+		n=$runs
+		case $scen in fresh | precloned) n=$first_runs ;; esac
+		printf '  %-10s' "$scen" >&2
+		# no catch-up sync: the scenario before left every tool synced
+		for ((r = 0; r < n; r++)); do
+			edit "$scen" "$link.$r"
+			for tool in $tools; do
+				# the seed is slow and not what is measured: fewer runs
+				[ "$tool" = naive ] && [ "$r" -ge "$seed_runs" ] && continue
+				wd=bench-$tool
+				prepare "$scen" "$tool" "$link" "$wd"
+				measure "$scen" "$tool" "$link" "$wd"
+			done
+			printf '.' >&2
+		done
+		if [ "$link" = direct ]; then
+			# processes do not depend on the link: counted once, untimed
+			for tool in $tools; do
+				edit "$scen" "count"
+				prepare "$scen" "$tool" "$link" "bench-$tool"
+				procs[$scen.$tool]=$(count_procs "$scen" "$tool" "$link" "bench-$tool")
+				[ "${procs[$scen.$tool]}" != "- -" ] || failed=1
+			done
+		fi
+	done
+	printf '\n' >&2
+}
+
+for link in $links; do
+	case $link in
+	direct) start_link direct ;;
+	link) start_link link -d "$delay_ms" -r "$rate_mbit" ;;
+	*) echo "bench: unknown link '$link' (direct, link)" >&2; exit 2 ;;
+	esac
+done
+printf 'running (%s runs, first syncs %s, the seed at most %s):\n' "$runs" "$first_runs" "$seed_runs" >&2
+for link in $links; do
+	printf ' %s\n' "$link" >&2
+	bench_link "$link"
+done
+
+# --- peak memory of sidecar itself while it streams a big file --------------
+big_rss=- big_sent=-
+if [ "$big_mb" -gt 0 ]; then
+	big=$work/repo-big
+	mkdir -p "$big" && git -C "$big" init -q -b main
+	git -C "$big" config user.name bench && git -C "$big" config user.email bench@localhost
+	echo small >"$big/README" && git -C "$big" add -A && git -C "$big" commit -qm init
+	head -c "$((big_mb * 1000000))" /dev/urandom >"$big/blob.bin"
+	link=${links%% *}
+	b0=$(wire_bytes "$link")
+	if out=$(cd "$big" && sc sync -F "$cfg" --json -w big "${lhost[$link]}"); then
+		big_rss=$(printf '%s' "$out" | sed -n 's/.*"peak_rss_kib":\([0-9]*\).*/\1/p')
+		big_sent=$(( $(wire_bytes "$link") - b0 ))
+	else
+		echo "bench: sidecar failed to sync a ${big_mb} MB file" >&2
+		failed=1
+	fi
+fi
+
+# --- the report ----------------------------------------------------------------
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+col() { awk -v c="$1" '{ print $c }' "$2" | median; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else print "-" }'; }
+human() { awk -v b="$1" 'BEGIN { if (b !~ /^[0-9]+$/) print b; else if (b >= 1e6) printf "%.2f MB", b / 1e6; else if (b >= 1e4) printf "%.1f KB", b / 1e3; else printf "%d B", b }'; }
+
+mkdir -p "$(dirname "$tsv")"
+{
+	printf '# date\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	printf '# machine\t%s cores, %s\n' "$(nproc)" "$(uname -sr)"
+	printf '# versions\tOpenSSH %s, git %s, rsync %s\n' "$(ssh -V 2>&1 | sed 's/OpenSSH_\([^,]*\).*/\1/')" \
+		"$(git --version | cut -d' ' -f3)" "$(rsync --version | sed -n '1s/.*version \([^ ]*\).*/\1/p')"
+	printf '# sidecar\t%s\n' "$(git -C "$here" describe --always --dirty 2>/dev/null || echo unknown)"
+	printf '# repository\t%s files, %s commits, %s KiB pack, %s bytes tree\n' "$nfiles" "$ncommits" "$pack_kib" "$tree_bytes"
+	printf '# archive_gz_bytes\t%s\n' "$archive"
+	printf '# link\t%s ms one way, %s Mbit/s each way\n' "$delay_ms" "$rate_mbit"
+	printf '# runs\t%s (first syncs %s, the seed at most %s)\n' "$runs" "$first_runs" "$seed_runs"
+	printf '# big_file\t%s MB, peak_rss_kib %s, wire_bytes %s\n' "$big_mb" "$big_rss" "$big_sent"
+	printf 'link\tscenario\ttool\truns\tms\twire_bytes\tround_trips\thandshakes\twritten\tlocal_procs\tremote_procs\tpeak_rss_kib\ttime_vs_rsync\tbytes_vs_rsync\tbytes_sent_reported\n'
+	for link in $links; do
+		for scen in $scenarios; do
+			rs=$work/samples/$link.$scen.rsync
+			r_ms=$( [ -f "$rs" ] && col 1 "$rs" || echo -)
+			r_b=$( [ -f "$rs" ] && col 2 "$rs" || echo -)
+			for tool in $tools; do
+				f=$work/samples/$link.$scen.$tool
+				if [ ! -s "$f" ]; then
+					printf '%s\t%s\t%s\t0\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\n' "$link" "$scen" "$tool"
+					continue
+				fi
+				ms=$(col 1 "$f") b=$(col 2 "$f")
+				p=${procs[$scen.$tool]:-- -}
+				[ "$link" = direct ] || p="- -"
+				rssmax=$(awk '$6 != "-" { if ($6 > m) m = $6 } END { print m ? m : "-" }' "$f")
+				sentm=$(awk '$7 != "-" { print $7 }' "$f" | median)
+				printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$link" "$scen" "$tool" \
+					"$(wc -l <"$f")" "$ms" "$b" "$(col 3 "$f")" "$(col 4 "$f")" "$(col 5 "$f")" \
+					"${p% *}" "${p#* }" "$rssmax" "$(ratio "$ms" "$r_ms")" "$(ratio "$b" "$r_b")" "$sentm"
+			done
+		done
+	done
+} >"$tsv"
+
+"$here/tests/bench/report.sh" "$tsv"
+echo
+echo "TSV: $tsv   (README table: tests/bench/table.sh $tsv)"
+[ "$failed" -eq 0 ] || { echo "bench: a tool failed (above)" >&2; exit 1; }

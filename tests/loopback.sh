@@ -3,7 +3,12 @@
 # Source it, then: loopback_workspace NAME (a scratch directory, cleaned up
 # with everything below at exit), loopback_start DIR [DELAY_SECONDS].
 # Exports LOOPBACK_SSH (an ssh that knows the host "sidecar-demo"),
-# LOOPBACK_HOME (the remote $HOME) and LOOPBACK_PORT.
+# LOOPBACK_SSH_CONFIG (its configuration file), LOOPBACK_HOME (the remote
+# $HOME), LOOPBACK_PORT and LOOPBACK_PID (sshd's pid, once it runs).
+# With LOOPBACK_TRACE=FILE, sshd runs under strace -f --seccomp-bpf, which
+# logs to FILE every program it and its sessions execute.
+# loopback_alias NAME PORT adds a host NAME that reaches the same sshd
+# through 127.0.0.1:PORT (a forwarder such as tests/helpers/linksim).
 
 loopback_need() {
 	local missing=() tool
@@ -78,11 +83,32 @@ CONF
 	printf '#!/bin/sh\nexec ssh -F %s "$@"\n' "$dir/ssh_config" >"$dir/ssh"
 	chmod +x "$dir/ssh"
 	LOOPBACK_SSH=$dir/ssh
+	LOOPBACK_SSH_CONFIG=$dir/ssh_config
+	local wrap=()
+	[ -n "${LOOPBACK_TRACE:-}" ] &&
+		wrap=(strace -I1 -f --seccomp-bpf -qq -e trace=execve -e signal=none -o "$LOOPBACK_TRACE")
 	# a booting host: sshd comes up only after the delay
-	( sleep "$delay"; exec /usr/sbin/sshd -D -f "$dir/sshd_config" -E "$dir/sshd.log" ) \
+	( sleep "$delay"; exec "${wrap[@]}" /usr/sbin/sshd -D -f "$dir/sshd_config" -E "$dir/sshd.log" ) \
 		</dev/null >/dev/null 2>&1 3>&- &
 	LOOPBACK_PID=$!
-	export LOOPBACK_SSH LOOPBACK_HOME LOOPBACK_PORT
+	export LOOPBACK_SSH LOOPBACK_SSH_CONFIG LOOPBACK_HOME LOOPBACK_PORT
+}
+
+loopback_alias() {
+	local name=$1 port=$2 dir=$LOOPBACK_DIR
+	printf '%s %s\n' "$name" "$(cut -d' ' -f1,2 "$dir/host_key.pub")" >>"$dir/known_hosts"
+	cat >>"$dir/ssh_config" <<CONF
+Host $name
+	HostName 127.0.0.1
+	Port $port
+	HostKeyAlias $name
+	User $(id -un)
+	IdentityFile $dir/client_key
+	IdentitiesOnly yes
+	UserKnownHostsFile $dir/known_hosts
+	GlobalKnownHostsFile /dev/null
+	StrictHostKeyChecking yes
+CONF
 }
 
 loopback_stop() {
@@ -91,7 +117,11 @@ loopback_stop() {
 		[ -S "$sock" ] && ssh -o ControlPath="$sock" -O exit x >/dev/null 2>&1
 	done
 	if [ -n "${LOOPBACK_PID:-}" ]; then
-		# the subshell execs sshd, so this pid is sshd (or the sleep before it)
+		# sshd's own pid first: under strace it is strace's child
+		[ -s "${LOOPBACK_DIR:-/nonexistent}/sshd.pid" ] &&
+			kill "$(cat "$LOOPBACK_DIR/sshd.pid")" 2>/dev/null
+		# the subshell execs sshd (or strace), so this pid is that (or the
+		# sleep before it)
 		kill "$LOOPBACK_PID" 2>/dev/null
 		wait "$LOOPBACK_PID" 2>/dev/null
 	fi

@@ -59,6 +59,27 @@ static int conn_failed(int rc)
 }
 
 /* Runs the remote command line over the shared connection, stdio passed through. */
+/*
+ * Whether a status 1 came from a csh-like login shell that could not parse
+ * the command line at all (it reads neither sh quoting nor a quoted
+ * newline, and expands '!' inside quotes): its own words, on the last line.
+ */
+static int csh_refused(int rc, const struct buf *err)
+{
+	const char *s = buf_str(err);
+	size_t n = err->len;
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	size_t start = n;
+	while (start && s[start - 1] != '\n')
+		start--;
+	const char *line = s + start;
+	size_t len = n - start;
+	return rc == 1 && ((len >= 9 && strncmp(line, "Unmatched ", 10) == 0) ||
+			   (len >= 17 && memcmp(line + len - 17, ": Event not found", 17) == 0) ||
+			   (len >= 18 && memcmp(line + len - 18, ": Event not found.", 18) == 0));
+}
+
 static int run_remote(struct env *e, struct conn *c, int tty, const char *command)
 {
 	struct strv argv = STRV_INIT;
@@ -77,6 +98,10 @@ static int run_remote(struct env *e, struct conn *c, int tty, const char *comman
 	rc = conn_run(c, &p, &v);
 	if (v.cls == FAIL_TRANSIENT || v.cls == FAIL_PERMANENT)
 		rc = conn_report(c, &v);
+	else if (csh_refused(rc, &err))
+		error("the login shell of the account on %s cannot read this command line "
+		      "(csh and tcsh do not read sh quoting); give the account sh, bash, dash, "
+		      "ksh, zsh or fish as its login shell", c->dest);
 	env_conn_done(e, c);
 	strv_free(&argv);
 	buf_free(&err);

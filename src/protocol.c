@@ -33,7 +33,9 @@ void protocol_command(struct buf *cmd, enum boot mode, const char *const *args)
 		buf_adds(&boot, "exec sh \"$f\" \"$@\"");
 	} else {
 		/* read takes stdin a byte at a time: the operation's input stays */
-		buf_adds(&boot, "s=;while IFS= read -r l;do [ \"$l\" = " END_MARK " ]&&break;s=$s$l'\n';done;");
+		/* no newline in the command line: csh cannot quote one */
+		buf_adds(&boot, "n=$(printf '\\n.');n=${n%.};");
+		buf_adds(&boot, "s=;while IFS= read -r l;do [ \"$l\" = " END_MARK " ]&&break;s=$s$l$n;done;");
 		buf_adds(&boot, "SIDECAR_INSTALLED=no;");
 	}
 	if (mode == BOOT_INSTALL) {

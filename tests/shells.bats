@@ -134,16 +134,13 @@ refused_or_works() {
 }
 
 @test "login shell fish: sync and exec work or are refused plainly" {
-	skip "needs a remote command line any login shell can start, or a refusal (issue 9 item 30)"
 	refused_or_works fish
 }
 
 @test "login shell csh: sync and exec work or are refused plainly" {
-	skip "needs a remote command line any login shell can start, or a refusal (issue 9 item 30)"
 	refused_or_works csh
 }
 
 @test "login shell tcsh: sync and exec work or are refused plainly" {
-	skip "needs a remote command line any login shell can start, or a refusal (issue 9 item 30)"
 	refused_or_works tcsh
 }

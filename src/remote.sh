@@ -315,11 +315,13 @@ keep_ignored() {
 # device file such as /dev/stdin is needed) and whose own words say why it
 # failed.
 receive_pack() {
-	if ! git index-pack --stdin --fix-thin >/dev/null 2>.git/sidecar/pack.err; then
-		sed 's/^/sidecar: git index-pack: /' .git/sidecar/pack.err >&2
-		if grep -q 'No space left' .git/sidecar/pack.err; then
-			die "the disk of the sidecar is full: could not store the snapshot in $wd; the workspace is unchanged"
-		fi
+	# its words are kept in memory: on a full disk no file can hold them
+	if ! err=$(git index-pack --stdin --fix-thin 2>&1 >/dev/null); then
+		printf '%s\n' "$err" | sed 's/^/sidecar: git index-pack: /' >&2
+		case $err in
+		*"No space left"*)
+			die "the sidecar's disk is full: could not store the snapshot in $wd; the workspace is unchanged" ;;
+		esac
 		die "could not store the snapshot in $wd (it did not arrive whole, or git could not write it); the workspace is unchanged"
 	fi
 }
@@ -447,7 +449,7 @@ op_apply() {
 	changed=$(($(wc -l < .git/sidecar/changed)))
 	keep_ignored
 	GIT_INDEX_FILE=.git/sidecar/index git read-tree -m -u "$now" "$new" ||
-		die "could not update the files in $wd (disk full?); run sync again"
+		die "could not update the files in $wd (git said why above); run sync again"
 	set_head "$branch" "$commit" "$snap"
 	say result synced
 	say changed "$changed"

@@ -65,7 +65,7 @@ tree_listing() {
 	run -0 sc sync -w small/ws "$DEST"
 	head -c 6000000 /dev/urandom >big.bin
 	run -1 sc sync -w small/ws "$DEST"
-	assert_output --partial "disk full?"
+	assert_output --partial "the sidecar's disk is full"
 	[ ! -e "$small_fs/ws/big.bin" ]
 	run ls "$small_fs/ws/.git/objects/pack"
 	refute_output --partial tmp_pack_

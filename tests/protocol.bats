@@ -155,7 +155,7 @@ installed_scripts() {
 	sync_json
 	cat >"$BATS_TEST_TMPDIR/bin/git" <<-'EOF'
 	#!/bin/sh
-	case $1 in bundle) echo "fatal: a staged local failure" >&2; exit 128 ;; esac
+	case $1 in pack-objects) echo "fatal: a staged local failure" >&2; exit 128 ;; esac
 	exec /usr/bin/git "$@"
 	EOF
 	chmod 755 "$BATS_TEST_TMPDIR/bin/git"

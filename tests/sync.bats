@@ -573,10 +573,10 @@ hold_lock() {
 	echo "$1" >"$REMOTE/.git/sidecar/lock"
 }
 
-# _bundle_child PID: the `git bundle create` that sidecar PID streams from
+# _bundle_child PID: the `git pack-objects` that sidecar PID streams from
 # (prints its pid; fails while there is none).
 _bundle_child() {
-	pgrep -P "$1" -f 'bundle create'
+	pgrep -P "$1" -f 'pack-objects'
 }
 
 # --- the lock -----------------------------------------------------------------------------

@@ -177,7 +177,7 @@ lock() {
 				again= aboot=
 				[ -f "$l" ] && { read -r again aboot < "$l" || :; }
 				[ "$again $aboot" = "$holder $hboot" ] &&
-					rm -f "$l" .git/objects/pack/tmp_pack_* .git/objects/pack/tmp_idx_*
+					rm -f "$l" "$l.$holder" .git/objects/pack/tmp_pack_* .git/objects/pack/tmp_idx_*
 				rmdir "$l.break"
 			fi
 			continue

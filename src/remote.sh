@@ -627,12 +627,15 @@ op_patch_apply() {
 	save_if_modified "$now" "$base"
 	# what the last patch made is tracked at the synced commit, files
 	# .gitignore matches too: going back there first, the reset to the
-	# base removes them
+	# base removes them; the clean runs under the synced state's ignore rules
 	if [ "$synced" != - ]; then
 		git reset -q --hard "$synced" || die "cannot reset $wd to $synced"
+		git clean -fdq || die "cannot clean $wd"
+		git reset -q --hard "$base" || die "cannot reset $wd to $base"
+	else
+		git reset -q --hard "$base" || die "cannot reset $wd to $base"
+		git clean -fdq || die "cannot clean $wd"
 	fi
-	git reset -q --hard "$base" || die "cannot reset $wd to $base"
-	git clean -fdq || die "cannot clean $wd"
 	# the patch goes to the private index too (a copy of the index at the
 	# base), so the synced tree holds every file it made, ignored or not
 	cp .git/index .git/sidecar/index || die "cannot write in $wd/.git on the sidecar"

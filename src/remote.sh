@@ -124,32 +124,69 @@ create_workspace() {
 	fi
 }
 
-# Serializes syncs of one workspace: the lock is a file created with
-# O_EXCL (noclobber) holding the holder's pid; a lock whose holder is gone
-# is broken.
+# The identity of this boot of the sidecar: a lock from another boot is
+# stale whatever its pid. Linux says it in a file (no process is started);
+# elsewhere the time of the last boot, as who(1) prints it.
+boot_id() {
+	boot=
+	if [ -r /proc/sys/kernel/random/boot_id ]; then
+		read -r boot < /proc/sys/kernel/random/boot_id
+	else
+		boot=$(who -b 2>/dev/null) || boot=
+	fi
+	[ -n "$boot" ] || boot=-
+}
+
+# Serializes syncs of one workspace: the lock file is written whole under
+# a temporary name and then linked to its name, which fails when a lock is
+# there, so a lock always names its holder: "PID BOOT". A lock whose holder
+# is gone, or that another boot of the sidecar left, is broken; so is an
+# empty one (an older sidecar's, cut short by a full disk). Once the lock
+# is held, the index lock of sidecar's private index can only be a dead
+# sync's, and is removed; so is git's own .git/index.lock when it is older
+# than ten minutes (git holds it for a moment; a crash leaves it).
 lock() {
 	l=.git/sidecar/lock
+	lt=$l.$$
 	tries=0
-	[ -d .git/sidecar ] || mkdir -p .git/sidecar || die "cannot write in $wd/.git on the sidecar"
-	while ! (set -C; echo $$ > "$l") 2>/dev/null; do
-		holder=
-		[ -f "$l" ] && read -r holder < "$l"
-		if [ -n "$holder" ] && ! kill -0 "$holder" 2>/dev/null; then
-			# its holder died, perhaps in the middle of a transfer; one
-			# breaker at a time, and only the lock that was seen dead
+	[ -d .git/sidecar ] || mkdir -p .git/sidecar 2>/dev/null ||
+		die "cannot create $wd/.git/sidecar on the sidecar (read-only file system or permission denied?)"
+	boot_id
+	if ! printf '%s %s\n' $$ "$boot" > "$lt" 2>/dev/null; then
+		rm -f "$lt" 2>/dev/null
+		die "cannot write the lock $wd/$l on the sidecar: the file system is read-only, full, or not writable by $(id -un 2>/dev/null || echo this user)"
+	fi
+	trap 'rm -f "$wd/$lt"' EXIT
+	while ! ln "$lt" "$l" 2>/dev/null; do
+		if [ ! -e "$l" ] && [ ! -L "$l" ]; then
+			rm -f "$lt"
+			die "cannot create the lock $wd/$l on the sidecar (does its file system support hard links?)"
+		fi
+		if [ ! -r "$l" ]; then
+			rm -f "$lt"
+			die "cannot read the lock $wd/$l on the sidecar (permission denied); remove it if no sync is running"
+		fi
+		holder= hboot=
+		read -r holder hboot < "$l" || :
+		if [ -z "$holder" ] || { [ -n "$hboot" ] && [ "$hboot" != "$boot" ]; } ||
+		   ! kill -0 "$holder" 2>/dev/null; then
+			# its holder died, perhaps in the middle of a transfer, or
+			# the sidecar rebooted since; one breaker at a time, and only
+			# the lock that was seen dead
 			if mkdir "$l.break" 2>/dev/null; then
-				again=
-				[ -f "$l" ] && read -r again < "$l"
-				[ "$again" = "$holder" ] &&
-					rm -f "$l" .git/objects/pack/tmp_pack_* .git/objects/pack/tmp_idx_*
+				again= aboot=
+				[ -f "$l" ] && { read -r again aboot < "$l" || :; }
+				[ "$again $aboot" = "$holder $hboot" ] &&
+					rm -f "$l" "$l.$holder" .git/objects/pack/tmp_pack_* .git/objects/pack/tmp_idx_*
 				rmdir "$l.break"
 			fi
 			continue
 		fi
 		if [ "$tries" -ge "$LOCK_WAIT" ]; then
-			die "another sync of $wd is running (pid ${holder:-unknown} on the sidecar); try again when it ends"
+			rm -f "$lt"
+			die "another sync of $wd is running (pid $holder on the sidecar); try again when it ends"
 		fi
-		[ "$tries" -eq 0 ] && printf 'sidecar: waiting for another sync of %s (pid %s)\n' "$wd" "${holder:-unknown}" >&2
+		[ "$tries" -eq 0 ] && printf 'sidecar: waiting for another sync of %s (pid %s)\n' "$wd" "$holder" >&2
 		say waiting "$tries"	# keeps the session from looking silent
 		tries=$((tries + 1))
 		sleep 1
@@ -159,6 +196,15 @@ lock() {
 	trap 'exit 129' HUP
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
+	if [ -e .git/sidecar/index.lock ]; then
+		rm -f .git/sidecar/index.lock
+	fi
+	if [ -e .git/index.lock ]; then
+		[ -n "$(find .git/index.lock -mmin +10 2>/dev/null)" ] ||
+			die "git's index lock $wd/.git/index.lock on the sidecar is recent: another git command may be running there; nothing was changed. If none is, remove it and sync again"
+		printf 'sidecar: removing a stale .git/index.lock in %s (older than ten minutes)\n' "$wd" >&2
+		rm -f .git/index.lock
+	fi
 }
 
 # Releases the lock; a transfer cut short leaves no temporary pack behind
@@ -169,8 +215,12 @@ on_exit() {
 		rm -f "$wd"/.git/objects/pack/tmp_pack_* "$wd"/.git/objects/pack/tmp_idx_*
 	fi
 	holder=
-	[ -f "$wd/$l" ] && read -r holder < "$wd/$l"
-	[ "$holder" = $$ ] && rm -f "$wd/$l"
+	[ -f "$wd/$l" ] && read -r holder _ < "$wd/$l"
+	if [ "$holder" = $$ ]; then
+		rm -f "$wd/$l" "$wd/$lt"
+	else
+		rm -f "$wd/$lt"
+	fi
 }
 
 rev() { git rev-parse -q --verify "$1" 2>/dev/null; }
@@ -255,8 +305,7 @@ save_if_modified() {
 set_head() {
 	branch=$1 commit=$2 snap=$3
 	if [ "$branch" != - ]; then
-		[ "$head_ref" = "refs/heads/$branch" ] ||
-			git symbolic-ref HEAD "refs/heads/$branch" || die "cannot set HEAD to $branch"
+		[ "$head_ref" = "refs/heads/$branch" ] || clear_clashes "$branch" "$commit"
 		if [ "$commit" != - ]; then
 			moves="update refs/heads/$branch $commit"
 		else
@@ -272,41 +321,98 @@ set_head() {
 	fi
 	printf '%s\n%s\n%s\n' "$moves" "$sh_head" "update refs/sidecar/synced $snap" |
 		git update-ref --no-deref --stdin || die "cannot record the sync in $wd"
+	# HEAD moves to the branch once the branch is there: never left unborn
+	if [ "$branch" != - ] && [ "$head_ref" != "refs/heads/$branch" ]; then
+		git symbolic-ref HEAD "refs/heads/$branch" || die "cannot set HEAD to $branch"
+	fi
+	# a merge, cherry-pick or revert left half-done there was saved: it ends
+	if [ -n "$in_merge" ]; then
+		rm -f .git/MERGE_HEAD .git/MERGE_MSG .git/MERGE_MODE .git/AUTO_MERGE \
+			.git/CHERRY_PICK_HEAD .git/REVERT_HEAD
+	fi
 	# the index is already at HEAD when HEAD stayed and nobody touched it
-	if [ "$h" = "$commit" ] && [ "$now" = "$was" ] && [ -f .git/index ]; then
+	if [ "$h" = "$commit" ] && [ "$now" = "$was" ] && [ -f .git/index ] && [ -z "$in_merge" ]; then
 		return 0
 	fi
+	# --reset: unmerged entries a conflict left go too (they were saved)
 	if [ "$commit" != - ]; then
-		git read-tree -m -i "$commit"
+		git read-tree --reset -i "$commit"
 	else
 		git read-tree --empty
 	fi || die "cannot reset the index to HEAD"
 }
 
+# Branch $1 cannot be made while a branch named as one of its directories
+# (feature for feature/x) or one inside it (feature/x for feature) is
+# there: such branches go, each saved first unless commit $2 (or what
+# sidecar left) holds it. Branch names are git's refnames: no spaces.
+clear_clashes() {
+	gone=
+	for r in $(git for-each-ref --format='%(refname)=%(objectname)' refs/heads/); do
+		n=${r%%=*} o=${r#*=}
+		[ "$n" != "refs/heads/$1" ] || continue
+		case refs/heads/$1/ in "$n"/*) ;; *)
+			case $n in "refs/heads/$1/"*) ;; *) continue ;; esac ;;
+		esac
+		# the branch checked out was saved already when it must be
+		if [ "$n" != "$head_ref" ] && would_lose "$o" "$2"; then
+			ts=$(date -u +%Y%m%dT%H%M%SZ)
+			k=1
+			while [ -n "$(rev "refs/sidecar/saved/$ts-branch-$k")" ]; do k=$((k + 1)); done
+			git update-ref "refs/sidecar/saved/$ts-branch-$k" "$o" ||
+				die "cannot save branch ${n#refs/heads/} before removing it"
+			say saved "refs/sidecar/saved/$ts-branch-$k"
+		fi
+		gone="$gone${NL}delete $n $o"
+	done
+	[ -z "$gone" ] && return 0
+	printf '%s\n' "${gone#"$NL"}" | git update-ref --no-deref --stdin ||
+		die "cannot remove the branches whose names clash with $1"
+}
+
 # A path the sync adds may stand on the sidecar as an ignored file or
-# directory (or under one), which read-tree would overwrite: such paths
-# are added to the scan and saved first, and then replaced like tracked
-# files. Reads the "A<TAB>path" lines of .git/sidecar/changed; sets now.
+# directory (or under an ignored file or symlink), which read-tree would
+# overwrite: such paths are added to the scan and saved first, and then
+# replaced like tracked files. Paths stay NUL-separated data: the added
+# ones come from diff-tree -z, xargs -0 hands them to a loop as arguments
+# (never read, never split), and what stands in their way goes to
+# update-index -z. Sets now.
+KEEP_IGNORED='
+for p; do
+	q= r=$p f=
+	# the first of its directories that is not one on disk: a file or a
+	# symlink (a tracked one only refreshes: read-tree replaces it)
+	while :; do
+		case $r in */*) ;; *) break ;; esac
+		q=$q${r%%/*} r=${r#*/}
+		if [ -L "$q" ] || { [ -e "$q" ] && [ ! -d "$q" ]; }; then
+			f=$q
+			break
+		fi
+		q=$q/
+	done
+	if [ -n "$f" ]; then
+		printf "%s\\0" "$f"
+	elif [ -L "$p" ] || [ -f "$p" ]; then
+		printf "%s\\0" "$p"
+	elif [ -d "$p" ]; then
+		# an ignored directory where a file goes: the files in it
+		GIT_LITERAL_PATHSPECS=1 git ls-files -z -o -- "$p" || exit 255
+	fi
+done'
 keep_ignored() {
-	found=
-	while IFS='	' read -r st p; do
-		[ "$st" = A ] || continue
-		case $p in \"*) continue ;; esac	# git quoted it: an odd name
-		q=$p
-		# the path itself, or a file where one of its directories goes
-		while [ -n "$q" ]; do
-			if { [ "$q" = "$p" ] && { [ -e "$q" ] || [ -L "$q" ]; }; } ||
-			   [ -L "$q" ] || { [ -e "$q" ] && [ ! -d "$q" ]; }; then
-				found=1
-				GIT_INDEX_FILE=.git/sidecar/index git add -f -- "$q" ||
-					die "cannot save $q before overwriting it"
-				break
-			fi
-			case $q in */*) q=${q%/*} ;; *) q= ;; esac
-		done
-	done < .git/sidecar/changed
-	if [ -n "$found" ]; then
-		now=$(GIT_INDEX_FILE=.git/sidecar/index git write-tree) || die "cannot record the workspace $wd"
+	k=.git/sidecar/keep
+	git diff-tree -z -r --no-renames --name-only --diff-filter=A "$now" "$new" > "$k.added" ||
+		die "snapshot $snap is missing on the sidecar"
+	[ -s "$k.added" ] || return 0
+	GIT_INDEX_FILE=.git/sidecar/index xargs -0 sh -c "$KEEP_IGNORED" sidecar < "$k.added" > "$k" ||
+		die "cannot look for ignored files in the way of the sync in $wd"
+	[ -s "$k" ] || return 0
+	GIT_INDEX_FILE=.git/sidecar/index git update-index -z --add --remove --stdin < "$k" ||
+		die "cannot save the ignored files the sync would overwrite in $wd; nothing was changed"
+	kept=$(GIT_INDEX_FILE=.git/sidecar/index git write-tree) || die "cannot record the workspace $wd"
+	if [ "$kept" != "$now" ]; then
+		now=$kept
 		save_edits "$now"
 	fi
 }
@@ -424,6 +530,11 @@ op_apply() {
 	fi
 	# shellcheck disable=SC2086 # object names, one a word
 	record_shallow $cuts
+	# a merge (or cherry-pick, revert) stopped on a conflict is an edit
+	in_merge=
+	if [ -f .git/MERGE_HEAD ] || [ -f .git/CHERRY_PICK_HEAD ] || [ -f .git/REVERT_HEAD ]; then
+		in_merge=1
+	fi
 	save_if_modified "$now" "$commit"
 	if [ "$branch" != - ] && [ "$head_ref" != "refs/heads/$branch" ]; then
 		# another branch of the same name, not checked out, moves too
@@ -439,7 +550,7 @@ op_apply() {
 	want_head=-
 	[ "$branch" != - ] && want_head=refs/heads/$branch
 	if [ "$now" = "$new" ] && [ "$synced" = "$snap" ] && [ "$h" = "$commit" ] &&
-	   [ "$head_ref" = "$want_head" ]; then
+	   [ "$head_ref" = "$want_head" ] && [ -z "$in_merge" ]; then
 		say result up-to-date
 		say changed 0
 		return 0
@@ -516,15 +627,28 @@ op_patch_apply() {
 	read_refs
 	now=$(current_tree) || exit 1
 	save_if_modified "$now" "$base"
-	git reset -q --hard "$base" || die "cannot reset $wd to $base"
-	git clean -fdq || die "cannot clean $wd"
-	if [ "$nonempty" = 1 ] && ! git apply --binary --whitespace=nowarn 2>.git/sidecar/apply.err; then
+	# what the last patch made is tracked at the synced commit, files
+	# .gitignore matches too: going back there first, the reset to the
+	# base removes them; the clean runs under the synced state's ignore rules
+	if [ "$synced" != - ]; then
+		git reset -q --hard "$synced" || die "cannot reset $wd to $synced"
+		git clean -fdq || die "cannot clean $wd"
+		git reset -q --hard "$base" || die "cannot reset $wd to $base"
+	else
+		git reset -q --hard "$base" || die "cannot reset $wd to $base"
+		git clean -fdq || die "cannot clean $wd"
+	fi
+	# the patch goes to the private index too (a copy of the index at the
+	# base), so the synced tree holds every file it made, ignored or not
+	cp .git/index .git/sidecar/index || die "cannot write in $wd/.git on the sidecar"
+	if [ "$nonempty" = 1 ] && ! GIT_INDEX_FILE=.git/sidecar/index \
+			git apply --index --binary --whitespace=nowarn 2>.git/sidecar/apply.err; then
 		sed 's/^/sidecar: git apply: /' .git/sidecar/apply.err >&2
+		rm -f .git/sidecar/index
 		say result drift
 		return 0
 	fi
-	synced=-
-	tree=$(current_tree) || exit 1
+	tree=$(GIT_INDEX_FILE=.git/sidecar/index git write-tree) || die "cannot record the workspace $wd"
 	c=$(git commit-tree "$tree" -p "$base" -m "sidecar: synced state") || die "cannot record the sync"
 	printf 'update refs/sidecar/synced %s
 update refs/sidecar/head %s

@@ -64,7 +64,7 @@ static int newer(const char *a, const char *b)
  * added, removed or force-added files) or use_cache is 0; else the real
  * index; else nothing (git starts empty).
  */
-static int seed_index(const struct local *l, int fd, int use_cache)
+static int seed_index(struct local *l, int fd, int use_cache)
 {
 	const char *user_index = getenv("GIT_INDEX_FILE");
 	struct buf src = BUF_INIT;
@@ -74,7 +74,9 @@ static int seed_index(const struct local *l, int fd, int use_cache)
 		buf_adds(&src, user_index);
 	else
 		buf_addf(&src, "%s/index", l->gitdir);
+	l->from_cache = 0;
 	if (use_cache && !newer(src.s, l->cache) && copy_file(l->cache, fd) == 0) {
+		l->from_cache = 1;
 		buf_free(&src);
 		return 0;
 	}
@@ -172,9 +174,72 @@ int local_scan_start(const struct git *g, const char *toplevel, const char *gitd
 			    "--", (char *)NULL)))
 		return git_exec_failure(g, rc);
 	gi.index = l->index;
+	/*
+	 * The cache may hold untracked files that a rule now ignores; they
+	 * are listed (with the tracked ones it ignores) while add runs: add
+	 * only adds files no rule ignores, and git replaces an index whole.
+	 */
+	if (l->from_cache &&
+	    (rc = git_spawn(&gi, &l->ignored, "-C", toplevel, "ls-files", "-z", "-c", "-i",
+			    "--exclude-standard", (char *)NULL)))
+		return git_exec_failure(g, rc);
 	if ((rc = git_spawn(&gi, &l->add, "-C", toplevel, "add", "-A", "--", ".", (char *)NULL)))
 		return git_exec_failure(g, rc);
 	return 0;
+}
+
+/* Whether the NUL-separated list (len bytes) holds name. */
+static int in_list(const char *list, size_t len, const char *name)
+{
+	for (const char *p = list, *end = list + len; p < end; p += strlen(p) + 1)
+		if (strcmp(p, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Git's rule: a file in the index is tracked, and no ignore rule applies
+ * to it. Entries of the cache that a rule ignores and the real index lacks
+ * are untracked files that are ignored now: they leave the scan.
+ */
+static int drop_ignored(const struct git *g, struct local *l)
+{
+	const char *args[] = { "-C", l->toplevel, "update-index", "-z", "--force-remove", "--stdin",
+			       NULL };
+	struct buf tracked = BUF_INIT, gone = BUF_INIT;
+	struct git gi = *g;
+	struct git_job j;
+	const char *cached = buf_str(&l->ignored.out);
+	size_t len = l->ignored.out.len;
+	int rc = 0;
+
+	if (!len)
+		return 0;
+	if (git_run(g, &tracked, NULL, "-C", l->toplevel, "ls-files", "-z", "-c", "-i",
+		    "--exclude-standard", (char *)NULL)) {
+		rc = fail("cannot list the ignored files of the index");
+		goto out;
+	}
+	for (const char *p = cached, *end = cached + len; p < end; p += strlen(p) + 1)
+		if (*p && !in_list(buf_str(&tracked), tracked.len, p))
+			buf_add(&gone, p, strlen(p) + 1);
+	if (!gone.len)
+		goto out;
+	trace("untracked files now ignored leave the snapshot");
+	gi.index = l->index;
+	if ((rc = git_spawn_input(&gi, &j, args, gone.s, gone.len))) {
+		rc = git_exec_failure(g, rc);
+		goto out;
+	}
+	if (git_wait(&j)) {
+		buf_chomp(&j.err);
+		rc = fail("cannot update the temporary index: git update-index: %s", buf_str(&j.err));
+	}
+	git_job_free(&j);
+out:
+	buf_free(&tracked);
+	buf_free(&gone);
+	return rc;
 }
 
 /*
@@ -215,7 +280,8 @@ int local_scan_finish(const struct git *g, struct local *l)
 	}
 	buf_reset(&out);
 	gi.index = l->index;
-	if (git_wait(&l->add) ||
+	int listed = l->from_cache && git_wait(&l->ignored) == 0;
+	if (git_wait(&l->add) || (listed && drop_ignored(g, l)) ||
 	    git_run(&gi, &out, NULL, "write-tree", (char *)NULL) || !out.len) {
 		trace("the cached index names objects that are gone; scanning from the index");
 		buf_reset(&out);
@@ -291,6 +357,7 @@ void local_free(struct local *l)
 {
 	git_job_free(&l->log);
 	git_job_free(&l->add);
+	git_job_free(&l->ignored);
 	if (l->index && !(l->tree && rename(l->index, l->cache) == 0))
 		unlink(l->index);
 	free(l->cache);

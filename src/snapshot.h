@@ -19,6 +19,8 @@ struct local {
 	char *snapshot;		/* commit of tree: parent HEAD, identity and dates of HEAD */
 	struct buf ident;	/* HEAD's author and committer, NUL-separated */
 	struct git_job log, add;	/* the scan, running */
+	struct git_job ignored;	/* the cache's entries a rule ignores */
+	int from_cache;		/* the scan started from the cache */
 	int has_submodules;
 };
 

@@ -22,6 +22,7 @@ const struct opt_def cli_options[] = {
 	{ OPT_MODE, 0, "mode", ARG_MODE, "MODE", "snapshot (default) or patch" },
 	{ OPT_DRY_RUN, 'n', "dry-run", ARG_NONE, NULL, "say what would change; change nothing remotely" },
 	{ OPT_JSON, 0, "json", ARG_NONE, NULL, "print one JSON object on stdout" },
+	{ OPT_ADOPT, 0, "adopt", ARG_NONE, NULL, "take over a repository sidecar did not create, or another one's workspace" },
 	{ OPT_ENV, 'e', "env", ARG_WORD, "K=V", "set an environment variable for the command (repeatable)" },
 	{ OPT_ENV_FILE, 0, "env-file", ARG_FILE, "FILE", "read K=V lines from FILE" },
 	{ OPT_HELP, 'h', "help", ARG_NONE, NULL, "show this help" },
@@ -31,7 +32,7 @@ const struct opt_def cli_options[] = {
 #define CONN_OPTS OPT_IDENTITY, OPT_SSH_CONFIG, OPT_SSH_OPTION, OPT_MAX_WAIT, \
 	OPT_INITIAL_INTERVAL, OPT_MAX_INTERVAL, OPT_CONNECT_TIMEOUT, OPT_PERSIST
 
-static const enum opt_id sync_opts[] = { OPT_WORKDIR, OPT_MODE, OPT_DRY_RUN, OPT_JSON, CONN_OPTS, OPT_HELP, OPT_NONE };
+static const enum opt_id sync_opts[] = { OPT_WORKDIR, OPT_MODE, OPT_DRY_RUN, OPT_ADOPT, OPT_JSON, CONN_OPTS, OPT_HELP, OPT_NONE };
 static const enum opt_id wait_opts[] = { CONN_OPTS, OPT_HELP, OPT_NONE };
 static const enum opt_id exec_opts[] = { OPT_WORKDIR, OPT_ENV, OPT_ENV_FILE, CONN_OPTS, OPT_HELP, OPT_NONE };
 static const enum opt_id ssh_opts[] = { OPT_WORKDIR, CONN_OPTS, OPT_HELP, OPT_NONE };
@@ -216,6 +217,7 @@ static int apply_option(struct args *a, const struct opt_def *o, const char *val
 		a->mode = val;
 		break;
 	case OPT_DRY_RUN: a->dry_run = 1; break;
+	case OPT_ADOPT: a->adopt = 1; break;
 	case OPT_JSON: a->json = 1; break;
 	case OPT_ENV:
 		if (!valid_env(val)) {

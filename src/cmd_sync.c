@@ -85,6 +85,7 @@ int cmd_sync(struct env *e)
 	o.patch = strcmp(mode, "patch") == 0;
 	o.depth = 1;
 	o.dry_run = a->dry_run;
+	o.adopt = a->adopt;
 	o.json = a->json;
 	o.dest = env_dest(e);
 	if (!o.dest || e->a->positional.n > 1)

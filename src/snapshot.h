@@ -20,6 +20,7 @@ struct local {
 	struct buf ident;	/* HEAD's author and committer, NUL-separated */
 	struct git_job log, add;	/* the scan, running */
 	int has_submodules;
+	struct strv nested;	/* git repositories inside the tree, not synced ("dir/") */
 };
 
 /*

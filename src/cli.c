@@ -24,6 +24,7 @@ const struct opt_def cli_options[] = {
 	{ OPT_DEPTH, 0, "depth", ARG_WORD, "N", "commits of history a fresh sidecar gets; 0 = all (1)" },
 	{ OPT_DRY_RUN, 'n', "dry-run", ARG_NONE, NULL, "say what would change; change nothing remotely" },
 	{ OPT_JSON, 0, "json", ARG_NONE, NULL, "print one JSON object on stdout" },
+	{ OPT_ADOPT, 0, "adopt", ARG_NONE, NULL, "take over a repository sidecar did not create, or another one's workspace" },
 	{ OPT_ENV, 'e', "env", ARG_WORD, "K=V", "set an environment variable for the command (repeatable)" },
 	{ OPT_ENV_FILE, 0, "env-file", ARG_FILE, "FILE", "read K=V lines from FILE" },
 	{ OPT_HELP, 'h', "help", ARG_NONE, NULL, "show this help" },
@@ -234,6 +235,7 @@ static int apply_option(struct args *a, const struct opt_def *o, const char *val
 		a->depth = val;
 		break;
 	case OPT_DRY_RUN: a->dry_run = 1; break;
+	case OPT_ADOPT: a->adopt = 1; break;
 	case OPT_JSON: a->json = 1; break;
 	case OPT_ENV:
 		if (!valid_env(val)) {

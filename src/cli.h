@@ -16,7 +16,7 @@ enum opt_id {
 	OPT_INITIAL_INTERVAL, OPT_MAX_INTERVAL, OPT_CONNECT_TIMEOUT, OPT_PERSIST,
 	/* per command */
 	OPT_WORKDIR, OPT_MODE, OPT_DEPTH, OPT_DRY_RUN, OPT_JSON, OPT_ENV, OPT_ENV_FILE,
-	OPT_HELP
+	OPT_ADOPT, OPT_HELP
 };
 
 /* What an option's argument is, for help text and completion. */
@@ -48,6 +48,7 @@ struct args {
 	const char *mode;
 	const char *depth;	/* --depth as given */
 	int dry_run;
+	int adopt;
 	int json;
 	struct strv env;	/* -e K=V */
 	const char *env_file;

@@ -89,6 +89,7 @@ static int cmd_sync(struct env *e)
 		return SC_USAGE;
 	}
 	o.dry_run = a->dry_run;
+	o.adopt = a->adopt;
 	o.json = a->json;
 	o.dest = env_dest(e);
 	if (!o.dest || o.dest[0] == '-' || e->a->positional.n > 1)

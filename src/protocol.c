@@ -92,6 +92,9 @@ static const struct key {
 	{ "base", K_OID, offsetof(struct reply, base) },
 	{ "at_base", K_FLAG, offsetof(struct reply, at_base) },
 	{ "removed", K_TEXT, offsetof(struct reply, removed) },
+	{ "refused", K_TEXT, offsetof(struct reply, refused) },
+	{ "staged", K_LIST, offsetof(struct reply, staged) },
+	{ "edit", K_LIST, offsetof(struct reply, edits) },
 	{ "waiting", K_KEEPALIVE, 0 },
 };
 
@@ -112,7 +115,10 @@ void reply_free(struct reply *r)
 	free(r->origin);
 	free(r->base);
 	free(r->removed);
+	free(r->refused);
 	strv_free(&r->saved);
+	strv_free(&r->staged);
+	strv_free(&r->edits);
 	reply_init(r);
 }
 

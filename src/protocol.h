@@ -38,7 +38,10 @@ struct reply {
 	enum result result;
 	long long changed;	/* -1 when unsaid */
 	char *removed;
+	char *refused;		/* "usage": the workspace was refused (exit 2) */
 	struct strv saved;	/* every ref the sidecar saved edits to */
+	struct strv staged;	/* the parts of those holding the index found there */
+	struct strv edits;	/* raw diff-tree lines: what sidecar left -> the workspace */
 };
 
 /*

@@ -8,15 +8,27 @@
 # (cksum of this file) and started by a short bootstrap (src/protocol.c) as
 #     sh remote-CRC-SIZE.sh LOCK_WAIT OP ARG...
 # LOCK_WAIT: seconds to wait for another sync's lock. Operations:
-#     probe WD SNAPSHOT              what the workspace holds; changes nothing
-#     apply WD EXPECT                stdin: the header line "SNAPSHOT TREE
+#     probe WD SNAPSHOT OWNER ADOPT EDITS
+#                                    what the workspace holds; changes nothing;
+#                                    EDITS 1: list the edits found there
+#     apply WD EXPECT OWNER ROOTS ADOPT
+#                                    stdin: the header line "SNAPSHOT TREE
 #                                    COMMIT PACK BRANCH NSHALLOW", NSHALLOW
 #                                    lines of commits to record as shallow
 #                                    (those it has), then, when PACK is 1, a
 #                                    pack (git pack-objects --thin)
-#     patch-setup WD URL BRANCH DRY  clone when absent; the base
-#     patch-apply WD BASE NONEMPTY   stdin: a binary diff when NONEMPTY is 1
-#     remove WD                      only a workspace sidecar created
+#     patch-setup WD URL BRANCH DRY OWNER ROOTS ADOPT
+#                                    clone when absent; the base
+#     patch-apply WD BASE NONEMPTY OWNER ADOPT
+#                                    stdin: a binary diff when NONEMPTY is 1
+#     remove WD                      only a workspace sidecar created; the
+#                                    edits saved there are kept for the
+#                                    next patch-setup
+# OWNER is the local work tree, the identity of the local repository a
+# workspace belongs to (.git/sidecar/owner); ROOTS its root commits, space
+# separated ("-": unknown, or none on an unborn branch), recorded beside
+# it; ADOPT 1 takes over a repository sidecar did not create or that
+# another local repository owns.
 # "-" stands for an absent argument. The reply goes to the session's stdout
 # and nothing else does (the script's own stdout is its stderr): a line
 # "SIDECAR-REPLY 1", then "KEY VALUE" lines, then "end". A value escapes a
@@ -24,12 +36,13 @@
 #     git no                   the sidecar has no git (probe)
 #     workdir PATH             the workspace, absolute
 #     exists no|yes|other      other: there, and not a repository (probe)
-#     synced OID               refs/sidecar/synced (probe, apply's base-moved)
+#     synced OID               refs/sidecar/workspace/synced (probe,
+#                              apply's base-moved)
 #     head OID                 HEAD (probe)
 #     origin OID               refs/remotes/origin/HEAD (probe)
 #     has_snapshot yes         SNAPSHOT is there already (probe)
 #     modified yes|no          the workspace differs from the last sync
-#     base-moved yes           EXPECT is not refs/sidecar/synced; nothing changed
+#     base-moved yes           EXPECT is not the synced ref; nothing changed
 #     saved REF                list: where edits found there were saved
 #     result synced|up-to-date|drift
 #     changed N                how many paths changed
@@ -37,6 +50,12 @@
 #     base OID                 the patch base (patch-setup)
 #     at_base yes              the workspace is exactly the base (patch-setup)
 #     removed PATH             remove removed it
+#     refused usage            the workspace was refused: the command line
+#                              must change (-w, --adopt); nothing changed
+#     staged REV               list: a saved commit's part holding the
+#                              index (staged changes) found there
+#     edit LINE                list (probe with EDITS 1): a raw diff-tree
+#                              line from what sidecar left to the workspace
 #     waiting N                list: still waiting for the lock (a keepalive)
 #     missing-script yes       (the bootstrap) no script installed: send it
 #     installed yes|no         sent on stdin: whether it could be installed
@@ -91,6 +110,87 @@ resolve() {
 }
 
 is_repo() { [ -d "$wd/.git" ]; }
+
+# refuse WHY: a workspace the command line must change; exit 2 on the
+# client (the reply says so), and nothing was changed.
+refuse() {
+	say refused usage
+	die "$*"
+}
+
+# Refuses a workspace that is the home directory or one of its ancestors,
+# whether it exists or not: the part of the path that exists is taken
+# physically (cd; pwd -P), what follows it logically.
+guard_home() {
+	home=$(cd "$HOME" 2>/dev/null && pwd -P) || home=$HOME
+	p=$wd rest=
+	while [ ! -d "$p" ]; do
+		case $p in
+		?*/*) rest=${p##*/}${rest:+/$rest} p=${p%/*} ;;
+		/*) rest=${p#/}${rest:+/$rest} p=/ ;;
+		*) break ;;
+		esac
+	done
+	real=$(cd "$p" 2>/dev/null && pwd -P) || real=$p
+	set -f
+	oldifs=$IFS IFS=/
+	for c in $rest; do
+		case $c in
+		"" | .) ;;
+		..) real=${real%/*}; [ -n "$real" ] || real=/ ;;
+		*) real=${real%/}/$c ;;
+		esac
+	done
+	IFS=$oldifs
+	set +f
+	if [ "$real" = "$home" ]; then
+		refuse "refusing $wd as the workspace: it is the home directory on the sidecar; a sync makes the workspace equal to the local tree, so give it a directory of its own (e.g. -w NAME, relative to the home directory)"
+	fi
+	case $home/ in
+	"${real%/}"/*)
+		refuse "refusing $wd as the workspace: it holds the home directory on the sidecar; a sync makes the workspace equal to the local tree, so give it a directory of its own (e.g. -w NAME, relative to the home directory)" ;;
+	esac
+}
+
+# Reads .git/sidecar/owner: its root commits on the first line, the local
+# work tree after it. Sets owner_roots and owner_path; fails when absent.
+read_owner() {
+	owner_roots='' owner_path=''
+	[ -f "$wd/.git/sidecar/owner" ] || return 1
+	{
+		IFS= read -r owner_roots
+		while IFS= read -r ol; do owner_path=$owner_path$ol$NL; done
+	} < "$wd/.git/sidecar/owner"
+	owner_path=${owner_path%"$NL"}
+}
+
+# check_owner OWNER ADOPT: refuses a repository sidecar did not create (no
+# .git/sidecar of its own) or that another local repository's syncs made,
+# unless ADOPT is 1. One made by an earlier version, which recorded no
+# owner, is taken. Reads nothing but that file: no process.
+check_owner() {
+	is_repo || return 0
+	[ "${2:-0}" = 1 ] && return 0
+	if read_owner; then
+		[ "$owner_path" = "$1" ] && return 0
+		refuse "$wd on the sidecar is the workspace of another local repository ($owner_path), not of this one ($1); sync this one to a workspace of its own with -w NAME, or take that one over with --adopt (its files would be replaced by this tree, its edits saved first)"
+	fi
+	[ -d "$wd/.git/sidecar" ] && return 0
+	at=$(cd "$wd" && git symbolic-ref -q --short HEAD 2>/dev/null || echo "a detached HEAD")
+	refuse "$wd on the sidecar is a git repository that sidecar did not create; a sync would make its files equal to the local working tree, move its HEAD ($at) and branch to the local commit and write refs under refs/sidecar/ (saving its uncommitted edits and unsynced commits under refs/sidecar/saved/ first); to let it, sync with --adopt, or choose another workdir (-w)"
+}
+
+# record_owner OWNER ROOTS: notes which local repository the workspace
+# belongs to, when that changed (ROOTS "-" keeps the roots known).
+record_owner() {
+	read_owner || { owner_path=''; owner_roots=-; }
+	r=$2
+	[ "$r" != - ] || r=${owner_roots:--}
+	[ -f .git/sidecar/owner ] && [ "$owner_path" = "$1" ] && [ "$owner_roots" = "$r" ] && return 0
+	[ -d .git/sidecar ] || mkdir -p .git/sidecar || die "cannot write in $wd/.git on the sidecar"
+	printf '%s\n%s\n' "$r" "$1" > .git/sidecar/owner ||
+		die "cannot write in $wd/.git on the sidecar"
+}
 
 # Enters the workspace; git works on it alone, never on a repository
 # around it (a half-made .git would otherwise send git looking upward).
@@ -225,23 +325,52 @@ on_exit() {
 
 rev() { git rev-parse -q --verify "$1" 2>/dev/null; }
 
-# synced, shead, h and was: refs/sidecar/synced, refs/sidecar/head, HEAD
-# ("-" for each one missing) and the tree sidecar left ($synced's, else
-# HEAD's, else the empty tree). One git call when all exist.
+# sidecar's own refs there. They live apart from the local side's
+# refs/sidecar/synced/<key>, which a copied .git brings along (rsync -a ./):
+# refs/sidecar/synced as a ref and as a directory cannot both exist.
+SYNCED=refs/sidecar/workspace/synced SHEAD=refs/sidecar/workspace/head
+
+# synced, shead, h, htree and was: the synced ref, the head ref, HEAD ("-"
+# for each one missing), HEAD's tree (the empty tree) and the tree sidecar
+# left ($synced's, else HEAD's). One git call when all exist. An earlier
+# version's refs/sidecar/synced and refs/sidecar/head are read when the
+# new ones are missing (legacy=1), and replaced at the next record.
 read_refs() {
-	if set -- $(git rev-parse refs/sidecar/synced refs/sidecar/head HEAD \
-			refs/sidecar/synced^{tree} 2>/dev/null) && [ $# -eq 4 ]; then
-		synced=$1 shead=$2 h=$3 was=$4
+	legacy=
+	# shellcheck disable=SC2046 # object names, one a word
+	if set -- $(git rev-parse $SYNCED $SHEAD HEAD "$SYNCED^{tree}" "HEAD^{tree}" 2>/dev/null) &&
+	   [ $# -eq 5 ]; then
+		synced=$1 shead=$2 h=$3 was=$4 htree=$5
 		return 0
 	fi
-	synced=$(rev refs/sidecar/synced || echo -)
-	shead=$(rev refs/sidecar/head || echo -)
+	synced=$(rev $SYNCED || echo -)
+	shead=$(rev $SHEAD || echo -)
+	if [ "$synced" = - ] && o=$(rev refs/sidecar/synced); then
+		legacy=1 synced=$o
+		shead=$(rev refs/sidecar/head || echo -)
+	fi
 	h=$(rev HEAD || echo -)
+	htree=$(rev "HEAD^{tree}" || echo "$EMPTY_TREE")
 	if [ "$synced" != - ]; then
 		was=$(git rev-parse "$synced^{tree}")
 	else
-		was=$(rev "HEAD^{tree}" || echo "$EMPTY_TREE")
+		was=$htree
 	fi
+}
+
+# The ref updates that retire an earlier version's refs (see read_refs).
+retire_legacy() {
+	[ -n "$legacy" ] || return 0
+	echo "delete refs/sidecar/synced"
+	[ -z "$(rev refs/sidecar/head)" ] || echo "delete refs/sidecar/head"
+}
+
+# Sets itree: the tree of the index when it holds staged changes (a sync
+# leaves it at HEAD), else "-". One git call when it holds none.
+read_index() {
+	itree=-
+	git diff-index --cached --quiet "$htree" -- 2>/dev/null && return 0
+	itree=$(git write-tree 2>/dev/null) || itree=-
 }
 
 # The tree the workspace holds now, ignored files aside, through a private
@@ -267,10 +396,16 @@ current_tree() {
 	fi
 }
 
-# Commits tree $1 (the workspace as found) to refs/sidecar/saved/<UTC time>.
+# Commits tree $1 (the workspace as found) to refs/sidecar/saved/<UTC time>;
+# with a tree $2, the index found there is its last parent, as git stash
+# keeps it (a commit of that tree on HEAD).
 save_edits() {
-	parent=$(rev HEAD)
-	c=$(git commit-tree "$1" ${parent:+-p "$parent"} -m "sidecar: edits found on the sidecar before a sync") ||
+	parent=$(rev HEAD) i=
+	if [ -n "${2:-}" ]; then
+		i=$(git commit-tree "$2" ${parent:+-p "$parent"} -m "sidecar: the index (staged changes) found on the sidecar before a sync") ||
+			die "cannot save the edits found in $wd; nothing was changed"
+	fi
+	c=$(git commit-tree "$1" ${parent:+-p "$parent"} ${i:+-p "$i"} -m "sidecar: edits found on the sidecar before a sync") ||
 		die "cannot save the edits found in $wd; nothing was changed"
 	ts=$(date -u +%Y%m%dT%H%M%SZ)
 	ref=refs/sidecar/saved/$ts
@@ -281,6 +416,11 @@ save_edits() {
 	done
 	git update-ref "$ref" "$c" || die "cannot save the edits found in $wd; nothing was changed"
 	say saved "$ref"
+	if [ -n "$i" ] && [ -n "$parent" ]; then
+		say staged "$ref^2"
+	elif [ -n "$i" ]; then
+		say staged "$ref^1"
+	fi
 }
 
 # Whether commit $1 would be lost when its branch moves to $2 ("-": none).
@@ -292,10 +432,13 @@ would_lose() {
 # Saves the workspace (tree $1) when it is not what sidecar left there:
 # edited files, or commits made on the sidecar that the move of HEAD to
 # commit $2 would leave behind (those are the saved commit's parents).
-# Needs read_refs.
+# Staged changes that are neither in HEAD nor in the files are saved too
+# (the index's tree as a parent). Needs read_refs and read_index.
 save_if_modified() {
-	if [ "$1" != "$was" ] || would_lose "$h" "$2"; then
-		save_edits "$1"
+	staged=
+	[ "$itree" = - ] || [ "$itree" = "$1" ] || staged=$itree
+	if [ "$1" != "$was" ] || [ -n "$staged" ] || would_lose "$h" "$2"; then
+		save_edits "$1" ${staged:+"$staged"}
 	fi
 }
 
@@ -315,12 +458,14 @@ set_head() {
 		moves="update HEAD $commit"
 	fi
 	if [ "$commit" != - ]; then
-		sh_head="update refs/sidecar/head $commit"
+		sh_head="update $SHEAD $commit"
 	else
-		sh_head="delete refs/sidecar/head"
+		sh_head="delete $SHEAD"
 	fi
-	printf '%s\n%s\n%s\n' "$moves" "$sh_head" "update refs/sidecar/synced $snap" |
-		git update-ref --no-deref --stdin || die "cannot record the sync in $wd"
+	{
+		printf '%s\n%s\n%s\n' "$moves" "$sh_head" "update $SYNCED $snap"
+		retire_legacy
+	} | git update-ref --no-deref --stdin 2>.git/sidecar/ref.err || record_failed
 	# HEAD moves to the branch once the branch is there: never left unborn
 	if [ "$branch" != - ] && [ "$head_ref" != "refs/heads/$branch" ]; then
 		git symbolic-ref HEAD "refs/heads/$branch" || die "cannot set HEAD to $branch"
@@ -331,7 +476,8 @@ set_head() {
 			.git/CHERRY_PICK_HEAD .git/REVERT_HEAD
 	fi
 	# the index is already at HEAD when HEAD stayed and nobody touched it
-	if [ "$h" = "$commit" ] && [ "$now" = "$was" ] && [ -f .git/index ] && [ -z "$in_merge" ]; then
+	if [ "$h" = "$commit" ] && [ "$now" = "$was" ] && [ "$itree" = - ] && [ -f .git/index ] &&
+	   [ -z "$in_merge" ]; then
 		return 0
 	fi
 	# --reset: unmerged entries a conflict left go too (they were saved)
@@ -368,6 +514,12 @@ clear_clashes() {
 	[ -z "$gone" ] && return 0
 	printf '%s\n' "${gone#"$NL"}" | git update-ref --no-deref --stdin ||
 		die "cannot remove the branches whose names clash with $1"
+}
+
+# The ref transaction of a sync failed: git's words, and what to do.
+record_failed() {
+	sed 's/^/sidecar: git update-ref: /' .git/sidecar/ref.err >&2
+	die "cannot record the sync in $wd: a ref there is in the way of sidecar's own (see 'git for-each-ref refs/sidecar refs/heads' there; delete the one git names with 'git update-ref -d REF'), or .git cannot be written; then run sync again"
 }
 
 # A path the sync adds may stand on the sidecar as an ignored file or
@@ -461,6 +613,7 @@ count_changes() {
 
 op_probe() {
 	resolve "$1"
+	guard_home
 	if ! command -v git >/dev/null 2>&1; then
 		say git no
 		return 0
@@ -474,6 +627,7 @@ op_probe() {
 		fi
 		return 0
 	fi
+	check_owner "$3" "${4:-0}"
 	enter
 	say exists yes
 	read_refs
@@ -487,10 +641,15 @@ op_probe() {
 		trap 'rm -f "$wd/.git/sidecar/index.probe.$$"' EXIT
 		GIT_INDEX_FILE=.git/sidecar/index.probe.$$ git add -A -- . 2>/dev/null
 		now=$(GIT_INDEX_FILE=.git/sidecar/index.probe.$$ git write-tree 2>/dev/null)
-		if [ "$now" = "$was" ]; then
+		if [ "$now" = "$was" ] && { git diff-index --cached --quiet "$htree" -- ||
+		   git diff-index --cached --quiet "$now" --; } 2>/dev/null; then
 			say modified no
 		else
 			say modified yes
+			# what a sync would take back, for a dry run to count
+			[ "${5:-0}" = 1 ] && [ -n "$now" ] &&
+				git -c core.quotepath=on diff-tree -r --no-renames "$was" "$now" |
+				while IFS= read -r e; do say edit "$e"; done
 		fi
 	fi
 }
@@ -501,8 +660,10 @@ op_probe() {
 # snapshot.
 op_apply() {
 	resolve "$1"
-	expect=$2
+	expect=$2 owner=${3:-} roots=${4:--}
+	guard_home
 	need_git
+	check_owner "$owner" "${5:-0}"
 	create_workspace
 	enter
 	say workdir "$wd"
@@ -513,7 +674,9 @@ op_apply() {
 		[ "$synced" = - ] || say synced "$synced"
 		return 0
 	fi
+	record_owner "$owner" "$roots"
 	now=$(current_tree) || exit 1
+	read_index
 	head_ref=$(git symbolic-ref -q HEAD || echo -)
 	read -r snap new commit pack branch nshallow ||
 		die "the sync was cut short before the snapshot arrived; nothing changed"
@@ -550,7 +713,8 @@ op_apply() {
 	want_head=-
 	[ "$branch" != - ] && want_head=refs/heads/$branch
 	if [ "$now" = "$new" ] && [ "$synced" = "$snap" ] && [ "$h" = "$commit" ] &&
-	   [ "$head_ref" = "$want_head" ] && [ -z "$in_merge" ]; then
+	   [ "$head_ref" = "$want_head" ] && [ "$itree" = - ] && [ -z "$legacy" ] &&
+	   [ -z "$in_merge" ]; then
 		say result up-to-date
 		say changed 0
 		return 0
@@ -569,12 +733,25 @@ op_apply() {
 	(git gc --auto --quiet </dev/null >/dev/null 2>&1 &)
 }
 
-# patch-setup WD URL BRANCH DRY: clone when absent (not when DRY is 1);
-# the base; remote edits?
+# Brings back the edits a removal kept beside the workspace (see
+# op_remove), in the workspace just cloned (the current directory).
+restore_saved() {
+	r=$(pwd -P) || return 1
+	keep=${r%/*}/.${r##*/}.sidecar-saved.git
+	[ -f "$keep/sidecar-created" ] || return 0
+	git fetch -q "$keep" '+refs/sidecar/saved/*:refs/sidecar/saved/*' ||
+		die "cannot bring back the edits saved in $keep; they are still there"
+	rm -rf -- "$keep"
+}
+
+# patch-setup WD URL BRANCH DRY OWNER ROOTS ADOPT: clone when absent (not
+# when DRY is 1); the base; remote edits?
 op_patch_setup() {
 	resolve "$1"
-	url=$2 branch=$3 dry=${4:-0}
+	url=$2 branch=$3 dry=${4:-0} owner=${5:-} roots=${6:--}
+	guard_home
 	need_git
+	check_owner "$owner" "${7:-0}"
 	if ! is_repo && [ "$dry" = 1 ]; then
 		say exists no
 		return 0
@@ -594,6 +771,10 @@ op_patch_setup() {
 		mkdir -p "$wd/.git/sidecar"
 		[ -n "$made" ] && : > "$wd/.git/sidecar/created"
 		say cloned yes
+		(cd "$wd" && restore_saved) || exit 1
+		[ "$roots" != - ] ||
+			roots=$(cd "$wd" && git rev-list --max-parents=0 HEAD 2>/dev/null | tr '\n' ' ')
+		(cd "$wd" && record_owner "$owner" "${roots% }") || exit 1
 		if [ "$branch" != - ] && [ -n "$(cd "$wd" && rev "refs/remotes/origin/$branch")" ]; then
 			(cd "$wd" && git checkout -q "$branch" 2>/dev/null) || :
 		fi
@@ -615,17 +796,21 @@ op_patch_setup() {
 	fi
 }
 
-# patch-apply WD BASE NONEMPTY: save edits, reset to BASE, apply the
-# patch on stdin (there is none when NONEMPTY is 0).
+# patch-apply WD BASE NONEMPTY OWNER ADOPT: save edits, reset to BASE,
+# apply the patch on stdin (there is none when NONEMPTY is 0).
 op_patch_apply() {
 	resolve "$1"
 	base=$2 nonempty=${3:-1}
+	guard_home
 	need_git
 	[ -d "$wd/.git" ] || die "$wd is missing on the sidecar"
+	check_owner "${4:-}" "${5:-0}"
 	enter
 	lock
+	record_owner "${4:-}" -
 	read_refs
 	now=$(current_tree) || exit 1
+	read_index
 	save_if_modified "$now" "$base"
 	# what the last patch made is tracked at the synced commit, files
 	# .gitignore matches too: going back there first, the reset to the
@@ -650,15 +835,17 @@ op_patch_apply() {
 	fi
 	tree=$(GIT_INDEX_FILE=.git/sidecar/index git write-tree) || die "cannot record the workspace $wd"
 	c=$(git commit-tree "$tree" -p "$base" -m "sidecar: synced state") || die "cannot record the sync"
-	printf 'update refs/sidecar/synced %s
-update refs/sidecar/head %s
-' "$c" "$base" |
-		git update-ref --stdin || die "cannot record the sync in $wd"
+	{
+		printf 'update %s %s\nupdate %s %s\n' "$SYNCED" "$c" "$SHEAD" "$base"
+		retire_legacy
+	} | git update-ref --stdin 2>.git/sidecar/ref.err || record_failed
 	say result synced
 	say changed "$(count_changes "$base" "$tree")"
 }
 
-# remove WD: only a workspace sidecar created, never home or its ancestors.
+# remove WD: only a workspace sidecar created, never home or its
+# ancestors. The edits saved there are kept beside it, in a repository of
+# their own (.NAME.sidecar-saved.git), until patch-setup clones it again.
 op_remove() {
 	resolve "$1"
 	[ -d "$wd" ] || return 0
@@ -672,6 +859,13 @@ op_remove() {
 	esac
 	[ -f "$real/.git/sidecar/created" ] ||
 		die "refusing to remove $real: sidecar did not create it; remove it yourself if you mean to"
+	if [ -n "$(git -C "$real" for-each-ref --count=1 refs/sidecar/saved/ 2>/dev/null)" ]; then
+		keep=${real%/*}/.${real##*/}.sidecar-saved.git
+		{ [ -f "$keep/sidecar-created" ] ||
+			{ git init -q --bare -- "$keep" >/dev/null && : > "$keep/sidecar-created"; }; } &&
+		git --git-dir="$keep" fetch -q "$real/.git" '+refs/sidecar/saved/*:refs/sidecar/saved/*' ||
+			die "cannot keep the edits saved in $real; it was not removed"
+	fi
 	rm -rf -- "$real" || die "could not remove $real"
 	say removed "$real"
 }

@@ -127,6 +127,70 @@ static int make_index(struct local *l)
 	return rc;
 }
 
+/* git's words are parsed below: untranslated */
+static const char *const c_locale[] = { "LC_ALL=C", NULL };
+
+/*
+ * The git repositories inside the working tree that `git add -A` met
+ * (err is its stderr): it adds one with a commit as a gitlink, with a
+ * warning, and fails on one without. Returns how many have no commit.
+ */
+static int nested_repos(const struct buf *err, struct strv *out)
+{
+	static const char warned[] = "warning: adding embedded git repository: ";
+	static const char failed[] = "error: '";
+	static const char no_commit[] = "' does not have a commit checked out";
+	int uncommitted = 0;
+
+	for (const char *p = buf_str(err); *p;) {
+		size_t n = strcspn(p, "\n");
+		struct buf name = BUF_INIT;
+		if (n > sizeof warned - 1 && strncmp(p, warned, sizeof warned - 1) == 0) {
+			buf_add(&name, p + sizeof warned - 1, n - (sizeof warned - 1));
+			buf_addc(&name, '/');
+		} else if (n > sizeof failed - 1 + sizeof no_commit - 1 &&
+			   strncmp(p, failed, sizeof failed - 1) == 0 &&
+			   strncmp(p + n - (sizeof no_commit - 1), no_commit, sizeof no_commit - 1) == 0) {
+			buf_add(&name, p + sizeof failed - 1, n - (sizeof failed - 1) - (sizeof no_commit - 1));
+			uncommitted++;
+		}
+		if (name.len) {
+			int dup = 0;
+			for (size_t i = 0; i < out->n; i++)
+				dup |= strcmp(out->v[i], name.s) == 0;
+			if (!dup)
+				strv_push(out, name.s);
+		}
+		buf_free(&name);
+		p += n + (p[n] == '\n');
+	}
+	return uncommitted;
+}
+
+/*
+ * `git add -A` again, leaving out the repositories inside the tree that
+ * have no commit (git refuses to add those): 0 when it worked.
+ */
+static int add_without_nested(const struct git *gi, struct local *l, struct buf *err)
+{
+	struct strv args = STRV_INIT;
+	int rc;
+
+	strv_push(&args, "-C");
+	strv_push(&args, l->toplevel);
+	strv_push(&args, "add");
+	strv_push(&args, "-A");
+	strv_push(&args, "--");
+	strv_push(&args, ".");
+	for (size_t i = 0; i < l->nested.n; i++)
+		strv_pushf(&args, ":(exclude,literal)%s", l->nested.v[i]);
+	buf_reset(err);
+	rc = git_runv(gi, NULL, err, strv_argv(&args));
+	nested_repos(err, &l->nested);	/* the ones with a commit, now */
+	strv_free(&args);
+	return rc;
+}
+
 /*
  * The cache may name objects git has pruned since (blobs of untracked
  * files belong to no commit): then the scan starts again from the real
@@ -146,7 +210,9 @@ static int rescan(const struct git *g, struct local *l)
 	if (rc)
 		return rc;
 	gi.index = l->index;
-	if (git_run(&gi, NULL, &err, "-C", l->toplevel, "add", "-A", "--", ".", (char *)NULL)) {
+	gi.env = c_locale;
+	if (git_run(&gi, NULL, &err, "-C", l->toplevel, "add", "-A", "--", ".", (char *)NULL) &&
+	    (!nested_repos(&err, &l->nested) || add_without_nested(&gi, l, &err))) {
 		buf_chomp(&err);
 		rc = fail("cannot read the working tree: git add: %s", buf_str(&err));
 	}
@@ -174,6 +240,7 @@ int local_scan_start(const struct git *g, const char *toplevel, const char *gitd
 			    "--", (char *)NULL)))
 		return git_exec_failure(g, rc);
 	gi.index = l->index;
+	gi.env = c_locale;
 	/*
 	 * The cache may hold untracked files that a rule now ignores; they
 	 * are listed (with the tracked ones it ignores) while add runs: add
@@ -280,8 +347,13 @@ int local_scan_finish(const struct git *g, struct local *l)
 	}
 	buf_reset(&out);
 	gi.index = l->index;
+	gi.env = c_locale;
+	rc = git_wait(&l->add);
+	if (nested_repos(&l->add.err, &l->nested) && rc)
+		rc = add_without_nested(&gi, l, &out);
+	buf_reset(&out);
 	int listed = l->from_cache && git_wait(&l->ignored) == 0;
-	if (git_wait(&l->add) || (listed && drop_ignored(g, l)) ||
+	if (rc || (listed && drop_ignored(g, l)) ||
 	    git_run(&gi, &out, NULL, "write-tree", (char *)NULL) || !out.len) {
 		trace("the cached index names objects that are gone; scanning from the index");
 		buf_reset(&out);
@@ -292,6 +364,7 @@ int local_scan_finish(const struct git *g, struct local *l)
 			goto out;
 		}
 	}
+	rc = 0;
 	l->tree = xstrdup(out.s);
 	buf_reset(&out);
 	buf_addf(&out, "%s/.gitmodules", l->toplevel);
@@ -367,6 +440,7 @@ void local_free(struct local *l)
 	free(l->index);
 	free(l->tree);
 	free(l->snapshot);
+	strv_free(&l->nested);
 	memset(l, 0, sizeof *l);
 }
 

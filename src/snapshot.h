@@ -22,6 +22,7 @@ struct local {
 	struct git_job ignored;	/* the cache's entries a rule ignores */
 	int from_cache;		/* the scan started from the cache */
 	int has_submodules;
+	struct strv nested;	/* git repositories inside the tree, not synced ("dir/") */
 };
 
 /*

@@ -47,6 +47,7 @@ struct sync_job {
 	int scanned;		/* local_scan_finish ran */
 	struct git_job known;	/* reads the last snapshot synced to this place */
 	char *known_oid;	/* what it read, or NULL */
+	char *roots;		/* the local root commits, once read */
 	struct strv known_have;	/* that snapshot and its parent */
 	char key[17];
 	long long progress_start;
@@ -123,7 +124,7 @@ struct session {
 /* Starts `op args` on the sidecar; its stdin stays open for session_finish. */
 static int session_start(struct sync_job *x, struct session *s, const char *const *args)
 {
-	const char *full[8];
+	const char *full[12];
 	char lock_wait[32];
 	size_t n = 0;
 
@@ -164,6 +165,10 @@ static void take_saved(struct sync_job *x, const struct reply *r)
 		warn("edits found on %s were saved to %s before being overwritten; "
 		     "see them with 'sidecar exec -- git show --stat %s'", x->o->dest, ref, ref);
 	}
+	for (size_t i = 0; i < r->staged.n; i++)
+		warn("the index (staged changes) found on %s was saved too, as %s; "
+		     "see it with 'sidecar exec -- git show --stat %s'", x->o->dest,
+		     r->staged.v[i], r->staged.v[i]);
 }
 
 /*
@@ -207,7 +212,10 @@ static int session_finish(struct sync_job *x, struct session *s, const char *dat
 		rc = RESTART;
 	} else {
 		take_saved(x, &s->r);
-		if (!s->r.complete && (rc == 0 || !strstr(buf_str(&s->err), "sidecar: ")))
+		/* a refusal the command line must answer (-w, --adopt): usage */
+		if (rc == SC_FAIL && s->r.refused && strcmp(s->r.refused, "usage") == 0)
+			rc = SC_USAGE;
+		else if (!s->r.complete && (rc == 0 || !strstr(buf_str(&s->err), "sidecar: ")))
 			rc = fail("the sidecar's reply was cut short (the session ended with status %d); "
 				  "run sync again", status);
 		else if (rc == 0 && s->boot == BOOT_INSTALL && s->r.installed)
@@ -307,6 +315,11 @@ static int ensure_scanned(struct sync_job *x)
 	x->scanned = 1;
 	if (x->l.has_submodules)
 		warn("submodules are not synced; only the superproject's files are");
+	for (size_t i = 0; i < x->l.nested.n; i++)
+		warn("%s is a git repository inside the working tree: its files are not synced "
+		     "(git add leaves it out; an empty directory on the sidecar); make it a submodule, "
+		     "or sync it on its own with 'sidecar -C %s sync -w NAME'",
+		     x->l.nested.v[i], x->l.nested.v[i]);
 	return 0;
 }
 
@@ -323,9 +336,36 @@ static int ensure_snapshot(struct sync_job *x)
 	return 0;
 }
 
-static int apply_start(struct sync_job *x, struct session *s, const char *expect)
+/*
+ * The local repository's root commits, space separated, or "-" on an
+ * unborn branch: recorded on the sidecar beside the work tree's path when
+ * it creates or adopts a workspace (a walk of the whole history, so only
+ * then). The path alone says whose a workspace is.
+ */
+static const char *roots(struct sync_job *x)
 {
-	const char *args[] = { "apply", x->o->workdir, expect, NULL };
+	struct buf out = BUF_INIT;
+
+	if (x->roots)
+		return x->roots;
+	if (x->l.head && git_run(x->g, &out, NULL, "rev-list", "--max-parents=0", x->l.head, "--",
+				 (char *)NULL) == 0 && out.len) {
+		for (char *p = out.s; *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+		x->roots = xstrdup(out.s);
+	} else {
+		x->roots = xstrdup("-");
+	}
+	buf_free(&out);
+	return x->roots;
+}
+
+/* rts: the root commits to record, or "-" (steady state: no walk). */
+static int apply_start(struct sync_job *x, struct session *s, const char *expect, const char *rts)
+{
+	const char *args[] = { "apply", x->o->workdir, expect, x->o->toplevel, rts,
+			       x->o->adopt ? "1" : "0", NULL };
 	return session_start(x, s, args);
 }
 
@@ -394,7 +434,8 @@ out:
 
 static int probe(struct sync_job *x, struct reply *rp)
 {
-	const char *args[] = { "probe", x->o->workdir, x->l.snapshot, NULL };
+	const char *args[] = { "probe", x->o->workdir, x->l.snapshot, x->o->toplevel,
+			       x->o->adopt ? "1" : "0", x->o->dry_run ? "1" : "0", NULL };
 	int rc = remote_op(x, args, -1, rp);
 	if (rc)
 		return rc;
@@ -406,6 +447,111 @@ static int probe(struct sync_job *x, struct reply *rp)
 			     x->o->workdir, x->o->dest);
 	take_reply(x, rp);
 	return 0;
+}
+
+/*
+ * One line of `git diff-tree -r` raw output, ":M1 M2 O1 O2 S\tPATH" (PATH
+ * as git quotes it): its new mode and object ("M2 O2"), status and path.
+ * 0 when the line is not of that form.
+ */
+static int raw_entry(const char *line, const char **to, size_t *to_len, char *st,
+		     const char **path)
+{
+	const char *tab = strchr(line, '\t'), *f[5], *p = line + 1;
+
+	if (line[0] != ':' || !tab)
+		return 0;
+	for (int i = 0; i < 5; i++) {
+		f[i] = p;
+		p = strchr(p, ' ');
+		if (i < 4 && (!p || p > tab))
+			return 0;
+		if (p)
+			p++;
+	}
+	*to = f[1];
+	*to_len = (size_t)(f[2] - f[1]) - 1;	/* "M2 " */
+	*st = *f[4];
+	*path = tab + 1;
+	return 1;
+}
+
+/* "M2 O2" of a raw line, for comparing what two sides end with. */
+static void raw_result(const char *line, struct buf *out)
+{
+	const char *to, *path;
+	size_t n;
+	char st;
+
+	buf_reset(out);
+	if (!raw_entry(line, &to, &n, &st, &path))
+		return;
+	buf_add(out, to, n);			/* M2 */
+	const char *o2 = strchr(line, ' ');	/* after M1 */
+	for (int i = 0; i < 2 && o2; i++)
+		o2 = strchr(o2 + 1, ' ');	/* after M2, after O1 */
+	if (o2) {
+		buf_addc(out, ' ');
+		buf_add(out, o2 + 1, strcspn(o2 + 1, " "));
+	}
+}
+
+/*
+ * What a sync would change, exactly: the local changes since the last sync
+ * (local, raw diff-tree lines) and the edits found on the sidecar since
+ * (edits), which the sync takes back. A path in both changes unless both
+ * sides end with the same content. Appends "S\tPATH" lines to list;
+ * returns their number.
+ */
+static long long predict(const struct buf *local, const struct strv *edits, struct buf *list)
+{
+	struct strv lines = STRV_INIT;
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	long long n = 0;
+	const char *to, *path, *rto, *rpath;
+	size_t len, rlen;
+	char st, rst;
+
+	for (const char *p = buf_str(local); *p;) {
+		size_t k = strcspn(p, "\n");
+		struct buf one = BUF_INIT;
+		buf_add(&one, p, k);
+		strv_push(&lines, one.s);
+		buf_free(&one);
+		p += k + (p[k] == '\n');
+	}
+	char *used = calloc(edits->n + 1, 1);
+	for (size_t i = 0; i < lines.n; i++) {
+		if (!raw_entry(lines.v[i], &to, &len, &st, &path))
+			continue;
+		char out = st;
+		for (size_t j = 0; j < edits->n; j++) {
+			if (used[j] || !raw_entry(edits->v[j], &rto, &rlen, &rst, &rpath) ||
+			    strcmp(path, rpath) != 0)
+				continue;
+			used[j] = 1;
+			raw_result(lines.v[i], &a);
+			raw_result(edits->v[j], &b);
+			out = strcmp(a.s, b.s) == 0 ? 0 : st == 'D' ? 'D' : rst == 'D' ? 'A' : 'M';
+			break;
+		}
+		if (out) {
+			buf_addf(list, "%c\t%s\n", out, path);
+			n++;
+		}
+	}
+	/* an edit nobody changed locally is taken back */
+	for (size_t j = 0; j < edits->n; j++) {
+		if (used[j] || !raw_entry(edits->v[j], &rto, &rlen, &rst, &rpath))
+			continue;
+		buf_addf(list, "%c\t%s\n", rst == 'A' ? 'D' : rst == 'D' ? 'A' : 'M', rpath);
+		n++;
+	}
+	free(used);
+	strv_free(&lines);
+	buf_free(&a);
+	buf_free(&b);
+	return n;
 }
 
 /* Prints what a sync would change, from the probe and local objects only. */
@@ -426,15 +572,13 @@ static int dry_run(struct sync_job *x, const struct reply *rp)
 		     x->r->files_changed);
 		buf_free(&out);
 	} else if (synced && local_has_commit(x->g, synced)) {
-		struct buf out = BUF_INIT;
-		git_run(x->g, &out, NULL, "diff-tree", "-r", "--no-renames", "--name-status",
+		struct buf out = BUF_INIT, list = BUF_INIT;
+		git_run(x->g, &out, NULL, "-c", "core.quotepath=on", "diff-tree", "-r", "--no-renames",
 			synced, x->l.snapshot, (char *)NULL);
-		x->r->files_changed = 0;
-		for (const char *p = buf_str(&out); *p; p++)
-			x->r->files_changed += *p == '\n';
-		x->r->files_changed += out.len > 0;
-		if (out.len && !msg_quiet() && !x->o->json)
-			printf("%s\n", out.s);
+		x->r->files_changed = predict(&out, &rp->edits, &list);
+		if (list.len && !msg_quiet() && !x->o->json)
+			fputs(list.s, stdout);
+		buf_free(&list);
 		info("would change %lld file%s on %s", x->r->files_changed,
 		     x->r->files_changed == 1 ? "" : "s", x->o->dest);
 		buf_free(&out);
@@ -488,7 +632,7 @@ static int snapshot_flow(struct sync_job *x)
 		 * scans its workspace while S is built here; it checks its base
 		 * is still `known` before it applies the pack.
 		 */
-		if ((rc = apply_start(x, &s, known)) == 0) {
+		if ((rc = apply_start(x, &s, known, "-")) == 0) {
 			if ((rc = ensure_snapshot(x))) {
 				session_finish(x, &s, NULL, 0, -1);
 			} else {
@@ -521,7 +665,8 @@ static int snapshot_flow(struct sync_job *x)
 		common_bases(x, &rp, &bases);
 		trace("the sidecar shares %zu commit%s with the local repository", bases.n,
 		      bases.n == 1 ? "" : "s");
-		if ((rc = apply_start(x, &s, synced ? synced : "-")) == 0) {
+		if ((rc = apply_start(x, &s, synced ? synced : "-",
+				      rp.exists != EXISTS_YES || x->o->adopt ? roots(x) : "-")) == 0) {
 			rc = apply_finish(x, &s, synced ? synced : "-",
 					  rp.has_snapshot ? NULL : &bases, &moved);
 			session_free(&s);
@@ -557,7 +702,8 @@ static int patch_flow(struct sync_job *x)
 	}
 	for (int round = 0; round < 2; round++) {
 		const char *setup[] = { "patch-setup", x->o->workdir, url.s,
-					x->l.branch ? x->l.branch : "-", x->o->dry_run ? "1" : "0", NULL };
+					x->l.branch ? x->l.branch : "-", x->o->dry_run ? "1" : "0",
+					x->o->toplevel, "-", x->o->adopt ? "1" : "0", NULL };
 		struct reply rp;
 		struct git gi = *x->g;
 		char *base;
@@ -602,6 +748,10 @@ static int patch_flow(struct sync_job *x)
 			struct buf out = BUF_INIT;
 			git_run(&gi, &out, NULL, "diff", "--cached", "--name-status", "--no-renames",
 				"--ignore-submodules=all", base, (char *)NULL);
+			x->r->files_changed = 0;
+			for (const char *p = buf_str(&out); *p; p++)
+				x->r->files_changed += *p == '\n';
+			x->r->files_changed += out.len > 0;
 			if (out.len && !msg_quiet() && !x->o->json)
 				printf("%s\n", out.s);
 			if (modified)
@@ -615,7 +765,7 @@ static int patch_flow(struct sync_job *x)
 				       "--no-color", "--no-ext-diff", "--no-textconv",
 				       "--ignore-submodules=all", base, NULL };
 		const char *apply_args[] = { "patch-apply", x->o->workdir, base, changes ? "1" : "0",
-					     NULL };
+					     x->o->toplevel, x->o->adopt ? "1" : "0", NULL };
 		struct git_job gp;
 		if ((rc = start_stream(&gi, &gp, diff))) {
 			free(base);
@@ -705,6 +855,7 @@ void sync_end(struct sync_job *x)
 {
 	git_job_free(&x->known);
 	free(x->known_oid);
+	free(x->roots);
 	strv_free(&x->known_have);
 	free(x->mark);
 	local_free(&x->l);

@@ -14,6 +14,7 @@ struct sync_opts {
 	int patch;		/* --mode patch, else snapshot */
 	int depth;		/* history a fresh sidecar gets; 0: all */
 	int dry_run;
+	int adopt;		/* take over a repository sidecar did not create */
 	int json;		/* stdout is for the JSON object only */
 };
 

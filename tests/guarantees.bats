@@ -38,7 +38,7 @@ teardown() {
 	git -C "$REMOTE" commit -qm "unpushed, made on the sidecar"
 	local lost
 	lost=$(git -C "$REMOTE" rev-parse HEAD)
-	sync_json
+	sync_json --adopt
 	local saved
 	saved=$(field saved_ref)
 	[ "$saved" != null ]

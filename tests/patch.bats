@@ -189,10 +189,27 @@ drift_setup() {
 	[ -f "$REMOTE/.git/sidecar/created" ]
 }
 
+@test "edits saved before a drifted workspace is recreated survive the recreation" {
+	some_changes
+	psync
+	printf 'edited on the sidecar\n' >>"$REMOTE/README.md"
+	drift_setup
+	psync
+	[[ $stderr == *"drifted"* ]]
+	assert_field result synced
+	local saved
+	saved=$(field saved_ref)
+	[[ $saved == refs/sidecar/saved/* ]]
+	git -C "$REMOTE" show "$saved:README.md" | grep -q 'edited on the sidecar'
+	assert_same_tree "$LOCAL" "$REMOTE"
+	# nothing left beside the workspace
+	[ -z "$(find "$REMOTE_HOME" -maxdepth 1 -name '*sidecar-saved*')" ]
+}
+
 @test "patch mode adopts a clone it did not make (an image with the checkout)" {
 	git clone -q "$ORIGIN" "$REMOTE"
 	some_changes
-	psync
+	psync --adopt
 	assert_field result synced
 	assert_same_tree "$LOCAL" "$REMOTE"
 	[ ! -e "$REMOTE/.git/sidecar/created" ]

@@ -136,7 +136,7 @@ remote_ok() {
 	git push -q origin main
 	git clone -q "$ORIGIN" "$REMOTE"
 	history 2
-	sync_json
+	sync_json --adopt
 	assert_field result synced
 	[ "$(git -C "$REMOTE" rev-parse --is-shallow-repository)" = false ]
 	[ "$(git -C "$REMOTE" rev-list --count HEAD)" -eq "$(git rev-list --count HEAD)" ]

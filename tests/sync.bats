@@ -62,7 +62,7 @@ _gone() {
 	assert_field remote_workdir "$REMOTE"
 	assert_field handshakes 1
 	[ "$(field snapshot)" = "$(git for-each-ref --format='%(objectname)' refs/sidecar/synced/)" ]
-	[ "$(field snapshot)" = "$(git -C "$REMOTE" rev-parse refs/sidecar/synced)" ]
+	[ "$(field snapshot)" = "$(git -C "$REMOTE" rev-parse refs/sidecar/workspace/synced)" ]
 	[ "$(field bytes_sent)" -gt 0 ]
 	[ "$(field files_changed)" -ge 6 ]
 	[ "$(field attempts)" -ge 1 ]
@@ -368,14 +368,14 @@ unborn_check() {
 
 @test "a moved remote base: the optimistic apply falls back to probe and apply" {
 	sync_json
-	git -C "$REMOTE" update-ref refs/sidecar/synced "$(git -C "$REMOTE" rev-parse HEAD)"
+	git -C "$REMOTE" update-ref refs/sidecar/workspace/synced "$(git -C "$REMOTE" rev-parse HEAD)"
 	printf 'after the move\n' >>README.md
 	sync_json
 	assert_field result synced
 	assert_field round_trips 3
 	assert_field handshakes 0
 	assert_same_tree "$LOCAL" "$REMOTE"
-	[ "$(git -C "$REMOTE" rev-parse refs/sidecar/synced)" = "$(field snapshot)" ]
+	[ "$(git -C "$REMOTE" rev-parse refs/sidecar/workspace/synced)" = "$(field snapshot)" ]
 	# and the steady state is back
 	printf 'again\n' >>README.md
 	sync_json
@@ -401,7 +401,7 @@ unborn_check() {
 
 	# an image that already holds a clone of origin
 	git clone -q "$BATS_TEST_TMPDIR/origin.git" "$REMOTE"
-	sync_json
+	sync_json --adopt
 	assert_field result synced
 	local pre
 	pre=$(field bytes_sent)
@@ -658,7 +658,7 @@ _bundle_child() {
 	jsonget <<<"$json"
 	assert_field result dry-run
 	assert_field files_changed 1
-	[ "$(git -C "$REMOTE" rev-parse refs/sidecar/synced)" != "$(field snapshot)" ]
+	[ "$(git -C "$REMOTE" rev-parse refs/sidecar/workspace/synced)" != "$(field snapshot)" ]
 }
 
 # --- interruptions --------------------------------------------------------------------------

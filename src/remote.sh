@@ -62,6 +62,9 @@
 # Messages for the user go to stderr, each starting "sidecar: "; an
 # operation that fails exits non-zero after saying why.
 # --------------------------------------------------------------------------
+# zsh reads sh only when it knows it should: split words, as sh does
+# (and zsh's echo prints nothing for "-": printf says "-" here)
+[ -z "${ZSH_VERSION:-}" ] || emulate sh
 set -u
 umask 022
 export GIT_AUTHOR_NAME=sidecar GIT_AUTHOR_EMAIL=sidecar@localhost
@@ -343,13 +346,13 @@ read_refs() {
 		synced=$1 shead=$2 h=$3 was=$4 htree=$5
 		return 0
 	fi
-	synced=$(rev $SYNCED || echo -)
-	shead=$(rev $SHEAD || echo -)
+	synced=$(rev $SYNCED || printf '%s\n' -)
+	shead=$(rev $SHEAD || printf '%s\n' -)
 	if [ "$synced" = - ] && o=$(rev refs/sidecar/synced); then
 		legacy=1 synced=$o
-		shead=$(rev refs/sidecar/head || echo -)
+		shead=$(rev refs/sidecar/head || printf '%s\n' -)
 	fi
-	h=$(rev HEAD || echo -)
+	h=$(rev HEAD || printf '%s\n' -)
 	htree=$(rev "HEAD^{tree}" || echo "$EMPTY_TREE")
 	if [ "$synced" != - ]; then
 		was=$(git rev-parse "$synced^{tree}")
@@ -677,7 +680,7 @@ op_apply() {
 	record_owner "$owner" "$roots"
 	now=$(current_tree) || exit 1
 	read_index
-	head_ref=$(git symbolic-ref -q HEAD || echo -)
+	head_ref=$(git symbolic-ref -q HEAD || printf '%s\n' -)
 	read -r snap new commit pack branch nshallow ||
 		die "the sync was cut short before the snapshot arrived; nothing changed"
 	cuts=
@@ -701,7 +704,7 @@ op_apply() {
 	save_if_modified "$now" "$commit"
 	if [ "$branch" != - ] && [ "$head_ref" != "refs/heads/$branch" ]; then
 		# another branch of the same name, not checked out, moves too
-		old=$(rev "refs/heads/$branch" || echo -)
+		old=$(rev "refs/heads/$branch" || printf '%s\n' -)
 		if would_lose "$old" "$commit"; then
 			c=$old
 			ts=$(date -u +%Y%m%dT%H%M%SZ)

@@ -7,7 +7,7 @@
 
 #include "commands.h"
 #include "duration.h"
-#include "exitcodes.h"
+#include "err.h"
 #include "msg.h"
 
 const struct opt_def cli_options[] = {
@@ -150,7 +150,7 @@ static const char *closest_option(const struct cmd_entry *cmd, const char *word,
 }
 
 /* Prints fmt with word, the closest valid word if any, and where help is. */
-static int usage_error(const char *cmd, const char *fmt, const char *word, const char *hint)
+static enum err usage_error(const char *cmd, const char *fmt, const char *word, const char *hint)
 {
 	struct buf b = BUF_INIT;
 	buf_addf(&b, fmt, word);
@@ -159,15 +159,15 @@ static int usage_error(const char *cmd, const char *fmt, const char *word, const
 	error("%s", b.s);
 	error("run 'sidecar %s%s--help' for usage", cmd ? cmd : "", cmd ? " " : "");
 	buf_free(&b);
-	return SC_USAGE;
+	return ERR_USAGE;
 }
 
-static int duration_arg(const struct opt_def *o, const char *val, long long *ms, int positive)
+static enum err duration_arg(const struct opt_def *o, const char *val, long long *ms, int positive)
 {
 	if (parse_duration(val, ms) < 0 || (positive && *ms == 0)) {
 		error("invalid duration '%s' for --%s: use a %snumber with ms, s, m or h, "
 		      "like 500ms, 2s, 90 or 1m30s", val, o->long_name, positive ? "positive " : "");
-		return SC_USAGE;
+		return ERR_USAGE;
 	}
 	return 0;
 }
@@ -186,7 +186,7 @@ static int valid_env(const char *kv)
 	return 1;
 }
 
-static int apply_option(struct args *a, const struct opt_def *o, const char *val)
+static enum err apply_option(struct args *a, const struct opt_def *o, const char *val)
 {
 	int rc = 0;
 
@@ -197,7 +197,7 @@ static int apply_option(struct args *a, const struct opt_def *o, const char *val
 	case OPT_SSH_OPTION:
 		if (!*val || val[0] == '-') {
 			error("invalid ssh option '%s': give it as Key=Value", val);
-			return SC_USAGE;
+			return ERR_USAGE;
 		}
 		strv_push(&a->ssh_options, val);
 		a->conn.options = strv_argv(&a->ssh_options);
@@ -216,21 +216,21 @@ static int apply_option(struct args *a, const struct opt_def *o, const char *val
 	case OPT_WORKDIR:
 		if (!*val) {
 			error("empty workdir");
-			return SC_USAGE;
+			return ERR_USAGE;
 		}
 		a->workdir = val;
 		break;
 	case OPT_MODE:
 		if (strcmp(val, "snapshot") && strcmp(val, "patch")) {
 			error("invalid mode '%s': use snapshot or patch", val);
-			return SC_USAGE;
+			return ERR_USAGE;
 		}
 		a->mode = val;
 		break;
 	case OPT_DEPTH:
 		if (parse_depth(val, NULL) < 0) {
 			error("invalid depth '%s' for --depth: use a whole number, 0 for all history", val);
-			return SC_USAGE;
+			return ERR_USAGE;
 		}
 		a->depth = val;
 		break;
@@ -240,7 +240,7 @@ static int apply_option(struct args *a, const struct opt_def *o, const char *val
 	case OPT_ENV:
 		if (!valid_env(val)) {
 			error("invalid environment assignment '%s': use NAME=VALUE", val);
-			return SC_USAGE;
+			return ERR_USAGE;
 		}
 		strv_push(&a->env, val);
 		break;
@@ -357,7 +357,7 @@ static int parse_command_args(const struct cmd_entry *cmd, int argc, char **argv
 	return 0;
 }
 
-int cli_parse(int argc, char **argv, struct args *a)
+enum err cli_parse(int argc, char **argv, struct args *a)
 {
 	int i = 0;
 

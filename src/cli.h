@@ -6,6 +6,8 @@
 #ifndef SIDECAR_CLI_H
 #define SIDECAR_CLI_H
 
+#include "err.h"
+
 #include "conn.h"
 #include "strv.h"
 
@@ -70,6 +72,8 @@ enum {
 	CMD_REMOTE = 1 << 2,		/* the first "--" starts a command for the sidecar */
 	CMD_HIDDEN = 1 << 3,		/* not in help or completion */
 	CMD_RAW = 1 << 4,		/* every word is an argument, none an option */
+	CMD_SSH_STATUS = 1 << 5,	/* exits as ssh does: the remote command's status,
+					   255 when the connection failed */
 };
 
 /*
@@ -84,7 +88,7 @@ struct cmd_entry {
 					   connection options and --help follow */
 	enum operand operand;
 	unsigned flags;
-	int (*run)(struct env *e);	/* an exit status */
+	enum err (*run)(struct env *e);
 };
 
 /* Every command, in the order help lists them; NULL-terminated. */
@@ -99,10 +103,10 @@ const struct opt_def *cli_cmd_option(const struct cmd_entry *cmd, size_t i);
 enum opt_arg cli_option_takes(const char *word);
 
 /*
- * Parses argv (without the program name) into a. Returns 0, or SC_USAGE
+ * Parses argv (without the program name) into a. Returns 0, or ERR_USAGE
  * after printing what is wrong and the closest valid word.
  */
-int cli_parse(int argc, char **argv, struct args *a);
+enum err cli_parse(int argc, char **argv, struct args *a);
 void cli_free(struct args *a);
 
 /* A --depth value: a whole number, 0 for all history. 0, or -1 when bad. */

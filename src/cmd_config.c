@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "exitcodes.h"
+#include "err.h"
 #include "json.h"
 #include "msg.h"
 
@@ -12,10 +12,10 @@ static int need_repo(struct env *e, const char *cmd)
 	if (e->toplevel)
 		return 0;
 	error("%s: not inside a git repository (settings live in its git config)", cmd);
-	return SC_FAIL;
+	return ERR_FAIL;
 }
 
-static int cmd_use(struct env *e)
+static enum err cmd_use(struct env *e)
 {
 	struct args *a = e->a;
 	int rc;
@@ -24,12 +24,12 @@ static int cmd_use(struct env *e)
 		return rc;
 	if (a->positional.n != 1) {
 		error("use needs exactly one destination: sidecar use [-w PATH] DEST");
-		return SC_USAGE;
+		return ERR_USAGE;
 	}
 	const char *dest = a->positional.v[0];
 	if (!*dest || dest[0] == '-') {
 		error("strange destination '%s' blocked: it would be read as an option", dest);
-		return SC_USAGE;
+		return ERR_USAGE;
 	}
 	rc = git_run(&e->git, NULL, NULL, "config", "sidecar.destination", dest, (char *)NULL);
 	if (rc == 0 && a->workdir)
@@ -37,7 +37,7 @@ static int cmd_use(struct env *e)
 	else if (rc == 0)
 		git_run(&e->git, NULL, NULL, "config", "--unset", "sidecar.workdir", (char *)NULL);
 	if (rc)
-		return fail("cannot write git config");
+		return error("cannot write git config");
 	/* what the next command resolves: -w, else the repository's name */
 	{
 		const char *name = strrchr(e->toplevel, '/');
@@ -47,7 +47,7 @@ static int cmd_use(struct env *e)
 	return 0;
 }
 
-static int cmd_current(struct env *e)
+static enum err cmd_current(struct env *e)
 {
 	const char *dest = e->set->remembered;
 	const char *wd = env_workdir(e);
@@ -66,12 +66,12 @@ static int cmd_current(struct env *e)
 	if (!dest) {
 		if (!e->a->json)
 			error("no destination remembered; run 'sidecar use DEST'");
-		return SC_FAIL;
+		return ERR_FAIL;
 	}
 	return 0;
 }
 
-static int cmd_forget(struct env *e)
+static enum err cmd_forget(struct env *e)
 {
 	int rc;
 

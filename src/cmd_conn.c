@@ -2,10 +2,10 @@
 #include <stdio.h>
 
 #include "commands.h"
-#include "exitcodes.h"
+#include "err.h"
 #include "msg.h"
 
-static int cmd_wait(struct env *e)
+static enum err cmd_wait(struct env *e)
 {
 	struct conn c;
 	int rc = env_conn(e, &c);
@@ -22,7 +22,7 @@ static int cmd_wait(struct env *e)
 	return rc;
 }
 
-static int cmd_disconnect(struct env *e)
+static enum err cmd_disconnect(struct env *e)
 {
 	struct conn c;
 	int rc = env_conn_nowait(e, &c);

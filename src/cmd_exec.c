@@ -6,17 +6,18 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "exitcodes.h"
+#include "err.h"
 #include "msg.h"
 
 /* Reads K=V lines (blank lines and #comments skipped) into env, whole. */
-static int read_env_file(const char *path, struct strv *env)
+static enum err read_env_file(const char *path, struct strv *env)
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
-	int lineno = 0, rc = 0;
+	enum err rc = ERR_OK;
+	int lineno = 0;
 
 	if (!f)
 		return error("cannot read env file %s: %s", path, strerror(errno));
@@ -52,13 +53,6 @@ static int read_env_file(const char *path, struct strv *env)
 	return rc;
 }
 
-/* exec and ssh speak ssh's language: 255 for a connection that failed. */
-static int conn_failed(int rc)
-{
-	return rc == SC_PERMANENT || rc == SC_UNREACHABLE ? SC_SSH_FAILED : rc;
-}
-
-/* Runs the remote command line over the shared connection, stdio passed through. */
 /*
  * Whether a status 1 came from a csh-like login shell that could not parse
  * the command line at all (it reads neither sh quoting nor a quoted
@@ -80,25 +74,32 @@ static int csh_refused(int rc, const struct buf *err)
 			   (len >= 18 && memcmp(line + len - 18, ": Event not found.", 18) == 0));
 }
 
-static int run_remote(struct env *e, struct conn *c, int tty, const char *command)
+/*
+ * Runs the remote command line over the shared connection, stdio passed
+ * through; the remote command's status in e->remote_status.
+ */
+static enum err run_remote(struct env *e, struct conn *c, int tty, const char *command)
 {
 	struct strv argv = STRV_INIT;
 	struct buf err = BUF_INIT;
 	struct verdict v;
 	struct proc p;
-	int rc = conn_connect(c);
+	enum err rc = conn_connect(c);
+	int status;
 
 	if (rc)
-		return conn_failed(rc);
+		return rc;
 	conn_session_argv(c, &argv, tty, command);
 	proc_init(&p, strv_argv(&argv));
 	p.err = IO_PIPE;
 	p.err_buf = &err;
 	p.err_tee = 1;
-	rc = conn_run(c, &p, &v);
-	if (v.cls == FAIL_TRANSIENT || v.cls == FAIL_PERMANENT)
+	rc = conn_run(c, &p, &status, &v);
+	if (rc == ERR_OK && (v.cls == FAIL_TRANSIENT || v.cls == FAIL_PERMANENT))
 		rc = conn_report(c, &v);
-	else if (csh_refused(rc, &err))
+	else if (rc == ERR_OK)
+		e->remote_status = status;
+	if (rc == ERR_OK && csh_refused(status, &err))
 		error("the login shell of the account on %s cannot read this command line "
 		      "(csh and tcsh do not read sh quoting); give the account sh, bash, dash, "
 		      "ksh, zsh or fish as its login shell", c->dest);
@@ -108,38 +109,38 @@ static int run_remote(struct env *e, struct conn *c, int tty, const char *comman
 	return rc;
 }
 
-static int need_workdir(struct env *e, const char **wd)
+static enum err need_workdir(struct env *e, const char **wd)
 {
 	*wd = env_workdir(e);
 	if (!*wd) {
 		error("no workspace: not inside a git repository; give -w PATH");
-		return SC_USAGE;
+		return ERR_USAGE;
 	}
 	return 0;
 }
 
-static int cmd_exec(struct env *e)
+static enum err cmd_exec(struct env *e)
 {
 	struct args *a = e->a;
 	struct buf cmd = BUF_INIT;
 	struct strv env = STRV_INIT;
 	struct conn c;
 	const char *wd;
-	int rc;
+	enum err rc;
 
 	if (!a->rest.n) {
 		error("exec needs a command after '--': sidecar exec [DEST] -- CMD [ARG]...");
-		return SC_USAGE;
+		return ERR_USAGE;
 	}
 	if ((rc = need_workdir(e, &wd)))
 		return rc;
-	if (a->env_file && read_env_file(a->env_file, &env) < 0) {
+	if (a->env_file && (rc = read_env_file(a->env_file, &env))) {
 		strv_free(&env);
-		return SC_FAIL;
+		return rc;
 	}
 	for (size_t i = 0; i < a->env.n; i++)
 		strv_push(&env, a->env.v[i]);
-	if ((rc = conn_failed(env_conn(e, &c))) == 0) {
+	if ((rc = env_conn(e, &c)) == ERR_OK) {
 		remote_command(&cmd, wd, c.dest, &env, &a->rest);
 		rc = run_remote(e, &c, -1, cmd.s);
 	}
@@ -149,17 +150,17 @@ static int cmd_exec(struct env *e)
 	return rc;
 }
 
-static int cmd_ssh(struct env *e)
+static enum err cmd_ssh(struct env *e)
 {
 	struct args *a = e->a;
 	struct buf cmd = BUF_INIT;
 	struct conn c;
 	const char *wd;
-	int rc;
+	enum err rc;
 
 	if ((rc = need_workdir(e, &wd)))
 		return rc;
-	if ((rc = conn_failed(env_conn(e, &c))) == 0) {
+	if ((rc = env_conn(e, &c)) == ERR_OK) {
 		struct strv none = STRV_INIT;
 		remote_command(&cmd, wd, c.dest, &none, &a->rest);
 		rc = run_remote(e, &c, isatty(STDIN_FILENO) ? 1 : -1, cmd.s);
@@ -175,7 +176,7 @@ const struct cmd_entry cmd_exec_entry = {
 	.summary = "run CMD in the remote workspace",
 	.options = (const enum opt_id[]){ OPT_WORKDIR, OPT_ENV, OPT_ENV_FILE, OPT_NONE },
 	.operand = OPERAND_DEST,
-	.flags = CMD_REPOSITORY | CMD_CONNECTS | CMD_REMOTE,
+	.flags = CMD_REPOSITORY | CMD_CONNECTS | CMD_REMOTE | CMD_SSH_STATUS,
 	.run = cmd_exec,
 };
 
@@ -185,6 +186,6 @@ const struct cmd_entry cmd_ssh_entry = {
 	.summary = "open a shell in the remote workspace",
 	.options = (const enum opt_id[]){ OPT_WORKDIR, OPT_NONE },
 	.operand = OPERAND_DEST,
-	.flags = CMD_REPOSITORY | CMD_CONNECTS | CMD_REMOTE,
+	.flags = CMD_REPOSITORY | CMD_CONNECTS | CMD_REMOTE | CMD_SSH_STATUS,
 	.run = cmd_ssh,
 };

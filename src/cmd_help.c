@@ -6,10 +6,10 @@
 
 #include "commands.h"
 #include "completions.h"
-#include "exitcodes.h"
+#include "err.h"
 #include "msg.h"
 
-static int cmd_help(struct env *e)
+static enum err cmd_help(struct env *e)
 {
 	struct args *a = e->a;
 	const struct cmd_entry *cmd = NULL;
@@ -19,21 +19,21 @@ static int cmd_help(struct env *e)
 		if (!cmd || (cmd->flags & CMD_HIDDEN)) {
 			error("no such command '%s'; run 'sidecar help' for the list",
 			      a->positional.v[0]);
-			return SC_USAGE;
+			return ERR_USAGE;
 		}
 	}
 	cli_usage(cmd);
 	return 0;
 }
 
-static int cmd_version(struct env *e)
+static enum err cmd_version(struct env *e)
 {
 	(void)e;
 	printf("sidecar %s\n", SIDECAR_VERSION);
 	return 0;
 }
 
-static int cmd_completion(struct env *e)
+static enum err cmd_completion(struct env *e)
 {
 	struct args *a = e->a;
 	const char *shell = a->positional.n == 1 ? a->positional.v[0] : "";
@@ -41,7 +41,7 @@ static int cmd_completion(struct env *e)
 
 	if (!script) {
 		error("completion needs one shell: bash, zsh or fish");
-		return SC_USAGE;
+		return ERR_USAGE;
 	}
 	fputs(script, stdout);
 	return 0;
@@ -74,7 +74,7 @@ static void print_hosts(const char *path)
  * hosts. "operand CMD" says what the command's first argument is: dest,
  * command or shell (nothing when it takes none).
  */
-static int cmd_complete(struct env *e)
+static enum err cmd_complete(struct env *e)
 {
 	struct args *a = e->a;
 	const char *what = a->positional.n ? a->positional.v[0] : "";
@@ -86,13 +86,13 @@ static int cmd_complete(struct env *e)
 	} else if (strcmp(what, "options") == 0 && a->positional.n == 2) {
 		const struct cmd_entry *c = cli_command(a->positional.v[1]);
 		if (!c)
-			return SC_USAGE;
+			return ERR_USAGE;
 		cli_print_options(c, 1);
 	} else if (strcmp(what, "operand") == 0 && a->positional.n == 2) {
 		static const char *const kinds[] = { "", "dest", "command", "shell" };
 		const struct cmd_entry *c = cli_command(a->positional.v[1]);
 		if (!c)
-			return SC_USAGE;
+			return ERR_USAGE;
 		if (c->operand != OPERAND_NONE)
 			printf("%s\n", kinds[c->operand]);
 	} else if (strcmp(what, "values") == 0 && a->positional.n == 2) {
@@ -114,7 +114,7 @@ static int cmd_complete(struct env *e)
 			buf_free(&path);
 		}
 	} else {
-		return SC_USAGE;
+		return ERR_USAGE;
 	}
 	return 0;
 }

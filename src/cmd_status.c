@@ -4,13 +4,13 @@
 #include <string.h>
 
 #include "commands.h"
-#include "exitcodes.h"
+#include "err.h"
 #include "json.h"
 #include "msg.h"
 #include "snapshot.h"
 #include "sync.h"
 
-static int cmd_status(struct env *e)
+static enum err cmd_status(struct env *e)
 {
 	struct args *a = e->a;
 	struct conn c;

@@ -6,7 +6,7 @@
 
 #include "backoff.h"
 #include "commands.h"
-#include "exitcodes.h"
+#include "err.h"
 #include "json.h"
 #include "msg.h"
 #include "snapshot.h"
@@ -61,7 +61,7 @@ static void print_json(const struct sync_opts *o, const char *mode, const struct
 	buf_free(&b);
 }
 
-static int cmd_sync(struct env *e)
+static enum err cmd_sync(struct env *e)
 {
 	struct args *a = e->a;
 	struct sync_opts o = { 0 };
@@ -74,10 +74,10 @@ static int cmd_sync(struct env *e)
 
 	if (strcmp(mode, "snapshot") && strcmp(mode, "patch")) {
 		error("invalid mode '%s' in %s: use snapshot or patch", mode, e->set->mode.from);
-		return SC_USAGE;
+		return ERR_USAGE;
 	}
 	if (!e->toplevel)
-		return fail("not inside a git repository with a working tree "
+		return error("not inside a git repository with a working tree "
 			     "(run sidecar in your checkout, or use -C DIR)");
 	o.workdir = env_workdir(e);
 	o.toplevel = e->toplevel;
@@ -86,7 +86,7 @@ static int cmd_sync(struct env *e)
 	if (parse_depth(e->set->depth.value, &o.depth) < 0) {
 		error("invalid depth '%s' in %s: use a whole number, 0 for all history",
 		      e->set->depth.value, e->set->depth.from);
-		return SC_USAGE;
+		return ERR_USAGE;
 	}
 	o.dry_run = a->dry_run;
 	o.adopt = a->adopt;

@@ -49,10 +49,10 @@ void settings_resolve(struct settings *s, const struct args *a, env_lookup env,
 		      const char *config, const char *toplevel);
 
 /*
- * A duration setting in ms: dflt when unset; SC_USAGE after saying which
+ * A duration setting in ms: dflt when unset; ERR_USAGE after saying which
  * value is bad and where it came from.
  */
-int setting_duration(const struct setting *st, long long dflt, long long *ms);
+enum err setting_duration(const struct setting *st, long long dflt, long long *ms);
 
 /* What every command shares: parsed arguments, git, settings. */
 struct env {
@@ -64,10 +64,11 @@ struct env {
 	char *config;		/* git config's answer, which set points into */
 	struct settings resolved;	/* what set points to; written only by env_init */
 	struct conn_opts conn_opts;	/* what env_conn gave the connection */
+	int remote_status;	/* exec, ssh: the remote command's exit status, or -1 */
 };
 
 /* Changes to -C DIR; with the command's CMD_REPOSITORY, reads git config once. */
-int env_init(struct env *e, struct args *a, const struct cmd_entry *cmd);
+enum err env_init(struct env *e, struct args *a, const struct cmd_entry *cmd);
 void env_free(struct env *e);
 
 /* DEST: argument, then $SIDECAR_DEST, then sidecar.destination; NULL if none. */
@@ -80,9 +81,9 @@ const char *env_workdir(struct env *e);
  * command that may start the shared connection: --max-wait and --persist
  * (or their git config) are checked here.
  */
-int env_conn(struct env *e, struct conn *c);
+enum err env_conn(struct env *e, struct conn *c);
 /* The same for a command that only looks at the shared connection. */
-int env_conn_nowait(struct env *e, struct conn *c);
+enum err env_conn_nowait(struct env *e, struct conn *c);
 /* Closes the shared connection when --persist 0 asked for it. */
 void env_conn_done(struct env *e, struct conn *c);
 

@@ -10,8 +10,9 @@
  *                   start the master and to redo a whole operation
  *   conn_session.c  a session over the master and what its end means
  *
- * Every function returns an exit status of DESIGN section 1: 0, 1, 2, 3
- * (permanent failure), 4 (gave up), 126/127 (ssh could not run) or 128+N.
+ * Functions return an enum err (err.h), having said why; a session's end
+ * is its exit status, which belongs to the remote command unless the
+ * verdict says ssh failed.
  */
 #ifndef SIDECAR_CONN_H
 #define SIDECAR_CONN_H
@@ -19,6 +20,7 @@
 #include "backoff.h"
 #include "buf.h"
 #include "classify.h"
+#include "err.h"
 #include "proc.h"
 #include "strv.h"
 
@@ -55,8 +57,8 @@ struct conn {
 	struct buf last_error;	/* ssh's last error line */
 };
 
-/* What an operation given to conn_retry returns after a transient drop. */
-#define CONN_RETRY (-2)
+/* ssh's own exit status when it fails, as a session's ssh exits. */
+#define SSH_FAILED 255
 
 /* Default values of DESIGN section 1. */
 void conn_opts_defaults(struct conn_opts *o);
@@ -66,7 +68,7 @@ void conn_opts_defaults(struct conn_opts *o);
  * control path, the host key policy and the log level. Nothing touches
  * the network.
  */
-int conn_init(struct conn *c, const struct conn_opts *o, const char *dest);
+enum err conn_init(struct conn *c, const struct conn_opts *o, const char *dest);
 void conn_free(struct conn *c);
 
 /*
@@ -81,18 +83,18 @@ int conn_master_alive(struct conn *c, long *pid);
  * transient failures with backoff within what is left of --max-wait. The
  * time spent waiting for another process's master start counts too.
  */
-int conn_connect(struct conn *c);
+enum err conn_connect(struct conn *c);
 
 /*
  * Runs op(ctx) over a live master, and again from the start each time it
- * returns CONN_RETRY (the connection dropped under it), reconnecting within
+ * returns ERR_DROPPED (the connection dropped under it), reconnecting within
  * the same --max-wait budget as conn_connect. `again` completes the line
- * "reconnecting and ...". Returns op's last status, or a connect failure.
+ * "reconnecting and ...". Returns op's last error, or a connect failure.
  */
-int conn_retry(struct conn *c, int (*op)(void *ctx), void *ctx, const char *again);
+enum err conn_retry(struct conn *c, enum err (*op)(void *ctx), void *ctx, const char *again);
 
-/* Asks the master to exit. 0 also when none was running. */
-int conn_disconnect(struct conn *c);
+/* Asks the master to exit. */
+void conn_disconnect(struct conn *c);
 
 /*
  * Appends to argv the ssh command that runs `command` (a string for the
@@ -103,18 +105,19 @@ void conn_session_argv(const struct conn *c, struct strv *argv, int tty,
 
 /*
  * Runs p (built from conn_session_argv, stderr piped into p->err_buf) and
- * classifies the outcome. Returns the remote status, or for a failure of
- * ssh itself: the verdict in *v and 255. A session's fate is decided
- * first by whether the master is still alive: while it is, only a failure
+ * classifies its end: *status is the remote command's, or for a failure of
+ * ssh itself 255 with the verdict in *v. A session's fate is decided first
+ * by whether the master is still alive: while it is, only a failure
  * between the session and its master is ssh's, and whatever else the
  * session wrote, an ssh-like line included, belongs to the remote command.
+ * Returns an error only when ssh could not start (then *status is -1).
  */
-int conn_run(struct conn *c, struct proc *p, struct verdict *v);
+enum err conn_run(struct conn *c, struct proc *p, int *status, struct verdict *v);
 /* conn_run in two steps, for work done while the session runs. */
-int conn_start(struct conn *c, struct proc *p);
+enum err conn_start(struct conn *c, struct proc *p);
 int conn_finish(struct conn *c, struct proc *p, struct verdict *v);
 
-/* Says why a session failed, naming dest; returns 255 for the caller. */
-int conn_report(struct conn *c, const struct verdict *v);
+/* Says why a session failed, naming dest: ERR_UNREACHABLE or ERR_PERMANENT. */
+enum err conn_report(struct conn *c, const struct verdict *v);
 
 #endif

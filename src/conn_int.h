@@ -17,8 +17,8 @@ void conn_common_args(const struct conn *c, struct strv *a, int with_ctl);
 int conn_run_ssh(const struct strv *a, struct buf *out, struct buf *err, int err_fd,
 		 long long bound_ms, struct proc *p);
 
-/* Reports that ssh could not run (127/126/-1); returns the status. */
-int conn_exec_failure(int rc, const char *what);
+/* Says why ssh could not run (status of proc_start; p NULL or its proc). */
+enum err conn_cannot_run(const struct conn *c, int status, const struct proc *p);
 
 /* 1: something listens on the control socket; 0: nothing (stale); -1: unsure. */
 int conn_socket_listens(const char *path);
@@ -29,8 +29,11 @@ void conn_remove_stale(struct conn *c);
 /* Keeps the line that decided v (or its reason) as c->last_error. */
 void conn_remember_error(struct conn *c, const struct verdict *v, const struct buf *err);
 
-/* One master start (ssh -M -N -f); its verdict in *v when it failed. */
-int conn_start_master(struct conn *c, struct verdict *v);
+/*
+ * One master start (ssh -M -N -f). When ssh failed, its verdict is in *v
+ * and nothing was said; any other failure has been reported.
+ */
+enum err conn_start_master(struct conn *c, struct verdict *v);
 
 /*
  * Takes the master-start lock, waiting at most until deadline_ms (now_ms

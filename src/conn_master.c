@@ -11,7 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "exitcodes.h"
+#include "err.h"
 #include "msg.h"
 #include "sig.h"
 
@@ -37,7 +37,7 @@ static int control(struct conn *c, const char *cmd, struct buf *err)
 	strv_push(&a, c->dest);
 	rc = conn_run_ssh(&a, NULL, err, -1, CHECK_TIMEOUT_MS, &p);
 	if (p.timed_out)
-		rc = SC_SSH_FAILED;
+		rc = SSH_FAILED;
 	strv_free(&a);
 	return rc;
 }
@@ -191,16 +191,17 @@ static int stderr_file(const struct conn *c)
 	return fd;
 }
 
-int conn_start_master(struct conn *c, struct verdict *v)
+enum err conn_start_master(struct conn *c, struct verdict *v)
 {
 	struct strv a = STRV_INIT;
 	struct buf err = BUF_INIT;
 	struct proc p;
+	enum err e = ERR_OK;
 	int rc, fd = stderr_file(c);
 
 	if (fd < 0) {
 		strv_free(&a);
-		return fail("cannot create a file in %s: %s", c->ctl_dir, strerror(errno));
+		return error("cannot create a file in %s: %s", c->ctl_dir, strerror(errno));
 	}
 	conn_common_args(c, &a, 1);
 	if (c->o->persist_ms > 0)
@@ -221,7 +222,7 @@ int conn_start_master(struct conn *c, struct verdict *v)
 		buf_adds(&err, "ssh did not finish connecting in time");
 		*v = (struct verdict){ FAIL_TRANSIENT, "connection timed out", 0, err.len };
 		conn_remember_error(c, v, &err);
-		rc = SC_SSH_FAILED;
+		e = ERR_UNREACHABLE;
 	} else if (rc == 0) {
 		c->handshakes++;
 		c->started_master = 1;
@@ -229,10 +230,13 @@ int conn_start_master(struct conn *c, struct verdict *v)
 	} else if (!p.exec_errno && rc > 0) {
 		*v = classify_phase(rc, err.s, err.len, PHASE_ALL, 0);
 		conn_remember_error(c, v, &err);
+		e = v->cls == FAIL_TRANSIENT ? ERR_UNREACHABLE : ERR_PERMANENT;
+	} else {
+		e = conn_cannot_run(c, rc, &p);
 	}
 	strv_free(&a);
 	buf_free(&err);
-	return rc;
+	return e;
 }
 
 const char *conn_hint(const struct verdict *v)
@@ -290,7 +294,7 @@ int conn_lock_master_start(struct conn *c, long long deadline_ms)
 	}
 }
 
-int conn_disconnect(struct conn *c)
+void conn_disconnect(struct conn *c)
 {
 	struct buf err = BUF_INIT;
 	struct stat st;
@@ -300,5 +304,4 @@ int conn_disconnect(struct conn *c)
 			conn_remove_stale(c);
 	}
 	buf_free(&err);
-	return 0;
 }

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "duration.h"
-#include "exitcodes.h"
+#include "err.h"
 #include "msg.h"
 #include "sig.h"
 
@@ -20,38 +20,38 @@ static long long spent(long long base, long long start)
 	return base + (now_ms() - start);
 }
 
-static int gave_up(struct conn *c, long long used, const char *why)
+static enum err gave_up(struct conn *c, long long used, const char *why)
 {
 	char took[32];
 
 	format_duration(used, took, sizeof took);
 	error("gave up on %s after %d attempt%s in %s: %s", c->dest, c->attempts,
 	      c->attempts == 1 ? "" : "s", took, why);
-	return SC_UNREACHABLE;
+	return ERR_UNREACHABLE;
 }
 
 /* Master starts with backoff, the start lock held. */
-static int connect_locked(struct conn *c, long long base, long long start)
+static enum err connect_locked(struct conn *c, long long base, long long start)
 {
 	char budget[32];
 
 	format_duration(c->o->max_wait_ms, budget, sizeof budget);
 	for (;;) {
 		struct verdict v = { FAIL_NONE, "", 0, 0 };
-		int rc = conn_start_master(c, &v);
+		enum err e = conn_start_master(c, &v);
 
-		if (rc == 0)
-			return 0;
+		if (e == ERR_OK)
+			return ERR_OK;
 		if (sig_caught) {
 			conn_remove_stale(c);
-			return SC_SIGNAL + sig_caught;
+			return ERR_SIGNAL;
 		}
 		if (v.cls == FAIL_NONE)
-			return rc == SC_FAIL ? rc : conn_exec_failure(rc, c->o->ssh);
+			return e;	/* said why */
 		if (v.cls != FAIL_TRANSIENT) {
 			error("cannot connect to %s: %s (%s)%s", c->dest, v.reason,
 			      buf_str(&c->last_error), conn_hint(&v));
-			return SC_PERMANENT;
+			return ERR_PERMANENT;
 		}
 		long long delay = backoff_next(&c->bo, spent(base, start),
 					       backoff_random(&c->rng));
@@ -66,7 +66,7 @@ static int connect_locked(struct conn *c, long long base, long long start)
 		trace("attempt %d: %s: %s (transient); next attempt in %s",
 		      c->attempts, v.reason, buf_str(&c->last_error), next);
 		if (sleep_until(now_ms() + delay, &sig_caught, sig_wakefd()))
-			return SC_SIGNAL + sig_caught;
+			return ERR_SIGNAL;
 	}
 }
 
@@ -83,20 +83,21 @@ static long long lock_deadline(const struct conn *c, long long start)
 	return start + (left > 0 ? left : 0);
 }
 
-int conn_connect(struct conn *c)
+enum err conn_connect(struct conn *c)
 {
 	long long base = c->waited_ms, start = now_ms();
-	int fd, rc;
+	enum err rc;
+	int fd;
 
 	if (conn_master_alive(c, NULL)) {
 		conn_check_options(c);
 		return 0;
 	}
 	if (sig_caught)
-		return SC_SIGNAL + sig_caught;
+		return ERR_SIGNAL;
 	fd = conn_lock_master_start(c, lock_deadline(c, start));
 	if (fd == -1) {
-		rc = SC_SIGNAL + sig_caught;
+		rc = ERR_SIGNAL;
 	} else if (fd == -3) {
 		conn_check_options(c);		/* another process started it */
 		rc = 0;
@@ -117,18 +118,18 @@ int conn_connect(struct conn *c)
 	return rc;
 }
 
-int conn_retry(struct conn *c, int (*op)(void *ctx), void *ctx, const char *again)
+enum err conn_retry(struct conn *c, enum err (*op)(void *ctx), void *ctx, const char *again)
 {
 	for (int drops = 0;; drops++) {
-		int rc = conn_connect(c);
+		enum err rc = conn_connect(c);
 
 		if (rc)
 			return rc;
 		rc = op(ctx);
-		if (rc != CONN_RETRY)
+		if (rc != ERR_DROPPED)
 			return rc;
 		if (sig_caught)
-			return SC_SIGNAL + sig_caught;
+			return ERR_SIGNAL;
 		/*
 		 * The first drop is redone at once (the master start backs off
 		 * by itself if the host went away); a connection that keeps
@@ -142,7 +143,7 @@ int conn_retry(struct conn *c, int (*op)(void *ctx), void *ctx, const char *agai
 			format_duration(c->waited_ms, took, sizeof took);
 			error("the connection to %s kept dropping (%s); gave up after "
 			      "waiting %s of --max-wait", c->dest, buf_str(&c->last_error), took);
-			return SC_UNREACHABLE;
+			return ERR_UNREACHABLE;
 		}
 		info("the connection to %s dropped (%s); reconnecting and %s",
 		     c->dest, buf_str(&c->last_error), again);
@@ -151,7 +152,7 @@ int conn_retry(struct conn *c, int (*op)(void *ctx), void *ctx, const char *agai
 			int sig = sleep_until(t + delay, &sig_caught, sig_wakefd());
 			c->waited_ms += now_ms() - t;
 			if (sig)
-				return SC_SIGNAL + sig;
+				return ERR_SIGNAL;
 		}
 	}
 }

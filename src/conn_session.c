@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "exitcodes.h"
+#include "err.h"
 #include "msg.h"
 #include "sig.h"
 
@@ -14,16 +14,14 @@
 #define MASTER_EXIT_GRACE_MS 500
 #define MASTER_POLL_MS 20
 
-int conn_start(struct conn *c, struct proc *p)
+enum err conn_start(struct conn *c, struct proc *p)
 {
 	int rc;
 
 	trace_argv(p->argv);
 	c->sessions++;
 	rc = proc_start(p);
-	if (rc)
-		return conn_exec_failure(rc, c->o->ssh);
-	return 0;
+	return rc ? conn_cannot_run(c, rc, p) : ERR_OK;
 }
 
 /* Whether the master still listens; unsure counts as yes. */
@@ -86,24 +84,27 @@ int conn_finish(struct conn *c, struct proc *p, struct verdict *v)
 		v->reason = "no answer in time";
 		buf_reset(&c->last_error);
 		buf_adds(&c->last_error, "the session went silent");
-		return SC_SSH_FAILED;
+		return SSH_FAILED;
 	}
-	if (rc == SC_SSH_FAILED && p->err_buf)
+	if (rc == SSH_FAILED && p->err_buf)
 		return session_outcome(c, rc, p->err_buf, v);
 	return rc;
 }
 
-int conn_run(struct conn *c, struct proc *p, struct verdict *v)
+enum err conn_run(struct conn *c, struct proc *p, int *status, struct verdict *v)
 {
-	int rc = conn_start(c, p);
+	enum err e = conn_start(c, p);
 
 	*v = (struct verdict){ FAIL_NONE, "", 0, 0 };
-	return rc ? rc : conn_finish(c, p, v);
+	*status = -1;
+	if (e == ERR_OK)
+		*status = conn_finish(c, p, v);
+	return e;
 }
 
-int conn_report(struct conn *c, const struct verdict *v)
+enum err conn_report(struct conn *c, const struct verdict *v)
 {
 	error("connection to %s failed: %s (%s)", c->dest, v->reason,
 	      buf_str(&c->last_error));
-	return SC_SSH_FAILED;
+	return v->cls == FAIL_TRANSIENT ? ERR_UNREACHABLE : ERR_PERMANENT;
 }

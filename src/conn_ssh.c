@@ -9,7 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "exitcodes.h"
+#include "err.h"
 #include "msg.h"
 #include "rundir.h"
 #include "sig.h"
@@ -82,27 +82,29 @@ void conn_session_argv(const struct conn *c, struct strv *a, int tty, const char
 	strv_push(a, command);
 }
 
-static int check_dest(const char *dest)
+static enum err check_dest(const char *dest)
 {
-	if (!dest || !*dest)
-		return error("no destination: name one, set SIDECAR_DEST, or run 'sidecar use DEST'");
-	if (dest[0] == '-')
-		return error("strange destination '%s' blocked: it would be read as an option", dest);
-	for (const char *p = dest; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return error("strange destination blocked: it contains control characters");
-	return 0;
+	if (!dest || !*dest) {
+		error("no destination: name one, set SIDECAR_DEST, or run 'sidecar use DEST'");
+		return ERR_USAGE;
+	}
+	if (dest[0] == '-') {
+		error("strange destination '%s' blocked: it would be read as an option", dest);
+		return ERR_USAGE;
+	}
+	for (const char *p = dest; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			error("strange destination blocked: it contains control characters");
+			return ERR_USAGE;
+		}
+	}
+	return ERR_OK;
 }
 
-int conn_exec_failure(int rc, const char *what)
+enum err conn_cannot_run(const struct conn *c, int status, const struct proc *p)
 {
-	if (rc == SC_NOTFOUND)
-		error("cannot run '%s': not found; install OpenSSH's client or set SIDECAR_SSH", what);
-	else if (rc == SC_NOEXEC)
-		error("cannot run '%s': not executable", what);
-	else
-		error("cannot run '%s': %s", what, strerror(errno));
-	return rc < 0 ? SC_FAIL : rc;
+	return err_cannot_run(c->o->ssh, status, p ? p->exec_errno : 0,
+			      "install OpenSSH's client or set SIDECAR_SSH");
 }
 
 int conn_run_ssh(const struct strv *a, struct buf *out, struct buf *err, int err_fd,
@@ -176,7 +178,7 @@ static void shorten_ctl_path(struct conn *c)
 	c->ctl_path[dl + 1 + SOCKET_NAME_LEN] = '\0';
 }
 
-static int read_config(struct conn *c)
+static enum err read_config(struct conn *c)
 {
 	struct strv a = STRV_INIT;
 	struct buf out = BUF_INIT, err = BUF_INIT;
@@ -190,15 +192,15 @@ static int read_config(struct conn *c)
 	strv_push(&a, c->dest);
 	rc = conn_run_ssh(&a, &out, &err, -1, CHECK_TIMEOUT_MS, &p);
 	if (p.exec_errno || rc < 0) {
-		rc = conn_exec_failure(rc, c->o->ssh);
-	} else if (rc >= SC_SIGNAL && rc < SC_SIGNAL + 65 && sig_caught) {
-		/* interrupted: the caller reports it */
+		rc = conn_cannot_run(c, rc, &p);
+	} else if (sig_caught) {
+		rc = ERR_SIGNAL;
 	} else if (rc != 0) {
 		struct verdict v = classify(rc, err.s, err.len, 0);
 		buf_chomp(&err);
 		error("bad ssh configuration for %s: %.*s", c->dest,
 		      (int)v.line_len, buf_str(&err) + v.line_off);
-		rc = SC_PERMANENT;
+		rc = ERR_PERMANENT;
 	} else {
 		char *policy = line_value(out.s, "stricthostkeychecking");
 		char *level = line_value(out.s, "loglevel");
@@ -208,7 +210,7 @@ static int read_config(struct conn *c)
 		free(policy);
 		free(level);
 		if (!c->ctl_path)
-			rc = fail("ssh -G printed no control path for %s", c->dest);
+			rc = error("ssh -G printed no control path for %s", c->dest);
 		else
 			shorten_ctl_path(c);
 	}
@@ -218,7 +220,7 @@ static int read_config(struct conn *c)
 	return rc;
 }
 
-int conn_init(struct conn *c, const struct conn_opts *o, const char *dest)
+enum err conn_init(struct conn *c, const struct conn_opts *o, const char *dest)
 {
 	struct sockaddr_un sun;
 	int rc;
@@ -229,16 +231,16 @@ int conn_init(struct conn *c, const struct conn_opts *o, const char *dest)
 	c->rng = (unsigned long long)now_ms() ^ ((unsigned long long)getpid() << 32);
 	backoff_init(&c->bo, o->initial_ms, o->max_interval_ms, o->max_wait_ms);
 	options_id(c);
-	if (check_dest(dest) < 0)
-		return SC_USAGE;
+	if ((rc = check_dest(dest)))
+		return rc;
 	if (!(c->ctl_dir = rundir()))
-		return SC_FAIL;
+		return ERR_FAIL;
 	if ((rc = read_config(c)))
 		return rc;
 	if (strlen(c->ctl_path) + MASTER_NAME_EXTRA >= sizeof sun.sun_path) {
 		error("control path %s is too long for a unix socket; "
 		      "set XDG_RUNTIME_DIR or TMPDIR to a shorter directory", c->ctl_path);
-		return SC_PERMANENT;
+		return ERR_PERMANENT;
 	}
 	return 0;
 }

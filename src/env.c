@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "duration.h"
-#include "exitcodes.h"
+#include "err.h"
 #include "msg.h"
 #include "quote.h"
 
@@ -82,14 +82,14 @@ void settings_resolve(struct settings *s, const struct args *a, env_lookup env,
 	s->git = settings_git(env);
 }
 
-int setting_duration(const struct setting *st, long long dflt, long long *ms)
+enum err setting_duration(const struct setting *st, long long dflt, long long *ms)
 {
 	*ms = dflt;
 	if (!st->value)
 		return 0;
 	if (parse_duration(st->value, ms) < 0) {
 		error("invalid duration '%s' in %s: use 500ms, 2s, 90 or 1m30s", st->value, st->from);
-		return SC_USAGE;
+		return ERR_USAGE;
 	}
 	return 0;
 }
@@ -99,12 +99,13 @@ static const char *lookup(const char *name)
 	return getenv(name);
 }
 
-int env_init(struct env *e, struct args *a, const struct cmd_entry *cmd)
+enum err env_init(struct env *e, struct args *a, const struct cmd_entry *cmd)
 {
 	struct buf out = BUF_INIT, err = BUF_INIT;
 	int rc;
 
 	memset(e, 0, sizeof *e);
+	e->remote_status = -1;
 	e->a = a;
 	e->set = &e->resolved;
 	e->git.prog = settings_git(lookup);
@@ -113,13 +114,13 @@ int env_init(struct env *e, struct args *a, const struct cmd_entry *cmd)
 		return 0;
 	}
 	if (a->chdir && chdir(a->chdir) < 0)
-		return fail("cannot change to '%s': %s", a->chdir, strerror(errno));
+		return error("cannot change to '%s': %s", a->chdir, strerror(errno));
 
 	/* one git config for every setting */
 	rc = git_run(&e->git, &out, NULL, "config", "-z", "--get-regexp", "^sidecar\\.", (char *)NULL);
-	if (rc == SC_NOTFOUND || rc == SC_NOEXEC) {
+	if (rc == PROC_NOTFOUND || rc == PROC_NOEXEC) {
 		buf_free(&out);
-		return git_exec_failure(&e->git, rc);
+		return git_cannot_run(&e->git, rc);
 	}
 	if (rc == 0 && out.s) {
 		buf_add(&out, "\0", 1);	/* double NUL ends the list */
@@ -158,10 +159,10 @@ const char *env_workdir(struct env *e)
 	return e->set->workdir.value;
 }
 
-static int conn_setup(struct env *e, struct conn *c, int may_start)
+static enum err conn_setup(struct env *e, struct conn *c, int may_start)
 {
 	const char *dest = env_dest(e);
-	int rc;
+	enum err rc;
 
 	memset(c, 0, sizeof *c);	/* conn_free is safe whatever happens */
 	e->conn_opts = e->a->conn;
@@ -175,21 +176,21 @@ static int conn_setup(struct env *e, struct conn *c, int may_start)
 	if (e->a->positional.n > 1) {
 		error("unexpected argument '%s'; put a remote command after '--'",
 		      e->a->positional.v[1]);
-		return SC_USAGE;
+		return ERR_USAGE;
 	}
 	if (!dest) {
 		error("no destination: name one, set SIDECAR_DEST, or run 'sidecar use DEST'");
-		return SC_USAGE;
+		return ERR_USAGE;
 	}
 	return conn_init(c, &e->conn_opts, dest);
 }
 
-int env_conn(struct env *e, struct conn *c)
+enum err env_conn(struct env *e, struct conn *c)
 {
 	return conn_setup(e, c, 1);
 }
 
-int env_conn_nowait(struct env *e, struct conn *c)
+enum err env_conn_nowait(struct env *e, struct conn *c)
 {
 	return conn_setup(e, c, 0);
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "exitcodes.h"
+#include "err.h"
 #include "msg.h"
 #include "strv.h"
 
@@ -21,15 +21,9 @@ static void git_argv(const struct git *g, struct strv *a, struct strv *env,
 	strv_pushv(env, g->env);
 }
 
-int git_exec_failure(const struct git *g, int status)
+enum err git_cannot_run(const struct git *g, int status)
 {
-	if (status == SC_NOTFOUND)
-		error("cannot run '%s': not found; install git or set SIDECAR_GIT", g->prog);
-	else if (status == SC_NOEXEC)
-		error("cannot run '%s': not executable", g->prog);
-	else if (status < 0)
-		error("cannot run '%s'", g->prog);
-	return status < 0 ? SC_FAIL : status;
+	return err_cannot_run(g->prog, status, 0, "install git or set SIDECAR_GIT");
 }
 
 int git_runv(const struct git *g, struct buf *out, struct buf *err,

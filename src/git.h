@@ -3,6 +3,7 @@
 #define SIDECAR_GIT_H
 
 #include "buf.h"
+#include "err.h"
 #include "proc.h"
 #include "strv.h"
 
@@ -50,7 +51,7 @@ int git_wait(struct git_job *j);
 /* Waits if still running, then frees. */
 void git_job_free(struct git_job *j);
 
-/* Reports that git could not run (127/126) and returns the status. */
-int git_exec_failure(const struct git *g, int status);
+/* Says why git could not run (a status of proc_start); the error. */
+enum err git_cannot_run(const struct git *g, int status);
 
 #endif

@@ -10,7 +10,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "exitcodes.h"
+#include "err.h"
 #include "msg.h"
 #include "sig.h"
 
@@ -38,12 +38,13 @@ int main(int argc, char **argv)
 	struct args a;
 	const struct cmd_entry *cmd;
 	struct env e;
-	int rc;
+	enum err rc;
+	int status;
 
 	fd_hygiene();
 	if (sig_init() < 0) {
 		perror("sidecar: cannot install signal handlers");
-		return SC_FAIL;
+		return err_exit(ERR_FAIL, -1, 0, 0);
 	}
 	/* usage errors are coloured too; -q and -v are known only after parsing */
 	msg_init(VERB_NORMAL, use_color(), isatty(STDERR_FILENO));
@@ -52,7 +53,7 @@ int main(int argc, char **argv)
 		 use_color(), isatty(STDERR_FILENO));
 	if (rc) {
 		cli_free(&a);
-		return rc;
+		return err_exit(rc, -1, 0, 0);
 	}
 	if (a.help || !a.command) {
 		cli_usage(a.command ? cli_command(a.command) : NULL);
@@ -63,10 +64,10 @@ int main(int argc, char **argv)
 	rc = env_init(&e, &a, cmd);
 	if (rc == 0)
 		rc = cmd->run(&e);
+	/* the one place an error becomes an exit status */
+	status = err_exit(rc, e.remote_status, cmd->flags & CMD_SSH_STATUS, sig_caught);
 	env_free(&e);
-	if (sig_caught && rc != 0)
-		rc = SC_SIGNAL + sig_caught;
 	cli_free(&a);
 	fflush(stdout);
-	return rc;
+	return status;
 }

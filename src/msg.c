@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "buf.h"
-#include "exitcodes.h"
 #include "quote.h"
 
 static enum verbosity level;
@@ -42,22 +41,13 @@ static void say(const char *color, const char *tag, const char *fmt, va_list ap)
 	buf_free(&b);
 }
 
-int error(const char *fmt, ...)
+enum err error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	say("1;31", NULL, fmt, ap);
 	va_end(ap);
-	return -1;
-}
-
-int fail(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	say("1;31", NULL, fmt, ap);
-	va_end(ap);
-	return SC_FAIL;
+	return ERR_FAIL;
 }
 
 void warn(const char *fmt, ...)

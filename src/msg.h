@@ -2,16 +2,16 @@
 #ifndef SIDECAR_MSG_H
 #define SIDECAR_MSG_H
 
+#include "err.h"
+
 enum verbosity { VERB_QUIET = -1, VERB_NORMAL = 0, VERB_VERBOSE = 1 };
 
 /* Set at start-up: before parsing, and again once -q or -v is known. */
 void msg_init(enum verbosity v, int color, int tty);
 int msg_quiet(void);
 
-/* "sidecar: ...": always shown. Returns -1, for `return error(...)`. */
-int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Like error(), but returns SC_FAIL (1), for `return fail(...)`. */
-int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "sidecar: ...": always shown. Returns ERR_FAIL, for `return error(...)`. */
+enum err error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "sidecar: warning: ...": always shown. */
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "sidecar: ...": progress, silenced by -q. */

@@ -67,7 +67,7 @@ static int by_oid(const void *a, const void *b)
  * The commits depth-1 parent steps below head, by the shortest way: where
  * `git clone --depth` cuts. Reads head's history once (only when depth > 1).
  */
-static int depth_cut(const struct git *g, const char *head, int depth, struct strv *out)
+static enum err depth_cut(const struct git *g, const char *head, int depth, struct strv *out)
 {
 	struct buf text = BUF_INIT;
 	struct node *v = NULL, **queue;
@@ -79,7 +79,7 @@ static int depth_cut(const struct git *g, const char *head, int depth, struct st
 		return 0;
 	}
 	if ((rc = git_run(g, &text, NULL, "rev-list", "--parents", head, "--", (char *)NULL)))
-		return fail("git rev-list failed (status %d)", rc);
+		return error("git rev-list failed (status %d)", rc);
 	for (char *p = text.s; p && *p;) {
 		char *nl = strchr(p, '\n'), *sp;
 		if (nl)
@@ -176,8 +176,8 @@ static int joins(const struct git *g, const char *head, const struct strv *have,
 	return ok;
 }
 
-int pack_plan(const struct git *g, const char *gitdir, const char *head,
-	      const struct strv *have, int depth, struct pack_plan *p)
+enum err pack_plan(const struct git *g, const char *gitdir, const char *head,
+		   const struct strv *have, int depth, struct pack_plan *p)
 {
 	memset(p, 0, sizeof *p);
 	/* the sidecar takes these as shallow too, the ones it receives */

@@ -90,7 +90,7 @@ static void child(const struct proc *p, const char *path, int fds[3], int report
 	execve(path, (char *const *)p->argv, env);
 	int e = errno;
 	(void)!write(report, &e, sizeof e);
-	_exit(127);
+	_exit(PROC_NOTFOUND);
 }
 
 /* PATH as the child will see it: from its environment, else a default. */
@@ -217,7 +217,7 @@ int proc_start(struct proc *p)
 		while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		p->pid = -1;
-		return e == ENOENT || e == ENOTDIR ? 127 : 126;
+		return e == ENOENT || e == ENOTDIR ? PROC_NOTFOUND : PROC_NOEXEC;
 	}
 	if (p->in_pipe >= 0)
 		fcntl(p->in_pipe, F_SETFL, O_NONBLOCK);
@@ -234,8 +234,8 @@ fail:
 	close_fd(&report[1]);
 	p->exec_errno = e;
 	if (e == ENOENT || e == ENOTDIR)
-		return 127;
-	return e == EACCES ? 126 : -1;
+		return PROC_NOTFOUND;
+	return e == EACCES ? PROC_NOEXEC : -1;
 }
 
 static void signal_child(const struct proc *p, int signo)
@@ -253,7 +253,7 @@ static int decode(int wstatus)
 	if (WIFEXITED(wstatus))
 		return WEXITSTATUS(wstatus);
 	if (WIFSIGNALED(wstatus))
-		return 128 + WTERMSIG(wstatus);
+		return PROC_SIGNALED(WTERMSIG(wstatus));
 	return -1;
 }
 

@@ -30,6 +30,11 @@
 
 enum proc_io { IO_INHERIT = 0, IO_NULL, IO_PIPE, IO_FD };
 
+/* The statuses of a child that never ran, and of one a signal ended. */
+#define PROC_NOEXEC 126
+#define PROC_NOTFOUND 127
+#define PROC_SIGNALED(n) (128 + (n))
+
 struct proc {
 	const char *const *argv;
 	const char *const *env;	/* extra "K=V" for the child, or NULL */
@@ -69,7 +74,8 @@ char *proc_resolve(const char *name, const char *path, int *err);
 /* Fills p with defaults: everything inherited, no bounds, in_src = -1. */
 void proc_init(struct proc *p, const char *const *argv);
 
-/* Starts the child. Returns 0, or a status (126, 127, -1) when it never ran. */
+/* Starts the child. Returns 0, or a status (126, 127, -1) when it never ran:
+ * err_cannot_run says why. */
 int proc_start(struct proc *p);
 
 /* Pumps the pipes with poll() until EOF and the child is reaped; the status. */

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "exitcodes.h"
+#include "err.h"
 #include "msg.h"
 #include "rundir.h"
 
@@ -64,7 +64,7 @@ static int newer(const char *a, const char *b)
  * added, removed or force-added files) or use_cache is 0; else the real
  * index; else nothing (git starts empty).
  */
-static int seed_index(struct local *l, int fd, int use_cache)
+static enum err seed_index(struct local *l, int fd, int use_cache)
 {
 	const char *user_index = getenv("GIT_INDEX_FILE");
 	struct buf src = BUF_INIT;
@@ -82,11 +82,11 @@ static int seed_index(struct local *l, int fd, int use_cache)
 	}
 	if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
 		buf_free(&src);
-		return fail("cannot write the temporary index %s: %s", l->index, strerror(errno));
+		return error("cannot write the temporary index %s: %s", l->index, strerror(errno));
 	}
 	switch (copy_file(src.s, fd)) {
 	case -1:
-		rc = fail("cannot copy the index %s: %s", src.s, strerror(errno));
+		rc = error("cannot copy the index %s: %s", src.s, strerror(errno));
 		break;
 	case 1:
 		unlink(l->index);	/* git creates it */
@@ -102,7 +102,7 @@ static int seed_index(struct local *l, int fd, int use_cache)
  * files are not rehashed, however stale the user's index is. The copy goes
  * back into the cache when the scan succeeds (local_free), by rename.
  */
-static int make_index(struct local *l)
+static enum err make_index(struct local *l)
 {
 	struct buf cache = BUF_INIT, tmp = BUF_INIT;
 	char *dir = rundir();
@@ -110,14 +110,14 @@ static int make_index(struct local *l)
 	int fd, rc;
 
 	if (!dir)
-		return SC_FAIL;
+		return ERR_FAIL;
 	sync_key(l->gitdir, "index", key);
 	buf_addf(&cache, "%s/index-%s", dir, key);
 	buf_addf(&tmp, "%s.XXXXXX", cache.s);
 	free(dir);
 	l->cache = cache.s;
 	if ((fd = mkstemp(tmp.s)) < 0) {
-		rc = fail("cannot create a temporary index %s: %s", tmp.s, strerror(errno));
+		rc = error("cannot create a temporary index %s: %s", tmp.s, strerror(errno));
 		buf_free(&tmp);
 		return rc;
 	}
@@ -196,7 +196,7 @@ static int add_without_nested(const struct git *gi, struct local *l, struct buf 
  * files belong to no commit): then the scan starts again from the real
  * index, once.
  */
-static int rescan(const struct git *g, struct local *l)
+static enum err rescan(const struct git *g, struct local *l)
 {
 	struct git gi = *g;
 	struct buf err = BUF_INIT;
@@ -204,7 +204,7 @@ static int rescan(const struct git *g, struct local *l)
 	int rc;
 
 	if (fd < 0)
-		return fail("cannot write the temporary index %s: %s", l->index, strerror(errno));
+		return error("cannot write the temporary index %s: %s", l->index, strerror(errno));
 	rc = seed_index(l, fd, 0);
 	close(fd);
 	if (rc)
@@ -214,14 +214,14 @@ static int rescan(const struct git *g, struct local *l)
 	if (git_run(&gi, NULL, &err, "-C", l->toplevel, "add", "-A", "--", ".", (char *)NULL) &&
 	    (!nested_repos(&err, &l->nested) || add_without_nested(&gi, l, &err))) {
 		buf_chomp(&err);
-		rc = fail("cannot read the working tree: git add: %s", buf_str(&err));
+		rc = error("cannot read the working tree: git add: %s", buf_str(&err));
 	}
 	buf_free(&err);
 	return rc;
 }
 
-int local_scan_start(const struct git *g, const char *toplevel, const char *gitdir,
-		     struct local *l)
+enum err local_scan_start(const struct git *g, const char *toplevel, const char *gitdir,
+			  struct local *l)
 {
 	struct git gi = *g;
 	int rc;
@@ -238,7 +238,7 @@ int local_scan_start(const struct git *g, const char *toplevel, const char *gitd
 	if ((rc = git_spawn(g, &l->log, "log", "-1", "--date=raw", "--no-show-signature",
 			    "--format=%H%x00%an%x00%ae%x00%ad%x00%cn%x00%ce%x00%cd%x00%D", "HEAD",
 			    "--", (char *)NULL)))
-		return git_exec_failure(g, rc);
+		return git_cannot_run(g, rc);
 	gi.index = l->index;
 	gi.env = c_locale;
 	/*
@@ -249,9 +249,9 @@ int local_scan_start(const struct git *g, const char *toplevel, const char *gitd
 	if (l->from_cache &&
 	    (rc = git_spawn(&gi, &l->ignored, "-C", toplevel, "ls-files", "-z", "-c", "-i",
 			    "--exclude-standard", (char *)NULL)))
-		return git_exec_failure(g, rc);
+		return git_cannot_run(g, rc);
 	if ((rc = git_spawn(&gi, &l->add, "-C", toplevel, "add", "-A", "--", ".", (char *)NULL)))
-		return git_exec_failure(g, rc);
+		return git_cannot_run(g, rc);
 	return 0;
 }
 
@@ -269,7 +269,7 @@ static int in_list(const char *list, size_t len, const char *name)
  * to it. Entries of the cache that a rule ignores and the real index lacks
  * are untracked files that are ignored now: they leave the scan.
  */
-static int drop_ignored(const struct git *g, struct local *l)
+static enum err drop_ignored(const struct git *g, struct local *l)
 {
 	const char *args[] = { "-C", l->toplevel, "update-index", "-z", "--force-remove", "--stdin",
 			       NULL };
@@ -284,7 +284,7 @@ static int drop_ignored(const struct git *g, struct local *l)
 		return 0;
 	if (git_run(g, &tracked, NULL, "-C", l->toplevel, "ls-files", "-z", "-c", "-i",
 		    "--exclude-standard", (char *)NULL)) {
-		rc = fail("cannot list the ignored files of the index");
+		rc = error("cannot list the ignored files of the index");
 		goto out;
 	}
 	for (const char *p = cached, *end = cached + len; p < end; p += strlen(p) + 1)
@@ -295,12 +295,12 @@ static int drop_ignored(const struct git *g, struct local *l)
 	trace("untracked files now ignored leave the snapshot");
 	gi.index = l->index;
 	if ((rc = git_spawn_input(&gi, &j, args, gone.s, gone.len))) {
-		rc = git_exec_failure(g, rc);
+		rc = git_cannot_run(g, rc);
 		goto out;
 	}
 	if (git_wait(&j)) {
 		buf_chomp(&j.err);
-		rc = fail("cannot update the temporary index: git update-index: %s", buf_str(&j.err));
+		rc = error("cannot update the temporary index: git update-index: %s", buf_str(&j.err));
 	}
 	git_job_free(&j);
 out:
@@ -328,7 +328,7 @@ static char *head_branch(const struct buf *ident)
 	return b;
 }
 
-int local_scan_finish(const struct git *g, struct local *l)
+enum err local_scan_finish(const struct git *g, struct local *l)
 {
 	struct git gi = *g;
 	struct buf out = BUF_INIT;
@@ -360,7 +360,7 @@ int local_scan_finish(const struct git *g, struct local *l)
 		if ((rc = rescan(g, l)))
 			goto out;
 		if (git_run(&gi, &out, NULL, "write-tree", (char *)NULL) || !out.len) {
-			rc = fail("git write-tree failed");
+			rc = error("git write-tree failed");
 			goto out;
 		}
 	}
@@ -374,14 +374,14 @@ out:
 	return rc;
 }
 
-int local_scan(const struct git *g, const char *toplevel, const char *gitdir,
-	       struct local *l)
+enum err local_scan(const struct git *g, const char *toplevel, const char *gitdir,
+		    struct local *l)
 {
-	int rc = local_scan_start(g, toplevel, gitdir, l);
+	enum err rc = local_scan_start(g, toplevel, gitdir, l);
 	return rc ? rc : local_scan_finish(g, l);
 }
 
-int local_snapshot(const struct git *g, struct local *l)
+enum err local_snapshot(const struct git *g, struct local *l)
 {
 	struct buf out = BUF_INIT;
 	struct strv env = STRV_INIT;
@@ -418,7 +418,7 @@ int local_snapshot(const struct git *g, struct local *l)
 		rc = git_run(&gc, &out, NULL, "commit-tree", l->tree, "-m", "sidecar snapshot",
 			     (char *)NULL);
 	if (rc || !out.len)
-		rc = fail("git commit-tree failed");
+		rc = error("git commit-tree failed");
 	else
 		l->snapshot = xstrdup(out.s);
 	strv_free(&env);

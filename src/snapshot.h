@@ -30,13 +30,13 @@ struct local {
  * gitdir); makes the temporary index and its tree. local_scan_start starts
  * the slow part, so that other work can go on; local_scan_finish ends it.
  */
-int local_scan(const struct git *g, const char *toplevel, const char *gitdir,
-	       struct local *l);
-int local_scan_start(const struct git *g, const char *toplevel, const char *gitdir,
-		     struct local *l);
-int local_scan_finish(const struct git *g, struct local *l);
+enum err local_scan(const struct git *g, const char *toplevel, const char *gitdir,
+		    struct local *l);
+enum err local_scan_start(const struct git *g, const char *toplevel, const char *gitdir,
+			  struct local *l);
+enum err local_scan_finish(const struct git *g, struct local *l);
 /* Commits the tree: the same state always gives the same snapshot. */
-int local_snapshot(const struct git *g, struct local *l);
+enum err local_snapshot(const struct git *g, struct local *l);
 /* Removes the temporary index and frees l. */
 void local_free(struct local *l);
 

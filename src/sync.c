@@ -18,7 +18,7 @@
 #include <fcntl.h>
 
 #include "backoff.h"
-#include "exitcodes.h"
+#include "err.h"
 #include "msg.h"
 #include "pack.h"
 #include "protocol.h"
@@ -32,8 +32,6 @@
  * while on a large repository, and a waiting lock says so every second.
  */
 #define SESSION_IDLE_MS 600000
-#define RETRY (-2)		/* internal: the connection dropped, start again */
-#define RESTART (-3)		/* internal: the script was missing, start again */
 #define MAX_RESTARTS 2
 
 struct sync_job {
@@ -43,7 +41,7 @@ struct sync_job {
 	struct sync_result *r;
 	struct local l;
 	char *mark;		/* the file saying the script is installed there */
-	int start_rc;		/* what starting the scan said */
+	enum err start_rc;	/* what starting the scan said */
 	int scanned;		/* local_scan_finish ran */
 	struct git_job known;	/* reads the last snapshot synced to this place */
 	char *known_oid;	/* what it read, or NULL */
@@ -122,7 +120,7 @@ struct session {
 };
 
 /* Starts `op args` on the sidecar; its stdin stays open for session_finish. */
-static int session_start(struct sync_job *x, struct session *s, const char *const *args)
+static enum err session_start(struct sync_job *x, struct session *s, const char *const *args)
 {
 	const char *full[12];
 	char lock_wait[32];
@@ -173,50 +171,49 @@ static void take_saved(struct sync_job *x, const struct reply *r)
 
 /*
  * Sends data, then what in_src gives (-1: nothing), waits for the end and
- * parses the reply into s->r. Returns 0, SC_FAIL when the script failed (it
- * said why on stderr), RETRY when the connection dropped, RESTART when the
- * script must be installed first, or another exit status.
+ * parses the reply into s->r. Returns ERR_OK, ERR_FAIL when the script
+ * failed (it said why on stderr), ERR_DROPPED when the connection dropped,
+ * ERR_RESTART when the script must be installed first, or another error.
  */
-static int session_finish(struct sync_job *x, struct session *s, const char *data, size_t len,
-			  int in_src)
+static enum err session_finish(struct sync_job *x, struct session *s, const char *data,
+			       size_t len, int in_src)
 {
 	struct buf why = BUF_INIT;
 	struct verdict v;
-	int rc;
+	enum err rc;
+	int status;
 
 	buf_add(&s->in, data, len);
 	s->p.in_data = s->in.s;
 	s->p.in_len = s->in.len;
 	s->p.in_src = in_src;
 	x->progress_start = x->progress_last = now_ms();
-	rc = conn_finish(x->c, &s->p, &v);
+	status = conn_finish(x->c, &s->p, &v);
 	progress_done(x);
 	x->r->bytes_sent += s->cmd.len + s->p.bytes_in;
 	if (sig_caught)
-		return SC_SIGNAL + sig_caught;
+		return ERR_SIGNAL;
 	if (v.cls == FAIL_TRANSIENT)
-		return RETRY;
+		return ERR_DROPPED;
 	if (v.cls == FAIL_PERMANENT)
-		return conn_report(x->c, &v), SC_PERMANENT;
-	int status = rc;
-	if (rc != 0 && rc != SC_FAIL)
-		rc = SC_FAIL;
+		return conn_report(x->c, &v);
+	rc = status ? ERR_FAIL : ERR_OK;
 	if (reply_parse(s->out.s, s->out.len, &s->r, &why) < 0) {
 		if (rc == 0)
-			rc = fail("%s; is the sidecar's sh a POSIX shell?", why.s);
+			rc = error("%s; is the sidecar's sh a POSIX shell?", why.s);
 		else if (!strstr(buf_str(&s->err), "sidecar: "))
 			error("the sidecar ended the session with status %d and no reply", status);
 	} else if (s->r.missing_script) {
 		trace("the script is not installed on %s: sending it", x->o->dest);
 		script_remember(x, 0);
-		rc = RESTART;
+		rc = ERR_RESTART;
 	} else {
 		take_saved(x, &s->r);
 		/* a refusal the command line must answer (-w, --adopt): usage */
-		if (rc == SC_FAIL && s->r.refused && strcmp(s->r.refused, "usage") == 0)
-			rc = SC_USAGE;
+		if (rc == ERR_FAIL && s->r.refused && strcmp(s->r.refused, "usage") == 0)
+			rc = ERR_USAGE;
 		else if (!s->r.complete && (rc == 0 || !strstr(buf_str(&s->err), "sidecar: ")))
-			rc = fail("the sidecar's reply was cut short (the session ended with status %d); "
+			rc = error("the sidecar's reply was cut short (the session ended with status %d); "
 				  "run sync again", status);
 		else if (rc == 0 && s->boot == BOOT_INSTALL && s->r.installed)
 			script_remember(x, 1);
@@ -236,10 +233,11 @@ static void session_free(struct session *s)
 }
 
 /* A whole session with nothing or a stream on stdin; the reply in r. */
-static int remote_op(struct sync_job *x, const char *const *args, int in_src, struct reply *r)
+static enum err remote_op(struct sync_job *x, const char *const *args, int in_src,
+			  struct reply *r)
 {
 	struct session s;
-	int rc = session_start(x, &s, args);
+	enum err rc = session_start(x, &s, args);
 
 	if (rc == 0)
 		rc = session_finish(x, &s, NULL, 0, in_src);
@@ -250,10 +248,10 @@ static int remote_op(struct sync_job *x, const char *const *args, int in_src, st
 }
 
 /* Starts git, its stdout to be streamed into a session. */
-static int start_stream(const struct git *g, struct git_job *j, const char *const *args)
+static enum err start_stream(const struct git *g, struct git_job *j, const char *const *args)
 {
 	int rc = git_spawnv(g, j, args);
-	return rc ? git_exec_failure(g, rc) : 0;
+	return rc ? git_cannot_run(g, rc) : ERR_OK;
 }
 
 /*
@@ -261,7 +259,7 @@ static int start_stream(const struct git *g, struct git_job *j, const char *cons
  * matters only when the session succeeded and read everything (a sidecar
  * that stopped reading, on purpose or not, leaves git a broken pipe).
  */
-static int finish_stream(struct git_job *j, int session_rc, int stopped_reading)
+static enum err finish_stream(struct git_job *j, enum err session_rc, int stopped_reading)
 {
 	if (j->p.out_pipe >= 0) {
 		close(j->p.out_pipe);
@@ -272,10 +270,10 @@ static int finish_stream(struct git_job *j, int session_rc, int stopped_reading)
 	 * A sidecar that fails stops reading and git dies of the broken pipe:
 	 * then the sidecar's words stand. Any other failure of git is ours.
 	 */
-	int broken_pipe = rc == SC_SIGNAL + SIGPIPE || strstr(buf_str(&j->err), "pack-objects died");
+	int broken_pipe = rc == PROC_SIGNALED(SIGPIPE) || strstr(buf_str(&j->err), "pack-objects died");
 	if (rc != 0 && !stopped_reading && (session_rc == 0 || !broken_pipe)) {
 		buf_chomp(&j->err);
-		session_rc = fail("git failed here while making what the sidecar needs (status %d)%s%s",
+		session_rc = error("git failed here while making what the sidecar needs (status %d)%s%s",
 				  rc, j->err.len ? ": " : "", buf_str(&j->err));
 	}
 	git_job_free(j);
@@ -302,9 +300,9 @@ static void take_reply(struct sync_job *x, const struct reply *r)
 }
 
 /* Ends the scan begun by sync_start, once. */
-static int ensure_scanned(struct sync_job *x)
+static enum err ensure_scanned(struct sync_job *x)
 {
-	int rc;
+	enum err rc;
 
 	if (x->scanned)
 		return 0;
@@ -324,9 +322,9 @@ static int ensure_scanned(struct sync_job *x)
 }
 
 /* Builds S once: the scan and the commit (the sidecar may be busy meanwhile). */
-static int ensure_snapshot(struct sync_job *x)
+static enum err ensure_snapshot(struct sync_job *x)
 {
-	int rc;
+	enum err rc;
 
 	if (x->l.snapshot)
 		return 0;
@@ -362,7 +360,7 @@ static const char *roots(struct sync_job *x)
 }
 
 /* rts: the root commits to record, or "-" (steady state: no walk). */
-static int apply_start(struct sync_job *x, struct session *s, const char *expect, const char *rts)
+static enum err apply_start(struct sync_job *x, struct session *s, const char *expect, const char *rts)
 {
 	const char *args[] = { "apply", x->o->workdir, expect, x->o->toplevel, rts,
 			       x->o->adopt ? "1" : "0", NULL };
@@ -376,7 +374,7 @@ static int apply_start(struct sync_job *x, struct session *s, const char *expect
  * of S for a sidecar that has the commits in have. *moved: the sidecar's
  * base was not the expected one, and nothing changed there.
  */
-static int apply_finish(struct sync_job *x, struct session *s, const char *expect,
+static enum err apply_finish(struct sync_job *x, struct session *s, const char *expect,
 			const struct strv *have, int *moved)
 {
 	static const char *const pack_args[] = { "pack-objects", "--revs", "--stdout", "--thin",
@@ -384,7 +382,8 @@ static int apply_finish(struct sync_job *x, struct session *s, const char *expec
 	struct buf header = BUF_INIT, revs = BUF_INIT;
 	struct pack_plan plan = { STRV_INIT, STRV_INIT, STRV_INIT, 0 };
 	struct git_job gp;
-	int rc, in = -1;
+	enum err rc = ERR_OK;
+	int in = -1;
 
 	*moved = 0;
 	if (have && (rc = pack_plan(x->g, x->o->gitdir, x->l.head, have, x->o->depth, &plan))) {
@@ -398,9 +397,9 @@ static int apply_finish(struct sync_job *x, struct session *s, const char *expec
 		buf_addf(&header, "%s\n", plan.shallow.v[i]);
 	if (have) {
 		pack_revs(&plan, x->l.snapshot, &revs);
-		rc = git_spawn_input(x->g, &gp, pack_args, revs.s, revs.len);
-		if (rc) {
-			rc = git_exec_failure(x->g, rc);
+		int st = git_spawn_input(x->g, &gp, pack_args, revs.s, revs.len);
+		if (st) {
+			rc = git_cannot_run(x->g, st);
 			session_finish(x, s, NULL, 0, -1);
 			goto out;
 		}
@@ -410,7 +409,7 @@ static int apply_finish(struct sync_job *x, struct session *s, const char *expec
 	}
 	rc = session_finish(x, s, header.s, header.len, in);
 	if (have)
-		rc = finish_stream(&gp, rc, s->r.base_moved || rc == RESTART);
+		rc = finish_stream(&gp, rc, s->r.base_moved || rc == ERR_RESTART);
 	if (rc)
 		goto out;
 	if (s->r.base_moved) {
@@ -432,18 +431,18 @@ out:
 	return rc;
 }
 
-static int probe(struct sync_job *x, struct reply *rp)
+static enum err probe(struct sync_job *x, struct reply *rp)
 {
 	const char *args[] = { "probe", x->o->workdir, x->l.snapshot, x->o->toplevel,
 			       x->o->adopt ? "1" : "0", x->o->dry_run ? "1" : "0", NULL };
-	int rc = remote_op(x, args, -1, rp);
+	enum err rc = remote_op(x, args, -1, rp);
 	if (rc)
 		return rc;
 	if (rp->no_git)
-		return fail("git is not installed on %s; install it there (e.g. apt-get install git)",
+		return error("git is not installed on %s; install it there (e.g. apt-get install git)",
 			     x->o->dest);
 	if (rp->exists == EXISTS_OTHER)
-		return fail("%s on %s exists and is not a git repository; choose another workdir (-w) or remove it",
+		return error("%s on %s exists and is not a git repository; choose another workdir (-w) or remove it",
 			     x->o->workdir, x->o->dest);
 	take_reply(x, rp);
 	return 0;
@@ -555,10 +554,9 @@ static long long predict(const struct buf *local, const struct strv *edits, stru
 }
 
 /* Prints what a sync would change, from the probe and local objects only. */
-static int dry_run(struct sync_job *x, const struct reply *rp)
+static enum err dry_run(struct sync_job *x, const struct reply *rp)
 {
 	const char *synced = rp->synced;
-	int rc = 0;
 
 	x->r->result = "dry-run";
 	if (rp->exists != EXISTS_YES) {
@@ -588,7 +586,7 @@ static int dry_run(struct sync_job *x, const struct reply *rp)
 	}
 	if (rp->modified == 1)
 		info("would first save the edits found on %s under refs/sidecar/saved/", x->o->dest);
-	return rc;
+	return ERR_OK;
 }
 
 /* Commits the sidecar has that the local repository has too. */
@@ -607,11 +605,12 @@ static void common_bases(struct sync_job *x, const struct reply *rp, struct strv
 	}
 }
 
-static int snapshot_flow(struct sync_job *x)
+static enum err snapshot_flow(struct sync_job *x)
 {
 	char *known = NULL;
 	struct session s;
-	int rc, moved = 0;
+	enum err rc;
+	int moved = 0;
 
 	if (x->known.running && git_wait(&x->known) == 0 && x->known.out.len) {
 		/* "S\nPARENT": what the sidecar has since the last sync */
@@ -676,7 +675,7 @@ static int snapshot_flow(struct sync_job *x)
 		if (rc || !moved)
 			goto out;
 	}
-	rc = fail("another sync to %s changed %s at the same time; run sync again",
+	rc = error("another sync to %s changed %s at the same time; run sync again",
 		   x->o->dest, x->o->workdir);
 out:
 	if (rc == 0 && !x->o->dry_run)
@@ -685,19 +684,19 @@ out:
 	return rc;
 }
 
-static int patch_flow(struct sync_job *x)
+static enum err patch_flow(struct sync_job *x)
 {
 	struct buf url = BUF_INIT;
-	int rc = 0;
+	enum err rc = ERR_OK;
 
 	if ((rc = ensure_scanned(x)))
 		return rc;
 	if (!x->l.head)
-		return fail("the repository has no commits yet: patch mode needs a base commit; "
+		return error("the repository has no commits yet: patch mode needs a base commit; "
 			     "commit once, or use the default snapshot mode");
 	if (git_run(x->g, &url, NULL, "config", "--get", "remote.origin.url", (char *)NULL) || !url.len) {
 		buf_free(&url);
-		return fail("no 'origin' remote: patch mode clones origin on the sidecar; add one with "
+		return error("no 'origin' remote: patch mode clones origin on the sidecar; add one with "
 			     "'git remote add origin URL', or use the default snapshot mode");
 	}
 	for (int round = 0; round < 2; round++) {
@@ -723,7 +722,7 @@ static int patch_flow(struct sync_job *x)
 		}
 		base = rp.base ? xstrdup(rp.base) : NULL;
 		if (!base || !local_has_commit(x->g, base)) {
-			rc = fail("the sidecar's base %s is not in the local repository; run 'git fetch origin'",
+			rc = error("the sidecar's base %s is not in the local repository; run 'git fetch origin'",
 				   base ? base : "(none)");
 			free(base);
 			reply_free(&rp);
@@ -772,7 +771,7 @@ static int patch_flow(struct sync_job *x)
 			break;
 		}
 		rc = remote_op(x, apply_args, gp.p.out_pipe, &rp);
-		rc = finish_stream(&gp, rc, rc == RESTART);
+		rc = finish_stream(&gp, rc, rc == ERR_RESTART);
 		free(base);
 		if (rc) {
 			reply_free(&rp);
@@ -786,7 +785,7 @@ static int patch_flow(struct sync_job *x)
 		}
 		reply_free(&rp);
 		if (round == 1) {
-			rc = fail("the patch does not apply on %s even to a fresh clone; "
+			rc = error("the patch does not apply on %s even to a fresh clone; "
 				   "is origin up to date? try the default snapshot mode", x->o->dest);
 			break;
 		}
@@ -829,23 +828,23 @@ struct sync_job *sync_start(const struct git *g, const struct sync_opts *o,
 }
 
 /* One attempt of the whole sync, for conn_retry. */
-static int sync_attempt(void *ctx)
+static enum err sync_attempt(void *ctx)
 {
 	struct sync_job *x = ctx;
-	int rc;
+	enum err rc;
 
 	/* a sidecar that lost its script gets it again, in the same attempt */
 	for (int restarts = 0;; restarts++) {
 		rc = x->o->patch ? patch_flow(x) : snapshot_flow(x);
-		if (rc != RESTART)
+		if (rc != ERR_RESTART)
 			break;
 		if (restarts == MAX_RESTARTS)
-			return fail("the script could not be installed on %s", x->o->dest);
+			return error("the script could not be installed on %s", x->o->dest);
 	}
-	return rc == RETRY ? CONN_RETRY : rc;
+	return rc;
 }
 
-int sync_run(struct sync_job *x, struct conn *c)
+enum err sync_run(struct sync_job *x, struct conn *c)
 {
 	x->c = c;
 	return conn_retry(c, sync_attempt, x, "syncing again");

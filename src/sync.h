@@ -38,7 +38,7 @@ struct sync_job;
  */
 struct sync_job *sync_start(const struct git *g, const struct sync_opts *o,
 			    struct sync_result *r);
-int sync_run(struct sync_job *j, struct conn *c);
+enum err sync_run(struct sync_job *j, struct conn *c);
 void sync_end(struct sync_job *j);
 void sync_result_free(struct sync_result *r);
 

@@ -174,11 +174,12 @@ expect_pane() {
 	grep -qF 'sidecar [-C dir] [-q | -v] command [options] [args]' <<<"$synopsis"
 }
 
-@test "man: every exit status of src/exitcodes.h is under EXIT STATUS" {
+@test "man: every exit status of src/err.c is under EXIT STATUS" {
 	local section codes code missing=()
 	section=$(man_section 'EXIT STATUS')
-	codes=$(sed -n 's/.*SC_[A-Z_]* = \([0-9][0-9]*\).*/\1/p' "$ROOT/src/exitcodes.h")
-	[[ $'\n'$codes$'\n' == *$'\n0\n'*$'\n255\n'* ]] || fail "cannot read src/exitcodes.h: $codes"
+	codes=$(sed -n -e 's/.*\[ERR_[A-Z_]*\] = \([0-9][0-9]*\).*/\1/p' \
+		-e 's/^#define SSH_STATUS_FAILED \([0-9][0-9]*\)$/\1/p' "$ROOT/src/err.c" | sort -un)
+	[[ $'\n'$codes$'\n' == *$'\n0\n'*$'\n255\n'* ]] || fail "cannot read src/err.c: $codes"
 	for code in $codes; do
 		if [ "$code" = 128 ]; then
 			grep -qE '^ {5}128\+n ' <<<"$section" || missing+=(128+n)

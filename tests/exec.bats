@@ -314,7 +314,7 @@ login_shell() {
 }
 
 @test "exec: with fish as the login shell every argument still arrives verbatim" {
-	[ -x /usr/bin/fish ] || skip "fish is not installed"
+	[ -x "$(_sc_sshd_root)/usr/bin/fish" ] || skip "fish is not installed on the sidecar"
 	login_shell /usr/bin/fish
 	# the wrapper starts sessions with "$SHELL -c"
 	run -0 sc exec -w "$WS" "$DEST" -- sh -c 'printf "%s" "$SHELL"'

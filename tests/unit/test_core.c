@@ -1,6 +1,6 @@
 /*
  * test_core: the pure cores (quoting, durations, backoff arithmetic,
- * argument parsing) and the process layer, tested directly.
+ * argument parsing, exit statuses) and the process layer, tested directly.
  *
  * The pure parts run first; sig_init() comes before the process tests,
  * since proc relies on its self-pipe and its SIGCHLD handler.
@@ -9,7 +9,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "duration.h"
-#include "exitcodes.h"
+#include "err.h"
 #include "proc.h"
 #include "quote.h"
 #include "sig.h"
@@ -527,7 +527,7 @@ static void test_cli(void)
 			rc = parse_quiet(&v, &a, "exec", "-e", bad_env[i], "box", "--", "true",
 					 (char *)NULL);
 			snprintf(label, sizeof label, "cli: -e '%s' is a usage error", bad_env[i]);
-			CHECK_INT(rc, SC_USAGE, label);
+			CHECK_INT(rc, ERR_USAGE, label);
 			cli_free(&a);
 			argv_free(&v);
 		}
@@ -557,13 +557,13 @@ static void test_cli(void)
 					 (char *)NULL);
 			snprintf(label, sizeof label, "cli: usage error: %s %s %s", bad[i][0],
 				 bad[i][1] ? bad[i][1] : "", bad[i][2] ? bad[i][2] : "");
-			CHECK_INT(rc, SC_USAGE, label);
+			CHECK_INT(rc, ERR_USAGE, label);
 			cli_free(&a);
 			argv_free(&v);
 		}
 	}
 	rc = parse_quiet(&v, &a, (char *)NULL);
-	CHECK_INT(rc, SC_USAGE, "cli: no command is a usage error");
+	CHECK_INT(rc, ERR_USAGE, "cli: no command is a usage error");
 	cli_free(&a);
 	argv_free(&v);
 	rc = parse_quiet(&v, &a, "--help", (char *)NULL);
@@ -857,6 +857,36 @@ static void test_proc_pump(void)
 	}
 }
 
+/* --- err_exit: the one mapping to exit statuses ---------------------------- */
+
+static void test_err_exit(void)
+{
+	CHECK(ERR_OK < ERR_FAIL && ERR_FAIL < ERR_USAGE && ERR_USAGE < ERR_PERMANENT &&
+	      ERR_PERMANENT < ERR_UNREACHABLE && ERR_UNREACHABLE < ERR_NOEXEC &&
+	      ERR_NOEXEC < ERR_NOTFOUND && ERR_NOTFOUND < ERR_SIGNAL,
+	      "err: ordered by severity, as fan-out ranks results (4 over 3 over 1)");
+	CHECK_INT(err_exit(ERR_OK, -1, 0, 0), 0, "err: success is 0");
+	CHECK_INT(err_exit(ERR_FAIL, -1, 0, 0), 1, "err: a failed operation is 1");
+	CHECK_INT(err_exit(ERR_USAGE, -1, 0, 0), 2, "err: usage is 2");
+	CHECK_INT(err_exit(ERR_PERMANENT, -1, 0, 0), 3, "err: a permanent ssh failure is 3");
+	CHECK_INT(err_exit(ERR_UNREACHABLE, -1, 0, 0), 4, "err: unreachable is 4");
+	CHECK_INT(err_exit(ERR_NOEXEC, -1, 0, 0), 126, "err: not executable is 126");
+	CHECK_INT(err_exit(ERR_NOTFOUND, -1, 0, 0), 127, "err: not found is 127");
+	CHECK_INT(err_exit(ERR_SIGNAL, -1, 0, 15), 143, "err: SIGTERM is 143");
+	CHECK_INT(err_exit(ERR_FAIL, -1, 0, 2), 130, "err: any failure after Ctrl-C is 130");
+	CHECK_INT(err_exit(ERR_OK, -1, 0, 2), 0, "err: a success that outran Ctrl-C stays 0");
+	CHECK_INT(err_exit(ERR_DROPPED, -1, 0, 0), 1, "err: an internal error that escaped is 1");
+	/* exec and ssh */
+	CHECK_INT(err_exit(ERR_OK, 3, 1, 0), 3, "err: a remote command's 3 passes through");
+	CHECK_INT(err_exit(ERR_OK, 255, 1, 0), 255, "err: a remote command's 255 passes through");
+	CHECK_INT(err_exit(ERR_OK, 0, 1, 0), 0, "err: a remote command's 0 passes through");
+	CHECK_INT(err_exit(ERR_UNREACHABLE, -1, 1, 0), 255, "err: exec: unreachable is 255, as ssh");
+	CHECK_INT(err_exit(ERR_PERMANENT, -1, 1, 0), 255, "err: exec: permanent is 255, as ssh");
+	CHECK_INT(err_exit(ERR_USAGE, -1, 1, 0), 2, "err: exec: usage stays 2");
+	CHECK_INT(err_exit(ERR_NOTFOUND, -1, 1, 0), 127, "err: exec: no ssh stays 127");
+	CHECK_INT(err_exit(ERR_OK, 1, 1, 2), 130, "err: exec: the remote command's failure after Ctrl-C is 130");
+}
+
 int main(void)
 {
 	/* As sidecar's main does: nothing but 0, 1 and 2 open. */
@@ -867,6 +897,7 @@ int main(void)
 	test_duration();
 	test_backoff();
 	test_cli();
+	test_err_exit();
 
 	if (sig_init() < 0) {
 		printf("Bail out! sig_init failed\n");

@@ -2,10 +2,12 @@
 #include "conn_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -178,41 +180,150 @@ static void shorten_ctl_path(struct conn *c)
 	c->ctl_path[dl + 1 + SOCKET_NAME_LEN] = '\0';
 }
 
+/*
+ * What ssh -G answered is kept beside the control sockets while the master
+ * it names is up, so that a command over a live master starts no ssh -G:
+ * keyed by the ssh program, dest and our -F, -i and -o, valid while the
+ * ssh configuration files are unchanged (size, time, inode) and something
+ * listens on the control path.
+ */
+static void config_stamp(const struct conn *c, struct buf *b)
+{
+	const char *home = getenv("HOME");
+	struct buf user = BUF_INIT;
+	const char *files[4];
+	size_t n = 0;
+
+	buf_addf(&user, "%s/.ssh/config", home ? home : "");
+	files[n++] = user.s;
+	files[n++] = "/etc/ssh/ssh_config";
+	if (c->o->config)
+		files[n++] = c->o->config;
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		if (stat(files[i], &st) == 0)
+			buf_addf(b, "%lld.%ld:%lld:%llu ", (long long)st.st_mtim.tv_sec,
+				 (long)st.st_mtim.tv_nsec, (long long)st.st_size,
+				 (unsigned long long)st.st_ino);
+		else
+			buf_adds(b, "- ");
+	}
+	buf_addc(b, '\n');
+	buf_free(&user);
+}
+
+static void cache_path(const struct conn *c, struct buf *b)
+{
+	unsigned long long h = 0xcbf29ce484222325ULL;
+
+	fnv(&h, c->o->ssh);
+	fnv(&h, c->dest);
+	fnv(&h, c->opts_id);
+	buf_addf(b, "%s/G-%016llx", c->ctl_dir, h);
+}
+
+/* The three values ssh -G gives (text holds its lines); 0, or -1 without a control path. */
+static int take_config(struct conn *c, const char *text)
+{
+	char *policy = line_value(text, "stricthostkeychecking");
+	char *level = line_value(text, "loglevel");
+
+	free(c->ctl_path);
+	c->ctl_path = line_value(text, "controlpath");
+	c->accept_new = policy && strcmp(policy, "ask") == 0;
+	c->force_info = too_quiet(level);
+	free(policy);
+	free(level);
+	if (!c->ctl_path)
+		return -1;
+	shorten_ctl_path(c);
+	return 0;
+}
+
+/* 1 when the kept answer is still good and was taken. */
+static int cached_config(struct conn *c)
+{
+	struct buf path = BUF_INIT, stamp = BUF_INIT, text = BUF_INIT;
+	int ok = 0, fd;
+
+	cache_path(c, &path);
+	config_stamp(c, &stamp);
+	if ((fd = open(path.s, O_RDONLY | O_CLOEXEC)) >= 0) {
+		char tmp[4096];
+		ssize_t n;
+		while ((n = read(fd, tmp, sizeof tmp)) > 0 && text.len < 65536)
+			buf_add(&text, tmp, (size_t)n);
+		close(fd);
+		ok = text.len > stamp.len && memcmp(text.s, stamp.s, stamp.len) == 0 &&
+		     take_config(c, text.s + stamp.len) == 0 &&
+		     conn_socket_listens(c->ctl_path) == 1;
+	}
+	if (ok)
+		trace("ssh -G for %s: as kept in %s", c->dest, path.s);
+	buf_free(&path);
+	buf_free(&stamp);
+	buf_free(&text);
+	return ok;
+}
+
+static void keep_config(const struct conn *c, const char *out)
+{
+	static const char *const keys[] = { "controlpath", "stricthostkeychecking", "loglevel" };
+	struct buf path = BUF_INIT, tmp = BUF_INIT, text = BUF_INIT;
+	int fd;
+
+	cache_path(c, &path);
+	buf_addf(&tmp, "%s.%ld", path.s, (long)getpid());
+	config_stamp(c, &text);
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		char *v = line_value(out, keys[i]);
+		if (v)
+			buf_addf(&text, "%s %s\n", keys[i], v);
+		free(v);
+	}
+	fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		int ok = write(fd, text.s, text.len) == (ssize_t)text.len;
+		if (close(fd) == 0 && ok && rename(tmp.s, path.s) == 0)
+			tmp.len = 0;
+		if (tmp.len)
+			unlink(tmp.s);
+	}
+	buf_free(&path);
+	buf_free(&tmp);
+	buf_free(&text);
+}
+
 static enum err read_config(struct conn *c)
 {
 	struct strv a = STRV_INIT;
 	struct buf out = BUF_INIT, err = BUF_INIT;
 	struct proc p;
-	int rc;
+	enum err rc = ERR_OK;
+	int st;
 
+	if (cached_config(c))
+		return ERR_OK;
 	conn_common_args(c, &a, 0);
 	strv_pushf(&a, "-oControlPath=%s/%%C", c->ctl_dir);
 	strv_push(&a, "-G");
 	strv_push(&a, "--");
 	strv_push(&a, c->dest);
-	rc = conn_run_ssh(&a, &out, &err, -1, CHECK_TIMEOUT_MS, &p);
-	if (p.exec_errno || rc < 0) {
-		rc = conn_cannot_run(c, rc, &p);
+	st = conn_run_ssh(&a, &out, &err, -1, CHECK_TIMEOUT_MS, &p);
+	if (p.exec_errno || st < 0) {
+		rc = conn_cannot_run(c, st, &p);
 	} else if (sig_caught) {
 		rc = ERR_SIGNAL;
-	} else if (rc != 0) {
-		struct verdict v = classify(rc, err.s, err.len, 0);
+	} else if (st != 0) {
+		struct verdict v = classify(st, err.s, err.len, 0);
 		buf_chomp(&err);
 		error("bad ssh configuration for %s: %.*s", c->dest,
 		      (int)v.line_len, buf_str(&err) + v.line_off);
 		rc = ERR_PERMANENT;
+	} else if (take_config(c, buf_str(&out)) < 0) {
+		rc = error("ssh -G printed no control path for %s", c->dest);
 	} else {
-		char *policy = line_value(out.s, "stricthostkeychecking");
-		char *level = line_value(out.s, "loglevel");
-		c->ctl_path = line_value(out.s, "controlpath");
-		c->accept_new = policy && strcmp(policy, "ask") == 0;
-		c->force_info = too_quiet(level);
-		free(policy);
-		free(level);
-		if (!c->ctl_path)
-			rc = error("ssh -G printed no control path for %s", c->dest);
-		else
-			shorten_ctl_path(c);
+		keep_config(c, out.s);
 	}
 	strv_free(&a);
 	buf_free(&out);

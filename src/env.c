@@ -5,6 +5,7 @@
 #include "commands.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -101,7 +102,7 @@ static const char *lookup(const char *name)
 
 enum err env_init(struct env *e, struct args *a, const struct cmd_entry *cmd)
 {
-	struct buf out = BUF_INIT, err = BUF_INIT;
+	struct git_job config, where;
 	int rc;
 
 	memset(e, 0, sizeof *e);
@@ -116,28 +117,29 @@ enum err env_init(struct env *e, struct args *a, const struct cmd_entry *cmd)
 	if (a->chdir && chdir(a->chdir) < 0)
 		return error("cannot change to '%s': %s", a->chdir, strerror(errno));
 
-	/* one git config for every setting */
-	rc = git_run(&e->git, &out, NULL, "config", "-z", "--get-regexp", "^sidecar\\.", (char *)NULL);
-	if (rc == PROC_NOTFOUND || rc == PROC_NOEXEC) {
-		buf_free(&out);
+	/* one git config for every setting, and where the repository is, at once */
+	if ((rc = git_spawn(&e->git, &config, "config", "-z", "--get-regexp", "^sidecar\\.",
+			    (char *)NULL)))
 		return git_cannot_run(&e->git, rc);
+	/* outside a repository it fails, and then nothing is set */
+	git_spawn(&e->git, &where, "rev-parse", "--show-toplevel", "--absolute-git-dir",
+		  (char *)NULL);
+	rc = git_wait(&config);
+	if (rc == 0 && config.out.s) {
+		buf_add(&config.out, "\0", 1);	/* double NUL ends the list */
+		e->config = config.out.s;	/* kept: the settings point into it */
+		config.out = (struct buf)BUF_INIT;
+	} else if (rc != 1) {
+		fputs(buf_str(&config.err), stderr);	/* a broken config file, say */
 	}
-	if (rc == 0 && out.s) {
-		buf_add(&out, "\0", 1);	/* double NUL ends the list */
-		e->config = out.s;	/* kept: the settings point into it */
-		out = (struct buf)BUF_INIT;
-	}
-	buf_free(&out);
-
-	if (git_run(&e->git, &out, &err, "rev-parse", "--show-toplevel", "--absolute-git-dir",
-		    (char *)NULL) == 0 && strchr(buf_str(&out), '\n')) {
-		char *nl = strchr(out.s, '\n');
+	git_job_free(&config);
+	if (git_wait(&where) == 0 && strchr(buf_str(&where.out), '\n')) {
+		char *nl = strchr(where.out.s, '\n');
 		*nl = '\0';
-		e->toplevel = xstrdup(out.s);
+		e->toplevel = xstrdup(where.out.s);
 		e->gitdir = xstrdup(nl + 1);
 	}
-	buf_free(&out);
-	buf_free(&err);
+	git_job_free(&where);
 	settings_resolve(&e->resolved, a, lookup, e->config, e->toplevel);
 	return 0;
 }

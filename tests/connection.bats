@@ -328,6 +328,36 @@ set_host_key_policy() {
 	[ "$calls" -ge 4 ]
 }
 
+@test "ssh -G is asked once while the shared connection is up, and again when the -F file changes" {
+	sshd_start
+	mkdir -p "$REMOTE_HOME/ws"
+	local log="$BATS_TEST_TMPDIR/ssh-G" wrapper="$BATS_TEST_TMPDIR/bin/counting-ssh"
+	local config="$BATS_TEST_TMPDIR/extra_config"
+	cat >"$wrapper" <<-EOF
+	#!/bin/sh
+	for a; do [ "\$a" = -G ] && echo G >>'$log'; done
+	exec '$SIDECAR_SSH' "\$@"
+	EOF
+	chmod 755 "$wrapper"
+	cp "$SSH_CONFIG" "$config"
+	: >"$log"
+	SIDECAR_SSH=$wrapper run -0 sc wait -F "$config" "$DEST"
+	[ "$(wc -l <"$log")" -eq 1 ]
+	SIDECAR_SSH=$wrapper run -0 --separate-stderr sc exec -F "$config" -w ws "$DEST" -- echo ok
+	[ "$output" = ok ]
+	SIDECAR_SSH=$wrapper run -0 sc status -F "$config" "$DEST"
+	[ "$(wc -l <"$log")" -eq 1 ]
+	# a changed configuration is read again
+	echo "# changed" >>"$config"
+	SIDECAR_SSH=$wrapper run -0 --separate-stderr sc exec -F "$config" -w ws "$DEST" -- echo ok
+	[ "$(wc -l <"$log")" -eq 2 ]
+	# so is one whose shared connection is gone
+	SIDECAR_SSH=$wrapper run -0 sc disconnect -F "$config" "$DEST"
+	SIDECAR_SSH=$wrapper run -0 --separate-stderr sc exec -F "$config" -w ws "$DEST" -- echo ok
+	[ "$output" = ok ]
+	[ "$(wc -l <"$log")" -eq 3 ]
+}
+
 @test "-q silences the waiting line but not the error" {
 	local port
 	port=$(free_port)

@@ -313,7 +313,14 @@ lock() {
 # Releases the lock; a transfer cut short leaves no temporary pack behind
 # (index-pack does not remove its own when it dies).
 unbundling=0
+jobs_running=
 on_exit() {
+	# what runs beside the script ends with it, before the lock is let go
+	if [ -n "$jobs_running" ]; then
+		# shellcheck disable=SC2086 # pids, one a word
+		kill $jobs_running 2>/dev/null
+		wait
+	fi
 	if [ "$unbundling" = 1 ]; then
 		rm -f "$wd"/.git/objects/pack/tmp_pack_* "$wd"/.git/objects/pack/tmp_idx_*
 	fi
@@ -333,19 +340,22 @@ rev() { git rev-parse -q --verify "$1" 2>/dev/null; }
 # refs/sidecar/synced as a ref and as a directory cannot both exist.
 SYNCED=refs/sidecar/workspace/synced SHEAD=refs/sidecar/workspace/head
 
-# synced, shead, h, htree and was: the synced ref, the head ref, HEAD ("-"
-# for each one missing), HEAD's tree (the empty tree) and the tree sidecar
-# left ($synced's, else HEAD's). One git call when all exist. An earlier
-# version's refs/sidecar/synced and refs/sidecar/head are read when the
-# new ones are missing (legacy=1), and replaced at the next record.
+# synced, shead, h, htree, was and head_ref: the synced ref, the head ref,
+# HEAD ("-" for each one missing), HEAD's tree (the empty tree), the tree
+# sidecar left ($synced's, else HEAD's) and the branch HEAD names ("-"
+# when detached). One git call when all exist. An earlier version's
+# refs/sidecar/synced and refs/sidecar/head are read when the new ones are
+# missing (legacy=1), and replaced at the next record.
 read_refs() {
 	legacy=
-	# shellcheck disable=SC2046 # object names, one a word
-	if set -- $(git rev-parse $SYNCED $SHEAD HEAD "$SYNCED^{tree}" "HEAD^{tree}" 2>/dev/null) &&
-	   [ $# -eq 5 ]; then
-		synced=$1 shead=$2 h=$3 was=$4 htree=$5
+	# shellcheck disable=SC2046 # object names and a ref name, one a word
+	if set -- $(git rev-parse $SYNCED $SHEAD HEAD "$SYNCED^{tree}" "HEAD^{tree}" \
+			--symbolic-full-name HEAD 2>/dev/null) && [ $# -eq 6 ]; then
+		synced=$1 shead=$2 h=$3 was=$4 htree=$5 head_ref=$6
+		[ "$head_ref" != HEAD ] || head_ref=-
 		return 0
 	fi
+	head_ref=$(git symbolic-ref -q HEAD || printf '%s\n' -)
 	synced=$(rev $SYNCED || printf '%s\n' -)
 	shead=$(rev $SHEAD || printf '%s\n' -)
 	if [ "$synced" = - ] && o=$(rev refs/sidecar/synced); then
@@ -369,12 +379,18 @@ retire_legacy() {
 }
 
 # Sets itree: the tree of the index when it holds staged changes (a sync
-# leaves it at HEAD), else "-". One git call when it holds none.
+# leaves it at HEAD), else "-". One git call when it holds none; with a
+# pid, that call was started already (index_differs &) and is waited for.
 read_index() {
 	itree=-
-	git diff-index --cached --quiet "$htree" -- 2>/dev/null && return 0
+	if [ -n "${1:-}" ]; then
+		wait "$1" && return 0
+	else
+		index_differs && return 0
+	fi
 	itree=$(git write-tree 2>/dev/null) || itree=-
 }
+index_differs() { git diff-index --cached --quiet "$htree" -- 2>/dev/null; }
 
 # The tree the workspace holds now, ignored files aside, through a private
 # index whose stat data makes this cheap when little changed. Needs synced.
@@ -555,10 +571,12 @@ for p; do
 		GIT_LITERAL_PATHSPECS=1 git ls-files -z -o -- "$p" || exit 255
 	fi
 done'
+KEEP=.git/sidecar/keep
+added_paths() {
+	git diff-tree -z -r --no-renames --name-only --diff-filter=A "$now" "$new" > "$KEEP.added"
+}
 keep_ignored() {
-	k=.git/sidecar/keep
-	git diff-tree -z -r --no-renames --name-only --diff-filter=A "$now" "$new" > "$k.added" ||
-		die "snapshot $snap is missing on the sidecar"
+	k=$KEEP
 	[ -s "$k.added" ] || return 0
 	GIT_INDEX_FILE=.git/sidecar/index xargs -0 sh -c "$KEEP_IGNORED" sidecar < "$k.added" > "$k" ||
 		die "cannot look for ignored files in the way of the sync in $wd"
@@ -605,13 +623,20 @@ record_shallow() {
 		die "cannot record the shallow history of $wd"
 }
 
-# How many paths differ between trees $1 and $2 (git quotes odd names, so
-# one path is one line).
+# Sets n: how many paths differ between trees $1 and $2 (git quotes odd
+# names, so one path is one line; counted by the shell, not wc).
 count_changes() {
-	n=0
 	paths=$(git diff-tree -r --name-only --no-renames "$1" "$2") || return 1
-	[ -n "$paths" ] && n=$(printf '%s\n' "$paths" | wc -l)
-	echo $((n))
+	count_lines "$paths"
+}
+count_lines() {
+	set -f
+	ifs=$IFS IFS=$NL
+	# shellcheck disable=SC2086 # split on newlines only, no globbing
+	set -- $1
+	IFS=$ifs
+	set +f
+	n=$#
 }
 
 op_probe() {
@@ -678,9 +703,11 @@ op_apply() {
 		return 0
 	fi
 	record_owner "$owner" "$roots"
-	now=$(current_tree) || exit 1
-	read_index
-	head_ref=$(git symbolic-ref -q HEAD || printf '%s\n' -)
+	# the workspace is scanned and the index looked at while the snapshot
+	# is made and arrives (jobs have /dev/null for stdin)
+	(trap - EXIT; current_tree) > .git/sidecar/now & scan=$!
+	(trap - EXIT; index_differs) & staged=$!
+	jobs_running="$scan $staged"
 	read -r snap new commit pack branch nshallow ||
 		die "the sync was cut short before the snapshot arrived; nothing changed"
 	cuts=
@@ -694,6 +721,10 @@ op_apply() {
 		receive_pack
 		unbundling=0
 	fi
+	wait "$scan" || exit 1	# it said why
+	read -r now < .git/sidecar/now || die "cannot record the workspace $wd"
+	read_index "$staged"
+	jobs_running=
 	# shellcheck disable=SC2086 # object names, one a word
 	record_shallow $cuts
 	# a merge (or cherry-pick, revert) stopped on a conflict is an edit
@@ -722,17 +753,32 @@ op_apply() {
 		say changed 0
 		return 0
 	fi
-	git diff-tree -r --name-status --no-renames "$now" "$new" > .git/sidecar/changed ||
-		die "snapshot $snap is missing on the sidecar"
-	changed=$(($(wc -l < .git/sidecar/changed)))
+	# the paths it adds are listed while the changes are counted
+	(trap - EXIT; added_paths) & adding=$!
+	jobs_running=$adding
+	count_changes "$now" "$new" || die "snapshot $snap is missing on the sidecar"
+	changed=$n
+	wait "$adding" || die "snapshot $snap is missing on the sidecar"
+	jobs_running=
 	keep_ignored
 	GIT_INDEX_FILE=.git/sidecar/index git read-tree -m -u "$now" "$new" ||
 		die "could not update the files in $wd (git said why above); run sync again"
 	set_head "$branch" "$commit" "$snap"
 	say result synced
 	say changed "$changed"
-	# each sync brings a small pack; let git fold them now and then, as
-	# fetch would (gc --auto returns at once when there is nothing to do)
+	gc_now_and_then
+}
+
+# Each sync brings a small pack; git folds them now and then, as fetch
+# would, by gc --auto's own measures (more than 50 packs, or about 6,700
+# loose objects, judged by objects/17 as git does), looked at by the shell
+# so that no process starts when there is nothing to do.
+gc_now_and_then() {
+	set -- .git/objects/pack/*.pack
+	packs=$#
+	set -- .git/objects/17/*
+	[ -e "$1" ] || set --
+	[ "$packs" -gt 50 ] || [ $# -gt 27 ] || return 0
 	(git gc --auto --quiet </dev/null >/dev/null 2>&1 &)
 }
 
@@ -843,7 +889,8 @@ op_patch_apply() {
 		retire_legacy
 	} | git update-ref --stdin 2>.git/sidecar/ref.err || record_failed
 	say result synced
-	say changed "$(count_changes "$base" "$tree")"
+	count_changes "$base" "$tree" || die "cannot compare $base with the patched tree in $wd"
+	say changed "$n"
 }
 
 # remove WD: only a workspace sidecar created, never home or its

@@ -33,10 +33,12 @@ src/%.o: src/%.c $(HDR) Makefile
 	$(CC) $(ALLFLAGS) -DSIDECAR_VERSION='"$(VERSION)"' -c -o $@ $<
 
 # The remote script and the completion scripts travel as C strings.
-src/remote_sh.c: src/remote.sh src/embed.sh
+src/remote_sh.c: src/remote.sh src/embed.sh Makefile
+	sum=$$(cksum < src/remote.sh) && set -- $$sum && \
 	{ sh src/embed.sh remote_sh src/remote.sh && \
-	  printf 'extern const char remote_sh_sum[];\nconst char remote_sh_sum[] = "%s";\n' \
-		"$$(cksum < src/remote.sh)"; } > $@.tmp && mv $@.tmp $@
+	  printf 'extern const char remote_sh_sum[], remote_sh_id[];\n' && \
+	  printf 'const char remote_sh_sum[] = "%s %s";\n' "$$1" "$$2" && \
+	  printf 'const char remote_sh_id[] = "%s-%s";\n' "$$1" "$$2"; } > $@.tmp && mv $@.tmp $@
 
 src/completions_gen.c: completions/sidecar.bash completions/_sidecar completions/sidecar.fish src/embed.sh
 	sh src/embed.sh completion_bash completions/sidecar.bash \

@@ -94,6 +94,8 @@ static enum err cmd_sync(struct env *e)
 	o.dest = env_dest(e);
 	if (!o.dest || o.dest[0] == '-' || e->a->positional.n > 1)
 		return env_conn(e, &c);	/* says what is wrong */
+	if (!(o.rundir = env_rundir(e)))
+		return ERR_FAIL;
 	job = sync_start(&e->git, &o, &r);
 	if ((rc = env_conn(e, &c)) == 0)
 		rc = sync_run(job, &c);

@@ -65,11 +65,15 @@ struct env {
 	struct settings resolved;	/* what set points to; written only by env_init */
 	struct conn_opts conn_opts;	/* what env_conn gave the connection */
 	int remote_status;	/* exec, ssh: the remote command's exit status, or -1 */
+	char *rundir;		/* the control directory, once env_rundir made it */
 };
 
 /* Changes to -C DIR; with the command's CMD_REPOSITORY, reads git config once. */
 enum err env_init(struct env *e, struct args *a, const struct cmd_entry *cmd);
 void env_free(struct env *e);
+
+/* The control directory (rundir), made and checked once; NULL after saying why. */
+const char *env_rundir(struct env *e);
 
 /* DEST: argument, then $SIDECAR_DEST, then sidecar.destination; NULL if none. */
 const char *env_dest(struct env *e);

@@ -34,6 +34,7 @@ struct conn_opts {
 	long long max_interval_ms;
 	long long connect_timeout_ms;
 	long long persist_ms;		/* 0: close the master at exit */
+	const char *ctl_dir;		/* the control directory (rundir), or NULL */
 };
 
 struct conn {

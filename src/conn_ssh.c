@@ -344,7 +344,7 @@ enum err conn_init(struct conn *c, const struct conn_opts *o, const char *dest)
 	options_id(c);
 	if ((rc = check_dest(dest)))
 		return rc;
-	if (!(c->ctl_dir = rundir()))
+	if (!(c->ctl_dir = o->ctl_dir ? xstrdup(o->ctl_dir) : rundir()))
 		return ERR_FAIL;
 	if ((rc = read_config(c)))
 		return rc;

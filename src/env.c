@@ -14,6 +14,7 @@
 #include "err.h"
 #include "msg.h"
 #include "quote.h"
+#include "rundir.h"
 
 const char *settings_git(env_lookup env)
 {
@@ -146,9 +147,17 @@ enum err env_init(struct env *e, struct args *a, const struct cmd_entry *cmd)
 
 void env_free(struct env *e)
 {
+	free(e->rundir);
 	free(e->toplevel);
 	free(e->gitdir);
 	free(e->config);
+}
+
+const char *env_rundir(struct env *e)
+{
+	if (!e->rundir)
+		e->rundir = rundir();
+	return e->rundir;
 }
 
 const char *env_dest(struct env *e)
@@ -169,6 +178,8 @@ static enum err conn_setup(struct env *e, struct conn *c, int may_start)
 	memset(c, 0, sizeof *c);	/* conn_free is safe whatever happens */
 	e->conn_opts = e->a->conn;
 	e->conn_opts.ssh = e->set->ssh;
+	if (!(e->conn_opts.ctl_dir = env_rundir(e)))
+		return ERR_FAIL;
 	if (may_start &&
 	    ((rc = setting_duration(&e->set->max_wait, e->a->conn.max_wait_ms,
 				    &e->conn_opts.max_wait_ms)) ||

@@ -134,18 +134,14 @@ static enum err depth_cut(const struct git *g, const char *head, int depth, stru
  * shallow ones) taken as roots, through git's --shallow-file, the option
  * its own fetch and upload-pack use for this.
  */
-static int joins(const struct git *g, const char *head, const struct strv *have,
-		 const struct strv *shallow)
+static int joins(const struct git *g, const char *rundir, const char *head,
+		 const struct strv *have, const struct strv *shallow)
 {
 	struct buf path = BUF_INIT, list = BUF_INIT, out = BUF_INIT;
 	struct strv args = STRV_INIT;
-	char *dir = rundir();
 	int fd, ok = 0;
 
-	if (!dir)
-		return 0;
-	buf_addf(&path, "%s/shallow.XXXXXX", dir);
-	free(dir);
+	buf_addf(&path, "%s/shallow.XXXXXX", rundir);
 	if ((fd = mkstemp(path.s)) < 0) {
 		buf_free(&path);
 		return 0;
@@ -176,7 +172,7 @@ static int joins(const struct git *g, const char *head, const struct strv *have,
 	return ok;
 }
 
-enum err pack_plan(const struct git *g, const char *gitdir, const char *head,
+enum err pack_plan(const struct git *g, const char *gitdir, const char *rundir, const char *head,
 		   const struct strv *have, int depth, struct pack_plan *p)
 {
 	memset(p, 0, sizeof *p);
@@ -187,7 +183,7 @@ enum err pack_plan(const struct git *g, const char *gitdir, const char *head,
 		push_unique(&p->cut, have->v[i]);
 	}
 	p->whole = !head || listed(&p->have, head) || depth == 0 ||
-		   (p->have.n && joins(g, head, &p->have, &p->shallow));
+		   (p->have.n && joins(g, rundir, head, &p->have, &p->shallow));
 	if (p->whole)
 		return 0;
 	struct strv cut = STRV_INIT;

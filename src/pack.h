@@ -32,7 +32,7 @@ struct pack_plan {
  * depth commits of a history that does not join (0: all of it). gitdir is
  * the local repository's, whose own shallow commits are cut too.
  */
-enum err pack_plan(const struct git *g, const char *gitdir, const char *head,
+enum err pack_plan(const struct git *g, const char *gitdir, const char *rundir, const char *head,
 		   const struct strv *have, int depth, struct pack_plan *p);
 
 /* What `git pack-objects --revs` reads for the plan: cuts, tips, haves. */

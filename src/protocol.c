@@ -12,14 +12,7 @@
 
 const char *protocol_script_id(void)
 {
-	static char id[32];
-	if (!id[0]) {
-		size_t i;
-		for (i = 0; remote_sh_sum[i] && i < sizeof id - 1; i++)
-			id[i] = remote_sh_sum[i] == ' ' ? '-' : remote_sh_sum[i];
-		id[i] = '\0';
-	}
-	return id;
+	return remote_sh_id;
 }
 
 void protocol_command(struct buf *cmd, enum boot mode, const char *const *args)

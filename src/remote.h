@@ -3,7 +3,8 @@
 #define SIDECAR_REMOTE_H
 
 extern const char remote_sh[];
-/* Its POSIX cksum, "CRC SIZE": the content address it is installed under. */
+/* Its POSIX cksum, "CRC SIZE", and the name it is installed under, "CRC-SIZE". */
 extern const char remote_sh_sum[];
+extern const char remote_sh_id[];
 
 #endif

@@ -102,19 +102,15 @@ static enum err seed_index(struct local *l, int fd, int use_cache)
  * files are not rehashed, however stale the user's index is. The copy goes
  * back into the cache when the scan succeeds (local_free), by rename.
  */
-static enum err make_index(struct local *l)
+static enum err make_index(struct local *l, const char *dir)
 {
 	struct buf cache = BUF_INIT, tmp = BUF_INIT;
-	char *dir = rundir();
 	char key[17];
 	int fd, rc;
 
-	if (!dir)
-		return ERR_FAIL;
 	sync_key(l->gitdir, "index", key);
 	buf_addf(&cache, "%s/index-%s", dir, key);
 	buf_addf(&tmp, "%s.XXXXXX", cache.s);
-	free(dir);
 	l->cache = cache.s;
 	if ((fd = mkstemp(tmp.s)) < 0) {
 		rc = error("cannot create a temporary index %s: %s", tmp.s, strerror(errno));
@@ -221,7 +217,7 @@ static enum err rescan(const struct git *g, struct local *l)
 }
 
 enum err local_scan_start(const struct git *g, const char *toplevel, const char *gitdir,
-			  struct local *l)
+			  const char *rundir, struct local *l)
 {
 	struct git gi = *g;
 	int rc;
@@ -229,7 +225,7 @@ enum err local_scan_start(const struct git *g, const char *toplevel, const char 
 	memset(l, 0, sizeof *l);
 	l->gitdir = gitdir;
 	l->toplevel = toplevel;
-	if ((rc = make_index(l)))
+	if ((rc = make_index(l, rundir)))
 		return rc;
 	/*
 	 * HEAD's commit, identity and branch ("HEAD -> main, ..." among its
@@ -375,9 +371,9 @@ out:
 }
 
 enum err local_scan(const struct git *g, const char *toplevel, const char *gitdir,
-		    struct local *l)
+		    const char *rundir, struct local *l)
 {
-	enum err rc = local_scan_start(g, toplevel, gitdir, l);
+	enum err rc = local_scan_start(g, toplevel, gitdir, rundir, l);
 	return rc ? rc : local_scan_finish(g, l);
 }
 

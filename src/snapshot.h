@@ -31,9 +31,9 @@ struct local {
  * the slow part, so that other work can go on; local_scan_finish ends it.
  */
 enum err local_scan(const struct git *g, const char *toplevel, const char *gitdir,
-		    struct local *l);
+		    const char *rundir, struct local *l);
 enum err local_scan_start(const struct git *g, const char *toplevel, const char *gitdir,
-			  struct local *l);
+			  const char *rundir, struct local *l);
 enum err local_scan_finish(const struct git *g, struct local *l);
 /* Commits the tree: the same state always gives the same snapshot. */
 enum err local_snapshot(const struct git *g, struct local *l);

@@ -79,14 +79,11 @@ static void progress_done(struct sync_job *x)
 /* Where this machine notes that the sidecar has the script installed. */
 static char *script_mark(const struct sync_job *x)
 {
-	char *dir = rundir(), key[17];
 	struct buf b = BUF_INIT;
+	char key[17];
 
-	if (!dir)
-		return NULL;
 	sync_key(x->o->dest, protocol_script_id(), key);
-	buf_addf(&b, "%s/script-%s", dir, key);
-	free(dir);
+	buf_addf(&b, "%s/script-%s", x->o->rundir, key);
 	return b.s;
 }
 
@@ -386,7 +383,8 @@ static enum err apply_finish(struct sync_job *x, struct session *s, const char *
 	int in = -1;
 
 	*moved = 0;
-	if (have && (rc = pack_plan(x->g, x->o->gitdir, x->l.head, have, x->o->depth, &plan))) {
+	if (have && (rc = pack_plan(x->g, x->o->gitdir, x->o->rundir, x->l.head, have, x->o->depth,
+				   &plan))) {
 		session_finish(x, s, NULL, 0, -1);	/* the sidecar gives up */
 		goto out;
 	}
@@ -814,7 +812,7 @@ struct sync_job *sync_start(const struct git *g, const struct sync_opts *o,
 	x->r = r;
 	sync_key(o->dest, o->workdir, x->key);
 	x->mark = script_mark(x);
-	x->start_rc = local_scan_start(g, o->toplevel, o->gitdir, &x->l);
+	x->start_rc = local_scan_start(g, o->toplevel, o->gitdir, o->rundir, &x->l);
 	if (!o->patch && !x->start_rc) {
 		/* the last snapshot synced there, and HEAD then: its parent */
 		buf_addf(&ref, "refs/sidecar/synced/%s", x->key);

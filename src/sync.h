@@ -16,6 +16,7 @@ struct sync_opts {
 	int dry_run;
 	int adopt;		/* take over a repository sidecar did not create */
 	int json;		/* stdout is for the JSON object only */
+	const char *rundir;	/* the control directory (rundir) */
 };
 
 struct sync_result {

@@ -41,21 +41,6 @@ ms_now() {
 	echo $((ns / 1000000))
 }
 
-# fault_config PORT: an ssh config whose Host "fault" is 127.0.0.1:PORT;
-# sets FAULT_CONFIG. Used with -F and the plain ssh (SIDECAR_SSH unset).
-fault_config() {
-	FAULT_CONFIG="$BATS_TEST_TMPDIR/fault_config"
-	cat >"$FAULT_CONFIG" <<-EOF
-	Host fault
-		HostName 127.0.0.1
-		Port $1
-		User $(id -un)
-		UserKnownHostsFile "$BATS_TEST_TMPDIR/fault_known_hosts"
-		GlobalKnownHostsFile /dev/null
-		StrictHostKeyChecking yes
-	EOF
-	chmod 600 "$FAULT_CONFIG"
-}
 
 # Prints the pids of live processes whose command line contains $1. Every
 # ssh that sidecar runs names its control path, so with $1 the control

@@ -23,20 +23,9 @@ teardown() {
 # fault_client PORT: Host "fault" is 127.0.0.1:PORT, and SIDECAR_SSH the
 # client under test reading that config.
 fault_client() {
-	local cfg="$BATS_TEST_TMPDIR/fault_config"
-	cat >"$cfg" <<-EOF
-	Host fault
-		HostName 127.0.0.1
-		Port $1
-		User $(id -un)
-		UserKnownHostsFile "$BATS_TEST_TMPDIR/fault_known_hosts"
-		GlobalKnownHostsFile /dev/null
-		StrictHostKeyChecking yes
-		IdentityFile /dev/null
-	EOF
-	chmod 600 "$cfg"
+	fault_config "$1" "IdentityFile /dev/null"
 	mkdir -p "$BATS_TEST_TMPDIR/bin"
-	printf '#!/bin/sh\nexec %s -F %s "$@"\n' "$(_sc_ssh_prog)" "'$cfg'" \
+	printf '#!/bin/sh\nexec %s -F %s "$@"\n' "$(_sc_ssh_prog)" "'$FAULT_CONFIG'" \
 		>"$BATS_TEST_TMPDIR/bin/fault-ssh"
 	chmod 755 "$BATS_TEST_TMPDIR/bin/fault-ssh"
 	export SIDECAR_SSH="$BATS_TEST_TMPDIR/bin/fault-ssh"

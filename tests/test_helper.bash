@@ -240,6 +240,28 @@ jsonget() {
 	"$JSONGET_BIN" "$@"
 }
 
+# fault_config PORT [LINE...]: an ssh config whose Host "fault" is
+# 127.0.0.1:PORT, with LINEs added to it; sets FAULT_CONFIG. Used with -F,
+# or by an ssh wrapper.
+fault_config() {
+	local port=$1 line
+	shift
+	FAULT_CONFIG="$BATS_TEST_TMPDIR/fault_config"
+	cat >"$FAULT_CONFIG" <<-EOF
+	Host fault
+		HostName 127.0.0.1
+		Port $port
+		User $(id -un)
+		UserKnownHostsFile "$BATS_TEST_TMPDIR/fault_known_hosts"
+		GlobalKnownHostsFile /dev/null
+		StrictHostKeyChecking yes
+	EOF
+	for line; do
+		printf '\t%s\n' "$line" >>"$FAULT_CONFIG"
+	done
+	chmod 600 "$FAULT_CONFIG"
+}
+
 # --- peers and shells -------------------------------------------------------
 
 # Whole suites run unchanged against other sidecars and clients, chosen by

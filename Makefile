@@ -79,7 +79,7 @@ check-peers:
 	$(MAKE) build-tests EXTRA_CFLAGS="$(STRICT)"
 	./tests/peers/run peers
 
-# The sync and exec suites under each common login shell and remote sh.
+# The sync and exec suites with each common shell as login shell and remote sh.
 check-shells:
 	$(MAKE) build-tests EXTRA_CFLAGS="$(STRICT)"
 	./tests/peers/run shells

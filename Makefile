@@ -53,9 +53,9 @@ tests/helpers/%: tests/helpers/%.c
 
 build-tests: sidecar $(UNIT) $(HELPERS)
 
-# The suites that need no large transfer: under a minute on 2 cores.
-QUICK_SUITES = tests/cli.bats tests/config.bats tests/jsonget.bats \
-	tests/exec.bats tests/peers.bats
+# The unit tests and the suites that need no sshd of their own for most
+# tests (the command line, JSON, the loopback listeners): under a minute.
+QUICK_SUITES = tests/cli.bats tests/jsonget.bats tests/peers.bats
 
 # Everything: this build strict, the clang and static musl builds
 # (tests/builds.sh), then every suite, side by side.

@@ -82,6 +82,7 @@ static int cmd_sync(struct env *e)
 	o.workdir = env_workdir(e);
 	o.toplevel = e->toplevel;
 	o.gitdir = e->gitdir;
+	o.repo = &e->repo;
 	o.patch = strcmp(mode, "patch") == 0;
 	if (parse_depth(e->set->depth.value, &o.depth) < 0) {
 		error("invalid depth '%s' in %s: use a whole number, 0 for all history",

@@ -94,6 +94,18 @@ int setting_duration(const struct setting *st, long long dflt, long long *ms)
 	return 0;
 }
 
+/* path, made absolute from the current directory when it is relative. */
+static char *absolute(const char *path)
+{
+	struct buf b = BUF_INIT;
+	char cwd[4096];
+
+	if (path[0] != '/' && getcwd(cwd, sizeof cwd))
+		buf_addf(&b, "%s/", cwd);
+	buf_adds(&b, path);
+	return b.s;
+}
+
 static const char *lookup(const char *name)
 {
 	return getenv(name);
@@ -115,8 +127,9 @@ int env_init(struct env *e, struct args *a, const struct cmd_entry *cmd)
 	if (a->chdir && chdir(a->chdir) < 0)
 		return fail("cannot change to '%s': %s", a->chdir, strerror(errno));
 
-	/* one git config for every setting */
-	rc = git_run(&e->git, &out, NULL, "config", "-z", "--get-regexp", "^sidecar\\.", (char *)NULL);
+	/* one git config for every setting, and the two of git's the scan needs */
+	rc = git_run(&e->git, &out, NULL, "config", "-z", "--get-regexp",
+		     "^(sidecar\\.|core\\.(excludesfile|autocrlf)$)", (char *)NULL);
 	if (rc == SC_NOTFOUND || rc == SC_NOEXEC) {
 		buf_free(&out);
 		return git_exec_failure(&e->git, rc);
@@ -129,15 +142,24 @@ int env_init(struct env *e, struct args *a, const struct cmd_entry *cmd)
 	buf_free(&out);
 
 	if (git_run(&e->git, &out, &err, "rev-parse", "--show-toplevel", "--absolute-git-dir",
-		    (char *)NULL) == 0 && strchr(buf_str(&out), '\n')) {
-		char *nl = strchr(out.s, '\n');
+		    "--git-common-dir", (char *)NULL) == 0 && strchr(buf_str(&out), '\n')) {
+		char *nl = strchr(out.s, '\n'), *common;
 		*nl = '\0';
 		e->toplevel = xstrdup(out.s);
 		e->gitdir = xstrdup(nl + 1);
+		if ((common = strchr(e->gitdir, '\n'))) {
+			*common++ = '\0';
+			e->commondir = absolute(common);
+		}
 	}
 	buf_free(&out);
 	buf_free(&err);
 	settings_resolve(&e->resolved, a, lookup, e->config, e->toplevel);
+	e->repo.toplevel = e->toplevel;
+	e->repo.gitdir = e->gitdir;
+	e->repo.commondir = e->commondir ? e->commondir : e->gitdir;
+	e->repo.excludes_file = config_value(e->config, "core.excludesfile");
+	e->repo.autocrlf = config_value(e->config, "core.autocrlf");
 	return 0;
 }
 
@@ -145,6 +167,7 @@ void env_free(struct env *e)
 {
 	free(e->toplevel);
 	free(e->gitdir);
+	free(e->commondir);
 	free(e->config);
 }
 

@@ -32,8 +32,8 @@ int git_exec_failure(const struct git *g, int status)
 	return status < 0 ? SC_FAIL : status;
 }
 
-int git_runv(const struct git *g, struct buf *out, struct buf *err,
-	     const char *const *args)
+static int run(const struct git *g, struct buf *out, struct buf *err, const char *in,
+	       size_t in_len, const char *const *args)
 {
 	struct strv a = STRV_INIT, env = STRV_INIT;
 	struct proc p;
@@ -42,7 +42,9 @@ int git_runv(const struct git *g, struct buf *out, struct buf *err,
 	git_argv(g, &a, &env, args);
 	proc_init(&p, strv_argv(&a));
 	p.env = env.v ? strv_argv(&env) : NULL;
-	p.in = IO_NULL;
+	p.in = in ? IO_PIPE : IO_NULL;
+	p.in_data = in;
+	p.in_len = in_len;
 	p.out = out ? IO_PIPE : IO_NULL;
 	p.out_buf = out;
 	p.err = err ? IO_PIPE : IO_INHERIT;
@@ -55,6 +57,18 @@ int git_runv(const struct git *g, struct buf *out, struct buf *err,
 	strv_free(&a);
 	strv_free(&env);
 	return rc;
+}
+
+int git_runv(const struct git *g, struct buf *out, struct buf *err,
+	     const char *const *args)
+{
+	return run(g, out, err, NULL, 0, args);
+}
+
+int git_run_input(const struct git *g, struct buf *out, struct buf *err, const char *in,
+		  size_t in_len, const char *const *args)
+{
+	return run(g, out, err, in ? in : "", in_len, args);
 }
 
 int git_run(const struct git *g, struct buf *out, struct buf *err, ...)

@@ -21,6 +21,12 @@ int git_run(const struct git *g, struct buf *out, struct buf *err, ...)
 	__attribute__((sentinel));
 /* The same with an argument vector. */
 int git_runv(const struct git *g, struct buf *out, struct buf *err, const char *const *args);
+/*
+ * git_runv with in_len bytes of in on git's stdin, written while its output
+ * is read (no pipe can fill up and stop both sides).
+ */
+int git_run_input(const struct git *g, struct buf *out, struct buf *err, const char *in,
+		  size_t in_len, const char *const *args);
 
 /* A git command that runs while sidecar does something else. */
 struct git_job {

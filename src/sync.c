@@ -235,14 +235,18 @@ static void session_free(struct session *s)
 	buf_free(&s->err);
 }
 
-/* A whole session with nothing or a stream on stdin; the reply in r. */
-static int remote_op(struct sync_job *x, const char *const *args, int in_src, struct reply *r)
+/*
+ * A whole session with len bytes of data, then a stream (in_src, -1 for
+ * none) on stdin; the reply in r.
+ */
+static int remote_op(struct sync_job *x, const char *const *args, const char *data, size_t len,
+		     int in_src, struct reply *r)
 {
 	struct session s;
 	int rc = session_start(x, &s, args);
 
 	if (rc == 0)
-		rc = session_finish(x, &s, NULL, 0, in_src);
+		rc = session_finish(x, &s, data, len, in_src);
 	*r = s.r;
 	reply_init(&s.r);
 	session_free(&s);
@@ -361,11 +365,17 @@ static const char *roots(struct sync_job *x)
 	return x->roots;
 }
 
+/* What names the ignore rules outside the tree, for the sidecar. */
+static const char *rules_id(const struct sync_job *x)
+{
+	return x->l.rules_id[0] ? x->l.rules_id : "-";
+}
+
 /* rts: the root commits to record, or "-" (steady state: no walk). */
 static int apply_start(struct sync_job *x, struct session *s, const char *expect, const char *rts)
 {
 	const char *args[] = { "apply", x->o->workdir, expect, x->o->toplevel, rts,
-			       x->o->adopt ? "1" : "0", NULL };
+			       x->o->adopt ? "1" : "0", rules_id(x), NULL };
 	return session_start(x, s, args);
 }
 
@@ -436,7 +446,7 @@ static int probe(struct sync_job *x, struct reply *rp)
 {
 	const char *args[] = { "probe", x->o->workdir, x->l.snapshot, x->o->toplevel,
 			       x->o->adopt ? "1" : "0", x->o->dry_run ? "1" : "0", NULL };
-	int rc = remote_op(x, args, -1, rp);
+	int rc = remote_op(x, args, NULL, 0, -1, rp);
 	if (rc)
 		return rc;
 	if (rp->no_git)
@@ -685,9 +695,20 @@ out:
 	return rc;
 }
 
+/* The rules outside the tree as patch-apply reads them: a count of lines, the lines. */
+static void rules_header(const struct sync_job *x, struct buf *out)
+{
+	size_t lines = 0;
+
+	for (size_t i = 0; i < x->l.rules.len; i++)
+		lines += x->l.rules.s[i] == '\n';
+	buf_addf(out, "%zu\n", lines);
+	buf_add(out, x->l.rules.s, x->l.rules.len);
+}
+
 static int patch_flow(struct sync_job *x)
 {
-	struct buf url = BUF_INIT;
+	struct buf url = BUF_INIT, head = BUF_INIT;
 	int rc = 0;
 
 	if ((rc = ensure_scanned(x)))
@@ -709,7 +730,7 @@ static int patch_flow(struct sync_job *x)
 		char *base;
 
 		gi.index = x->l.index;
-		if ((rc = remote_op(x, setup, -1, &rp))) {
+		if ((rc = remote_op(x, setup, NULL, 0, -1, &rp))) {
 			reply_free(&rp);
 			break;
 		}
@@ -765,13 +786,16 @@ static int patch_flow(struct sync_job *x)
 				       "--no-color", "--no-ext-diff", "--no-textconv",
 				       "--ignore-submodules=all", base, NULL };
 		const char *apply_args[] = { "patch-apply", x->o->workdir, base, changes ? "1" : "0",
-					     x->o->toplevel, x->o->adopt ? "1" : "0", NULL };
+					     x->o->toplevel, x->o->adopt ? "1" : "0", rules_id(x),
+					     NULL };
 		struct git_job gp;
 		if ((rc = start_stream(&gi, &gp, diff))) {
 			free(base);
 			break;
 		}
-		rc = remote_op(x, apply_args, gp.p.out_pipe, &rp);
+		buf_reset(&head);
+		rules_header(x, &head);
+		rc = remote_op(x, apply_args, head.s, head.len, gp.p.out_pipe, &rp);
 		rc = finish_stream(&gp, rc, rc == RESTART);
 		free(base);
 		if (rc) {
@@ -792,13 +816,14 @@ static int patch_flow(struct sync_job *x)
 		}
 		warn("the workspace on %s drifted from its base; recreating it", x->o->dest);
 		const char *rm[] = { "remove", x->o->workdir, NULL };
-		if ((rc = remote_op(x, rm, -1, &rp))) {
+		if ((rc = remote_op(x, rm, NULL, 0, -1, &rp))) {
 			reply_free(&rp);
 			break;
 		}
 		reply_free(&rp);
 	}
 	buf_free(&url);
+	buf_free(&head);
 	return rc;
 }
 
@@ -815,7 +840,7 @@ struct sync_job *sync_start(const struct git *g, const struct sync_opts *o,
 	x->r = r;
 	sync_key(o->dest, o->workdir, x->key);
 	x->mark = script_mark(x);
-	x->start_rc = local_scan_start(g, o->toplevel, o->gitdir, &x->l);
+	x->start_rc = local_scan_start(g, o->repo, &x->l);
 	if (!o->patch && !x->start_rc) {
 		/* the last snapshot synced there, and HEAD then: its parent */
 		buf_addf(&ref, "refs/sidecar/synced/%s", x->key);

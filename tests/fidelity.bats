@@ -248,3 +248,23 @@ assert_same_bytes() {
 	[ "$(git -C "$REMOTE" status --porcelain -- crlf.txt file.id)" = \
 		"$(git status --porcelain -- crlf.txt file.id)" ]
 }
+
+@test "a linked work tree: its files as bytes, and the rules of the repository it belongs to" {
+	printf '*.local\n' >>.git/info/exclude
+	git config core.autocrlf true
+	git worktree add -q -b other "$BATS_TEST_TMPDIR/linked"
+	cd "$BATS_TEST_TMPDIR/linked"
+	printf 'crlf\r\nkept\r\n' >new.c
+	echo "local only" >here.local
+	run_json sync_json sync --json "$DEST" -w linked
+	local r=$REMOTE_HOME/linked
+	cmp new.c "$r/new.c"
+	[ ! -e "$r/here.local" ]
+	echo "built there" >"$r/out.local"
+	echo "a change" >>README.md
+	run_json sync_json sync --json "$DEST" -w linked
+	assert_no_saved_ref
+	[ "$(cat "$r/out.local")" = "built there" ]
+	[ "$(git -C "$r" symbolic-ref HEAD)" = refs/heads/other ]
+	assert_same_tree "$BATS_TEST_TMPDIR/linked" "$r"
+}

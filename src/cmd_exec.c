@@ -115,7 +115,7 @@ static int need_workdir(struct env *e, const char **wd)
 		error("no workspace: not inside a git repository; give -w PATH");
 		return SC_USAGE;
 	}
-	return 0;
+	return check_workdir(*wd, e->set->workdir.from);
 }
 
 static int cmd_exec(struct env *e)

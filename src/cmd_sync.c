@@ -80,6 +80,8 @@ static int cmd_sync(struct env *e)
 		return fail("not inside a git repository with a working tree "
 			     "(run sidecar in your checkout, or use -C DIR)");
 	o.workdir = env_workdir(e);
+	if ((rc = check_workdir(o.workdir, e->set->workdir.from)))
+		return rc;
 	o.toplevel = e->toplevel;
 	o.gitdir = e->gitdir;
 	o.repo = &e->repo;

@@ -96,12 +96,12 @@ static int check_dest(const char *dest)
 
 int conn_exec_failure(int rc, const char *what)
 {
+	int e = errno;
+
 	if (rc == SC_NOTFOUND)
 		error("cannot run '%s': not found; install OpenSSH's client or set SIDECAR_SSH", what);
-	else if (rc == SC_NOEXEC)
-		error("cannot run '%s': not executable", what);
 	else
-		error("cannot run '%s': %s", what, strerror(errno));
+		error("cannot run '%s': %s", what, proc_exec_reason(rc, e));
 	return rc < 0 ? SC_FAIL : rc;
 }
 

@@ -59,4 +59,27 @@ void git_job_free(struct git_job *j);
 /* Reports that git could not run (127/126) and returns the status. */
 int git_exec_failure(const struct git *g, int status);
 
+/*
+ * The oldest git sidecar runs with, on this machine and on the sidecar
+ * (remote.sh says it too): 2.20, the one of Debian 10; Ubuntu 20.04 has
+ * 2.25. What sidecar asks of git is older than that (rev-parse
+ * --absolute-git-dir, 2.13, is the newest of it).
+ */
+#define GIT_MIN_MAJOR 2
+#define GIT_MIN_MINOR 20
+#define GIT_MIN "2.20"
+
+/* The version "git version 2.39.5" (or "2.39.5.windows.1") names: 0, or -1. Pure. */
+int git_version_parse(const char *text, int *major, int *minor);
+
+/*
+ * Refuses a git older than GIT_MIN: SC_FAIL after saying so. `git version`
+ * runs once for each git program file: that it was new enough is
+ * remembered in dir, under a name made of the file's path, inode, size
+ * and time, so that an upgrade (or a downgrade) is seen. A git that cannot
+ * be found, or a version that cannot be read, is left to the git calls
+ * that follow.
+ */
+int git_check_version(const struct git *g, const char *dir);
+
 #endif

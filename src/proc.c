@@ -217,6 +217,7 @@ int proc_start(struct proc *p)
 		while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		p->pid = -1;
+		errno = e;
 		return e == ENOENT || e == ENOTDIR ? 127 : 126;
 	}
 	if (p->in_pipe >= 0)
@@ -233,9 +234,21 @@ fail:
 	close_fd(&report[0]);
 	close_fd(&report[1]);
 	p->exec_errno = e;
+	errno = e;
 	if (e == ENOENT || e == ENOTDIR)
 		return 127;
-	return e == EACCES ? 126 : -1;
+	return e == EACCES || e == E2BIG ? 126 : -1;
+}
+
+const char *proc_exec_reason(int status, int err)
+{
+	if (err == E2BIG)
+		return "its command line is longer than the system allows (argument list too long)";
+	if (status == 127)
+		return "not found";
+	if (status == 126)
+		return "not executable";
+	return err ? strerror(err) : "it could not be started";
 }
 
 static void signal_child(const struct proc *p, int signo)

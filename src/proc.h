@@ -66,10 +66,22 @@ struct proc {
  */
 char *proc_resolve(const char *name, const char *path, int *err);
 
+/*
+ * Why a program could not run, in the words that follow "cannot run
+ * 'PROG': ", from proc_start's status and the errno it left (the one
+ * place exec errors are named): 127 "not found"; 126 "not executable",
+ * unless the kernel refused the length of the command line (E2BIG);
+ * -1 errno's words.
+ */
+const char *proc_exec_reason(int status, int err);
+
 /* Fills p with defaults: everything inherited, no bounds, in_src = -1. */
 void proc_init(struct proc *p, const char *const *argv);
 
-/* Starts the child. Returns 0, or a status (126, 127, -1) when it never ran. */
+/*
+ * Starts the child. Returns 0, or a status (126, 127, -1) when it never
+ * ran, with errno saying why (for proc_exec_reason).
+ */
 int proc_start(struct proc *p);
 
 /* Pumps the pipes with poll() until EOF and the child is reaped; the status. */

@@ -106,6 +106,25 @@ say() {
 need_git() {
 	command -v git >/dev/null 2>&1 ||
 		die "git is not installed on the sidecar; install it there (e.g. apt-get install git)"
+	[ -z "$installing" ] || check_git_version
+}
+
+# The oldest git this script runs with (src/git.h says it too). Checked
+# when the script is installed or sent whole, and by the probe: not on the
+# steady path, where git runs as it did when it was checked.
+GIT_MIN=2.20
+check_git_version() {
+	v=$(git version 2>/dev/null) || return 0
+	v=${v#git version }
+	major=${v%%.*} minor=${v#*.}
+	minor=${minor%%.*}
+	case $major.$minor in
+	*[!0-9.]* | .* | *.) return 0 ;;	# not a version it can read: git's calls will say
+	esac
+	if [ "$major" -lt "${GIT_MIN%.*}" ] ||
+	   { [ "$major" -eq "${GIT_MIN%.*}" ] && [ "$minor" -lt "${GIT_MIN#*.}" ]; }; then
+		die "git $v on the sidecar is too old: sidecar needs git $GIT_MIN or later there; install a newer git on the sidecar"
+	fi
 }
 
 # wd: the workspace as an absolute path; relative paths are from $HOME.
@@ -222,7 +241,7 @@ create_workspace() {
 	fi
 	made=
 	if [ ! -d "$wd" ]; then
-		mkdir -p -- "$wd" 2>/dev/null || die "cannot create $wd on the sidecar (permission denied or read-only?)"
+		err=$(mkdir -p -- "$wd" 2>&1) || die "cannot create $wd on the sidecar: ${err##*: }"
 		made=1
 	fi
 	git init -q -- "$wd" >/dev/null || die "git init failed in $wd"
@@ -724,6 +743,7 @@ op_probe() {
 		say git no
 		return 0
 	fi
+	check_git_version
 	say workdir "$wd"
 	if ! is_repo; then
 		if [ -e "$wd" ] && { [ ! -d "$wd" ] || [ -n "$(ls -A "$wd" 2>/dev/null)" ]; }; then
@@ -878,8 +898,8 @@ op_patch_setup() {
 		if [ -e "$wd" ] && { [ ! -d "$wd" ] || [ -n "$(ls -A "$wd" 2>/dev/null)" ]; }; then
 			die "$wd exists on the sidecar and is not a git repository; choose another workdir (-w) or remove it"
 		fi
-		mkdir -p -- "$(dirname -- "$wd")" 2>/dev/null ||
-			die "cannot create the parent of $wd on the sidecar (permission denied or read-only?)"
+		err=$(mkdir -p -- "$(dirname -- "$wd")" 2>&1) ||
+			die "cannot create the parent of $wd on the sidecar: ${err##*: }"
 		made=
 		[ -d "$wd" ] || made=1
 		# no checkout: it writes the files as bytes below
@@ -1033,6 +1053,7 @@ op_remove() {
 exec 3>&1 1>&2
 printf '\nSIDECAR-REPLY 1\n' >&3
 [ -z "${SIDECAR_INSTALLED:-}" ] || say installed "$SIDECAR_INSTALLED"
+installing=${SIDECAR_INSTALLED:+1}
 unset SIDECAR_INSTALLED
 LOCK_WAIT=${1:-30}
 op=${2:-}

@@ -336,6 +336,13 @@ int local_scan_start(const struct git *g, const struct local_repo *repo, struct 
 	l->repo = repo;
 	l->gitdir = repo->gitdir;
 	l->toplevel = toplevel;
+	char *dir = rundir();
+	if (!dir)
+		return SC_FAIL;
+	rc = git_check_version(g, dir);
+	free(dir);
+	if (rc)
+		return rc;
 	/*
 	 * HEAD's commit, identity and branch ("HEAD -> main, ..." among its
 	 * decorations) in one call; it fails on an unborn branch.

@@ -873,6 +873,8 @@ static int sync_attempt(void *ctx)
 int sync_run(struct sync_job *x, struct conn *c)
 {
 	x->c = c;
+	if (x->start_rc)
+		return x->start_rc;	/* said why; nothing to connect for */
 	return conn_retry(c, sync_attempt, x, "syncing again");
 }
 

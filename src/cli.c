@@ -78,6 +78,22 @@ enum opt_arg cli_option_takes(const char *word)
 	return ARG_NONE;
 }
 
+int check_workdir(const char *wd, const char *from)
+{
+	size_t n = strlen(wd);
+
+	if (!n) {
+		error("empty workdir");
+		return ERR_USAGE;
+	}
+	if (n > WORKDIR_MAX) {
+		error("the workdir (%s) is %zu bytes long: paths on the sidecar are shorter than %d "
+		      "bytes (PATH_MAX); choose a shorter one", from, n, WORKDIR_MAX + 1);
+		return ERR_USAGE;
+	}
+	return 0;
+}
+
 int parse_depth(const char *s, int *depth)
 {
 	long n = 0;
@@ -214,10 +230,8 @@ static enum err apply_option(struct args *a, const struct opt_def *o, const char
 		a->persist = val;
 		break;
 	case OPT_WORKDIR:
-		if (!*val) {
-			error("empty workdir");
-			return ERR_USAGE;
-		}
+		if ((rc = check_workdir(val, "-w")))
+			return rc;
 		a->workdir = val;
 		break;
 	case OPT_MODE:

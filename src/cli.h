@@ -109,6 +109,19 @@ enum opt_arg cli_option_takes(const char *word);
 enum err cli_parse(int argc, char **argv, struct args *a);
 void cli_free(struct args *a);
 
+/*
+ * The longest workdir: a path on the sidecar is shorter than PATH_MAX (4096
+ * bytes on Linux, the final NUL included), and the command lines that carry
+ * it stay far below the kernel's limit on one argument.
+ */
+#define WORKDIR_MAX 4095
+
+/*
+ * A workdir that cannot be used (empty, or longer than WORKDIR_MAX; from
+ * says where it came from): ERR_USAGE after saying why, else 0.
+ */
+int check_workdir(const char *wd, const char *from);
+
 /* A --depth value: a whole number, 0 for all history. 0, or -1 when bad. */
 int parse_depth(const char *s, int *depth);
 

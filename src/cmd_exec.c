@@ -116,7 +116,7 @@ static enum err need_workdir(struct env *e, const char **wd)
 		error("no workspace: not inside a git repository; give -w PATH");
 		return ERR_USAGE;
 	}
-	return 0;
+	return check_workdir(*wd, e->set->workdir.from);
 }
 
 static enum err cmd_exec(struct env *e)

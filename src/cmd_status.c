@@ -34,7 +34,7 @@ static enum err cmd_status(struct env *e)
 		buf_addf(&ref, "refs/sidecar/synced/%s", key);
 		if (git_run(&e->git, &out, NULL, "rev-parse", "-q", "--verify", ref.s, (char *)NULL) == 0)
 			synced = xstrdup(out.s);
-		if (local_scan(&e->git, e->toplevel, e->gitdir, env_rundir(e), &l) == 0 &&
+		if (local_scan(&e->git, &e->repo, env_rundir(e), &l) == 0 &&
 		    local_snapshot(&e->git, &l) == 0) {
 			snapshot = xstrdup(l.snapshot);
 			behind = !synced || strcmp(synced, snapshot) != 0;

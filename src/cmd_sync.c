@@ -80,8 +80,11 @@ static enum err cmd_sync(struct env *e)
 		return error("not inside a git repository with a working tree "
 			     "(run sidecar in your checkout, or use -C DIR)");
 	o.workdir = env_workdir(e);
+	if ((rc = check_workdir(o.workdir, e->set->workdir.from)))
+		return rc;
 	o.toplevel = e->toplevel;
 	o.gitdir = e->gitdir;
+	o.repo = &e->repo;
 	o.patch = strcmp(mode, "patch") == 0;
 	if (parse_depth(e->set->depth.value, &o.depth) < 0) {
 		error("invalid depth '%s' in %s: use a whole number, 0 for all history",

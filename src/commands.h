@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "conn.h"
 #include "git.h"
+#include "snapshot.h"
 
 /* One setting's value and where it came from; value NULL: the default. */
 struct setting {
@@ -61,6 +62,8 @@ struct env {
 	const struct settings *set;	/* resolved once, read-only */
 	char *toplevel;		/* the work tree's root, NULL outside a repository */
 	char *gitdir;		/* its git directory, absolute */
+	char *commondir;	/* where its objects and info/ live, absolute */
+	struct local_repo repo;	/* the above and the git settings the scan needs */
 	char *config;		/* git config's answer, which set points into */
 	struct settings resolved;	/* what set points to; written only by env_init */
 	struct conn_opts conn_opts;	/* what env_conn gave the connection */

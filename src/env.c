@@ -96,6 +96,18 @@ enum err setting_duration(const struct setting *st, long long dflt, long long *m
 	return 0;
 }
 
+/* path, made absolute from the current directory when it is relative. */
+static char *absolute(const char *path)
+{
+	struct buf b = BUF_INIT;
+	char cwd[4096];
+
+	if (path[0] != '/' && getcwd(cwd, sizeof cwd))
+		buf_addf(&b, "%s/", cwd);
+	buf_adds(&b, path);
+	return b.s;
+}
+
 static const char *lookup(const char *name)
 {
 	return getenv(name);
@@ -118,13 +130,14 @@ enum err env_init(struct env *e, struct args *a, const struct cmd_entry *cmd)
 	if (a->chdir && chdir(a->chdir) < 0)
 		return error("cannot change to '%s': %s", a->chdir, strerror(errno));
 
-	/* one git config for every setting, and where the repository is, at once */
-	if ((rc = git_spawn(&e->git, &config, "config", "-z", "--get-regexp", "^sidecar\\.",
-			    (char *)NULL)))
+	/* one git config for every setting and the two of git's the scan needs,
+	 * and where the repository is, at once */
+	if ((rc = git_spawn(&e->git, &config, "config", "-z", "--get-regexp",
+			    "^(sidecar\\.|core\\.(excludesfile|autocrlf)$)", (char *)NULL)))
 		return git_cannot_run(&e->git, rc);
 	/* outside a repository it fails, and then nothing is set */
 	git_spawn(&e->git, &where, "rev-parse", "--show-toplevel", "--absolute-git-dir",
-		  (char *)NULL);
+		  "--git-common-dir", (char *)NULL);
 	rc = git_wait(&config);
 	if (rc == 0 && config.out.s) {
 		buf_add(&config.out, "\0", 1);	/* double NUL ends the list */
@@ -135,13 +148,22 @@ enum err env_init(struct env *e, struct args *a, const struct cmd_entry *cmd)
 	}
 	git_job_free(&config);
 	if (git_wait(&where) == 0 && strchr(buf_str(&where.out), '\n')) {
-		char *nl = strchr(where.out.s, '\n');
+		char *nl = strchr(where.out.s, '\n'), *common;
 		*nl = '\0';
 		e->toplevel = xstrdup(where.out.s);
 		e->gitdir = xstrdup(nl + 1);
+		if ((common = strchr(e->gitdir, '\n'))) {
+			*common++ = '\0';
+			e->commondir = absolute(common);
+		}
 	}
 	git_job_free(&where);
 	settings_resolve(&e->resolved, a, lookup, e->config, e->toplevel);
+	e->repo.toplevel = e->toplevel;
+	e->repo.gitdir = e->gitdir;
+	e->repo.commondir = e->commondir ? e->commondir : e->gitdir;
+	e->repo.excludes_file = config_value(e->config, "core.excludesfile");
+	e->repo.autocrlf = config_value(e->config, "core.autocrlf");
 	return 0;
 }
 
@@ -150,6 +172,7 @@ void env_free(struct env *e)
 	free(e->rundir);
 	free(e->toplevel);
 	free(e->gitdir);
+	free(e->commondir);
 	free(e->config);
 }
 

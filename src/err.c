@@ -45,7 +45,8 @@ enum err err_cannot_run(const char *prog, int status, int exec_errno, const char
 		return ERR_NOTFOUND;
 	}
 	if (exec_errno == E2BIG) {
-		error("cannot run '%s': its arguments are longer than this system allows", prog);
+		error("cannot run '%s': its command line is longer than the system allows "
+		      "(argument list too long)", prog);
 		return ERR_FAIL;
 	}
 	if (status == PROC_NOEXEC) {

@@ -4,7 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -26,8 +29,8 @@ enum err git_cannot_run(const struct git *g, int status)
 	return err_cannot_run(g->prog, status, 0, "install git or set SIDECAR_GIT");
 }
 
-int git_runv(const struct git *g, struct buf *out, struct buf *err,
-	     const char *const *args)
+static int run(const struct git *g, struct buf *out, struct buf *err, const char *in,
+	       size_t in_len, const char *const *args)
 {
 	struct strv a = STRV_INIT, env = STRV_INIT;
 	struct proc p;
@@ -36,7 +39,9 @@ int git_runv(const struct git *g, struct buf *out, struct buf *err,
 	git_argv(g, &a, &env, args);
 	proc_init(&p, strv_argv(&a));
 	p.env = env.v ? strv_argv(&env) : NULL;
-	p.in = IO_NULL;
+	p.in = in ? IO_PIPE : IO_NULL;
+	p.in_data = in;
+	p.in_len = in_len;
 	p.out = out ? IO_PIPE : IO_NULL;
 	p.out_buf = out;
 	p.err = err ? IO_PIPE : IO_INHERIT;
@@ -44,11 +49,25 @@ int git_runv(const struct git *g, struct buf *out, struct buf *err,
 	p.own_group = 1;	/* a signal reaches git's own children too */
 	trace_argv(p.argv);
 	rc = proc_run(&p);
+	int e = errno;	/* why git could not run, for git_exec_failure */
 	if (out)
 		buf_chomp(out);
 	strv_free(&a);
 	strv_free(&env);
+	errno = e;
 	return rc;
+}
+
+int git_runv(const struct git *g, struct buf *out, struct buf *err,
+	     const char *const *args)
+{
+	return run(g, out, err, NULL, 0, args);
+}
+
+int git_run_input(const struct git *g, struct buf *out, struct buf *err, const char *in,
+		  size_t in_len, const char *const *args)
+{
+	return run(g, out, err, in ? in : "", in_len, args);
 }
 
 int git_run(const struct git *g, struct buf *out, struct buf *err, ...)
@@ -84,9 +103,11 @@ static int spawn(const struct git *g, struct git_job *j, const char *const *args
 	j->p.own_group = 1;	/* pack-objects under bundle goes with it */
 	trace_argv(j->p.argv);
 	rc = proc_start(&j->p);
+	int e = errno;	/* why git could not run, for git_exec_failure */
 	j->p.env = NULL;
 	j->running = rc == 0;
 	strv_free(&env);
+	errno = e;
 	return rc;
 }
 
@@ -150,4 +171,64 @@ void git_job_free(struct git_job *j)
 	strv_free(&j->argv);
 	buf_free(&j->out);
 	buf_free(&j->err);
+}
+
+int git_version_parse(const char *text, int *major, int *minor)
+{
+	static const char prefix[] = "git version ";
+	char *end;
+
+	if (!text || strncmp(text, prefix, sizeof prefix - 1) != 0)
+		return -1;
+	text += sizeof prefix - 1;
+	if (*text < '0' || *text > '9')
+		return -1;
+	long a = strtol(text, &end, 10);
+	if (*end != '.' || end[1] < '0' || end[1] > '9')
+		return -1;
+	long b = strtol(end + 1, &end, 10);
+	if (a > 9999 || b > 9999)
+		return -1;
+	*major = (int)a;
+	*minor = (int)b;
+	return 0;
+}
+
+int git_check_version(const struct git *g, const char *dir)
+{
+	struct buf mark = BUF_INIT, out = BUF_INIT, id = BUF_INIT;
+	unsigned long long h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	struct stat st;
+	int err, major, minor, rc = 0;
+	const char *dirs = getenv("PATH");
+	char *path = proc_resolve(g->prog, dirs ? dirs : "/usr/bin:/bin", &err);
+
+	if (!path || stat(path, &st) < 0)
+		goto out;	/* the git calls say what is wrong */
+	buf_addf(&id, "%s%c%llu %llu %lld %lld.%09ld", path, '\0', (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+		 (long)st.st_mtim.tv_nsec);
+	for (size_t i = 0; i < id.len; i++)
+		h = (h ^ (unsigned char)id.s[i]) * 0x100000001b3ULL;
+	buf_addf(&mark, "%s/git-%016llx", dir, h);
+	if (access(mark.s, F_OK) == 0)
+		goto out;
+	if (git_run(g, &out, NULL, "version", (char *)NULL) != 0 ||
+	    git_version_parse(out.s, &major, &minor) < 0)
+		goto out;
+	if (major < GIT_MIN_MAJOR || (major == GIT_MIN_MAJOR && minor < GIT_MIN_MINOR)) {
+		rc = error("%s is %s, too old: sidecar needs git " GIT_MIN " or later on this machine "
+			  "(and on the sidecar); upgrade git, or point SIDECAR_GIT to a newer one",
+			  g->prog, out.s + 4);
+		goto out;
+	}
+	int fd = open(mark.s, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+out:
+	free(path);
+	buf_free(&mark);
+	buf_free(&out);
+	buf_free(&id);
+	return rc;
 }

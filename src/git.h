@@ -22,6 +22,12 @@ int git_run(const struct git *g, struct buf *out, struct buf *err, ...)
 	__attribute__((sentinel));
 /* The same with an argument vector. */
 int git_runv(const struct git *g, struct buf *out, struct buf *err, const char *const *args);
+/*
+ * git_runv with in_len bytes of in on git's stdin, written while its output
+ * is read (no pipe can fill up and stop both sides).
+ */
+int git_run_input(const struct git *g, struct buf *out, struct buf *err, const char *in,
+		  size_t in_len, const char *const *args);
 
 /* A git command that runs while sidecar does something else. */
 struct git_job {
@@ -53,5 +59,28 @@ void git_job_free(struct git_job *j);
 
 /* Says why git could not run (a status of proc_start); the error. */
 enum err git_cannot_run(const struct git *g, int status);
+
+/*
+ * The oldest git sidecar runs with, on this machine and on the sidecar
+ * (remote.sh says it too): 2.20, the one of Debian 10; Ubuntu 20.04 has
+ * 2.25. What sidecar asks of git is older than that (rev-parse
+ * --absolute-git-dir, 2.13, is the newest of it).
+ */
+#define GIT_MIN_MAJOR 2
+#define GIT_MIN_MINOR 20
+#define GIT_MIN "2.20"
+
+/* The version "git version 2.39.5" (or "2.39.5.windows.1") names: 0, or -1. Pure. */
+int git_version_parse(const char *text, int *major, int *minor);
+
+/*
+ * Refuses a git older than GIT_MIN: ERR_FAIL after saying so. `git version`
+ * runs once for each git program file: that it was new enough is
+ * remembered in dir, under a name made of the file's path, inode, size
+ * and time, so that an upgrade (or a downgrade) is seen. A git that cannot
+ * be found, or a version that cannot be read, is left to the git calls
+ * that follow.
+ */
+int git_check_version(const struct git *g, const char *dir);
 
 #endif

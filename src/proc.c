@@ -217,6 +217,7 @@ int proc_start(struct proc *p)
 		while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		p->pid = -1;
+		errno = e;
 		return e == ENOENT || e == ENOTDIR ? PROC_NOTFOUND : PROC_NOEXEC;
 	}
 	if (p->in_pipe >= 0)
@@ -233,9 +234,10 @@ fail:
 	close_fd(&report[0]);
 	close_fd(&report[1]);
 	p->exec_errno = e;
+	errno = e;
 	if (e == ENOENT || e == ENOTDIR)
 		return PROC_NOTFOUND;
-	return e == EACCES ? PROC_NOEXEC : -1;
+	return e == EACCES || e == E2BIG ? PROC_NOEXEC : -1;
 }
 
 static void signal_child(const struct proc *p, int signo)

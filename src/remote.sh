@@ -11,16 +11,19 @@
 #     probe WD SNAPSHOT OWNER ADOPT EDITS
 #                                    what the workspace holds; changes nothing;
 #                                    EDITS 1: list the edits found there
-#     apply WD EXPECT OWNER ROOTS ADOPT
+#     apply WD EXPECT OWNER ROOTS ADOPT RULES
 #                                    stdin: the header line "SNAPSHOT TREE
 #                                    COMMIT PACK BRANCH NSHALLOW", NSHALLOW
 #                                    lines of commits to record as shallow
 #                                    (those it has), then, when PACK is 1, a
-#                                    pack (git pack-objects --thin)
+#                                    pack (git pack-objects --thin); the
+#                                    rules come in SNAPSHOT's message
 #     patch-setup WD URL BRANCH DRY OWNER ROOTS ADOPT
 #                                    clone when absent; the base
-#     patch-apply WD BASE NONEMPTY OWNER ADOPT
-#                                    stdin: a binary diff when NONEMPTY is 1
+#     patch-apply WD BASE NONEMPTY OWNER ADOPT RULES
+#                                    stdin: a line NRULES, NRULES lines of
+#                                    rules, then a binary diff when
+#                                    NONEMPTY is 1
 #     remove WD                      only a workspace sidecar created; the
 #                                    edits saved there are kept for the
 #                                    next patch-setup
@@ -28,7 +31,10 @@
 # workspace belongs to (.git/sidecar/owner); ROOTS its root commits, space
 # separated ("-": unknown, or none on an unborn branch), recorded beside
 # it; ADOPT 1 takes over a repository sidecar did not create or that
-# another local repository owns.
+# another local repository owns. RULES names the local repository's
+# ignore rules outside its tree (info/exclude, core.excludesFile): a hash
+# of them, "-" when there are none; when they are not the ones in force
+# there, the sync brings them, and the sidecar ignores what they ignore.
 # "-" stands for an absent argument. The reply goes to the session's stdout
 # and nothing else does (the script's own stdout is its stderr): a line
 # "SIDECAR-REPLY 1", then "KEY VALUE" lines, then "end". A value escapes a
@@ -100,6 +106,25 @@ say() {
 need_git() {
 	command -v git >/dev/null 2>&1 ||
 		die "git is not installed on the sidecar; install it there (e.g. apt-get install git)"
+	[ -z "$installing" ] || check_git_version
+}
+
+# The oldest git this script runs with (src/git.h says it too). Checked
+# when the script is installed or sent whole, and by the probe: not on the
+# steady path, where git runs as it did when it was checked.
+GIT_MIN=2.20
+check_git_version() {
+	v=$(git version 2>/dev/null) || return 0
+	v=${v#git version }
+	major=${v%%.*} minor=${v#*.}
+	minor=${minor%%.*}
+	case $major.$minor in
+	*[!0-9.]* | .* | *.) return 0 ;;	# not a version it can read: git's calls will say
+	esac
+	if [ "$major" -lt "${GIT_MIN%.*}" ] ||
+	   { [ "$major" -eq "${GIT_MIN%.*}" ] && [ "$minor" -lt "${GIT_MIN#*.}" ]; }; then
+		die "git $v on the sidecar is too old: sidecar needs git $GIT_MIN or later there; install a newer git on the sidecar"
+	fi
 }
 
 # wd: the workspace as an absolute path; relative paths are from $HOME.
@@ -216,7 +241,7 @@ create_workspace() {
 	fi
 	made=
 	if [ ! -d "$wd" ]; then
-		mkdir -p -- "$wd" 2>/dev/null || die "cannot create $wd on the sidecar (permission denied or read-only?)"
+		err=$(mkdir -p -- "$wd" 2>&1) || die "cannot create $wd on the sidecar: ${err##*: }"
 		made=1
 	fi
 	git init -q -- "$wd" >/dev/null || die "git init failed in $wd"
@@ -335,6 +360,103 @@ on_exit() {
 
 rev() { git rev-parse -q --verify "$1" 2>/dev/null; }
 
+# sidecar's own git calls that hash or write the files go through RAW, a
+# common directory (GIT_COMMON_DIR) whose info/attributes turns every
+# conversion off (line endings, filters, ident, encodings) and outranks
+# any .gitattributes: the files are the local side's bytes. Its config
+# includes the repository's and repeats its format (which git reads
+# without includes), its info/exclude is the repository's; HEAD and the
+# index are per work tree and stay the repository's, and no ref is ever
+# written through it. The user's own git there sees the repository as it
+# is, so its git status agrees with the local one.
+RAW=.git/sidecar/raw
+RAW_ATTRIBUTES='* -text -filter -ident -working-tree-encoding'
+raw_dir() {
+	[ -f "$RAW/info/attributes" ] && return 0
+	rm -rf "$RAW"
+	mkdir -p "$RAW/info" "$RAW/refs" &&
+	{ git config --local --get-regexp '^(core\.repositoryformatversion|extensions\.)' || :; } |
+	while read -r k v; do git config -f "$RAW/config" "$k" "$v" || exit 1; done &&
+	git config -f "$RAW/config" include.path ../../config &&
+	ln -s ../../../info/exclude "$RAW/info/exclude" &&
+	printf '%s\n' "$RAW_ATTRIBUTES" > "$RAW/info/attributes.new" &&
+	mv -f "$RAW/info/attributes.new" "$RAW/info/attributes" ||
+		die "cannot write in $wd/.git on the sidecar"
+}
+
+# rawgit INDEX ARG...: git with the index INDEX, through RAW when it is
+# there (a probe of a workspace an earlier version made goes without).
+rawgit() {
+	ri=$1
+	shift
+	if [ -f "$RAW/info/attributes" ]; then
+		GIT_INDEX_FILE=$ri GIT_COMMON_DIR=$wd/$RAW GIT_OBJECT_DIRECTORY=$wd/.git/objects git "$@"
+	else
+		GIT_INDEX_FILE=$ri git "$@"
+	fi
+}
+
+# The ignore rules of the local repository that are not in its tree
+# (info/exclude, core.excludesFile) hold on the sidecar too: the rules a
+# sync brings, and the id the client gave them, are kept in
+# .git/sidecar/exclude (the id on its first line), and written at the top
+# of .git/info/exclude between two marks, so that sidecar's scans, its
+# git clean and the user's own git there ignore what the local side
+# ignores. Lines of the sidecar's own in that file stay, after the marks.
+RULES_BEGIN="# sidecar: from here to '# sidecar: end', the local repository's ignore rules outside its tree (info/exclude, core.excludesFile); each sync rewrites them, lines of the sidecar's own go after the end"
+RULES_END='# sidecar: end'
+
+# rules_had: the id of the rules in force there ("-": none).
+rules_had() {
+	had=-
+	[ -f .git/sidecar/exclude ] && { read -r had < .git/sidecar/exclude || had=-; }
+	[ -n "$had" ] || had=-
+}
+
+# install_rules FILE...: the rules in the files are the block of
+# .git/info/exclude (none: no block).
+install_rules() {
+	f=.git/info/exclude
+	[ -d .git/info ] || mkdir -p .git/info || die "cannot write in $wd/.git on the sidecar"
+	{
+		if [ -n "$(cat -- "$@")" ]; then
+			printf '%s\n' "$RULES_BEGIN"
+			cat -- "$@"
+			printf '%s\n' "$RULES_END"
+		fi
+		[ ! -f "$f" ] || sed "/^# sidecar: from here to '# sidecar: end'/,/^# sidecar: end\$/d" "$f"
+	} > "$f.sidecar" && mv -f "$f.sidecar" "$f" ||
+		die "cannot write $wd/$f on the sidecar"
+}
+
+# rules_for_scan NEW: while the rules change, the scan ignores what the
+# rules before or after the change ignore (the new ones after the old,
+# so that theirs is the last word): a file a sync stops ignoring is kept
+# by that sync; the next one takes it for an edit there (saved first).
+rules_for_scan() {
+	sed 1d .git/sidecar/exclude > .git/sidecar/exclude.old 2>/dev/null || : > .git/sidecar/exclude.old
+	install_rules .git/sidecar/exclude.old "$1"
+}
+
+# commit_rules ID NEW: the new rules are the ones in force.
+commit_rules() {
+	install_rules "$2"
+	if [ "$1" = - ]; then
+		rm -f .git/sidecar/exclude
+	else
+		{ printf '%s\n' "$1"; cat -- "$2"; } > .git/sidecar/exclude.tmp &&
+			mv -f .git/sidecar/exclude.tmp .git/sidecar/exclude ||
+			die "cannot write in $wd/.git on the sidecar"
+	fi
+}
+
+# rules_of SNAPSHOT: the rules its message carries, after the line the
+# client writes before them (src/snapshot.h).
+rules_of() {
+	git cat-file commit "$1" | sed '1,/^$/d' |
+		sed '1,/^sidecar: the ignore rules of the local repository outside its tree/d'
+}
+
 # sidecar's own refs there. They live apart from the local side's
 # refs/sidecar/synced/<key>, which a copied .git brings along (rsync -a ./):
 # refs/sidecar/synced as a ref and as a directory cannot both exist.
@@ -403,14 +525,14 @@ current_tree() {
 			GIT_INDEX_FILE=$idx git read-tree HEAD || die "cannot read HEAD in $wd"
 		fi
 	fi
-	if ! GIT_INDEX_FILE=$idx git add -A -- . 2>/dev/null ||
+	if ! rawgit "$idx" add -A -- . 2>/dev/null ||
 	   ! GIT_INDEX_FILE=$idx git write-tree 2>/dev/null; then
 		# an object it names was pruned: build it again from HEAD
 		rm -f "$idx"
 		if [ -n "$(rev HEAD)" ]; then
 			GIT_INDEX_FILE=$idx git read-tree HEAD || die "cannot read HEAD in $wd"
 		fi
-		GIT_INDEX_FILE=$idx git add -A -- . || die "cannot scan the workspace $wd"
+		rawgit "$idx" add -A -- . || die "cannot scan the workspace $wd"
 		GIT_INDEX_FILE=$idx git write-tree || die "cannot record the workspace $wd"
 	fi
 }
@@ -581,7 +703,7 @@ keep_ignored() {
 	GIT_INDEX_FILE=.git/sidecar/index xargs -0 sh -c "$KEEP_IGNORED" sidecar < "$k.added" > "$k" ||
 		die "cannot look for ignored files in the way of the sync in $wd"
 	[ -s "$k" ] || return 0
-	GIT_INDEX_FILE=.git/sidecar/index git update-index -z --add --remove --stdin < "$k" ||
+	rawgit .git/sidecar/index update-index -z --add --remove --stdin < "$k" ||
 		die "cannot save the ignored files the sync would overwrite in $wd; nothing was changed"
 	kept=$(GIT_INDEX_FILE=.git/sidecar/index git write-tree) || die "cannot record the workspace $wd"
 	if [ "$kept" != "$now" ]; then
@@ -646,6 +768,7 @@ op_probe() {
 		say git no
 		return 0
 	fi
+	check_git_version
 	say workdir "$wd"
 	if ! is_repo; then
 		if [ -e "$wd" ] && { [ ! -d "$wd" ] || [ -n "$(ls -A "$wd" 2>/dev/null)" ]; }; then
@@ -667,7 +790,7 @@ op_probe() {
 	if [ -f .git/sidecar/index ] && [ "$synced" != - ]; then
 		cp .git/sidecar/index .git/sidecar/index.probe.$$ 2>/dev/null
 		trap 'rm -f "$wd/.git/sidecar/index.probe.$$"' EXIT
-		GIT_INDEX_FILE=.git/sidecar/index.probe.$$ git add -A -- . 2>/dev/null
+		rawgit .git/sidecar/index.probe.$$ add -A -- . 2>/dev/null
 		now=$(GIT_INDEX_FILE=.git/sidecar/index.probe.$$ git write-tree 2>/dev/null)
 		if [ "$now" = "$was" ] && { git diff-index --cached --quiet "$htree" -- ||
 		   git diff-index --cached --quiet "$now" --; } 2>/dev/null; then
@@ -682,13 +805,13 @@ op_probe() {
 	fi
 }
 
-# apply WD EXPECT, then on stdin "SNAPSHOT TREE COMMIT BUNDLE BRANCH" and
-# the bundle when BUNDLE is 1. The lock, the base check and the scan of
+# apply WD EXPECT OWNER ROOTS ADOPT RULES, then on stdin the header and
+# the pack (see the protocol). The lock, the base check and the scan of
 # the workspace come first, while the other side is still building the
 # snapshot.
 op_apply() {
 	resolve "$1"
-	expect=$2 owner=${3:-} roots=${4:--}
+	expect=$2 owner=${3:-} roots=${4:--} rid=${6:--}
 	guard_home
 	need_git
 	check_owner "$owner" "${5:-0}"
@@ -703,9 +826,16 @@ op_apply() {
 		return 0
 	fi
 	record_owner "$owner" "$roots"
+	raw_dir
+	rules_had
 	# the workspace is scanned and the index looked at while the snapshot
-	# is made and arrives (jobs have /dev/null for stdin)
-	(trap - EXIT; current_tree) > .git/sidecar/now & scan=$!
+	# is made and arrives (jobs have /dev/null for stdin); when the rules
+	# outside the tree change, the scan waits for the snapshot, which
+	# brings the new ones
+	scan=
+	if [ "$rid" = "$had" ]; then
+		(trap - EXIT; current_tree) > .git/sidecar/now & scan=$!
+	fi
 	(trap - EXIT; index_differs) & staged=$!
 	jobs_running="$scan $staged"
 	read -r snap new commit pack branch nshallow ||
@@ -721,12 +851,20 @@ op_apply() {
 		receive_pack
 		unbundling=0
 	fi
-	wait "$scan" || exit 1	# it said why
-	read -r now < .git/sidecar/now || die "cannot record the workspace $wd"
+	if [ -n "$scan" ]; then
+		wait "$scan" || exit 1	# it said why
+		read -r now < .git/sidecar/now || die "cannot record the workspace $wd"
+	fi
 	read_index "$staged"
 	jobs_running=
 	# shellcheck disable=SC2086 # object names, one a word
 	record_shallow $cuts
+	if [ "$rid" != "$had" ]; then
+		rules_of "$snap" > .git/sidecar/exclude.new ||
+			die "snapshot $snap is missing on the sidecar"
+		rules_for_scan .git/sidecar/exclude.new
+		now=$(current_tree) || exit 1
+	fi
 	# a merge (or cherry-pick, revert) stopped on a conflict is an edit
 	in_merge=
 	if [ -f .git/MERGE_HEAD ] || [ -f .git/CHERRY_PICK_HEAD ] || [ -f .git/REVERT_HEAD ]; then
@@ -749,6 +887,7 @@ op_apply() {
 	if [ "$now" = "$new" ] && [ "$synced" = "$snap" ] && [ "$h" = "$commit" ] &&
 	   [ "$head_ref" = "$want_head" ] && [ "$itree" = - ] && [ -z "$legacy" ] &&
 	   [ -z "$in_merge" ]; then
+		[ "$rid" = "$had" ] || commit_rules "$rid" .git/sidecar/exclude.new
 		say result up-to-date
 		say changed 0
 		return 0
@@ -761,9 +900,10 @@ op_apply() {
 	wait "$adding" || die "snapshot $snap is missing on the sidecar"
 	jobs_running=
 	keep_ignored
-	GIT_INDEX_FILE=.git/sidecar/index git read-tree -m -u "$now" "$new" ||
+	rawgit .git/sidecar/index read-tree -m -u "$now" "$new" ||
 		die "could not update the files in $wd (git said why above); run sync again"
 	set_head "$branch" "$commit" "$snap"
+	[ "$rid" = "$had" ] || commit_rules "$rid" .git/sidecar/exclude.new
 	say result synced
 	say changed "$changed"
 	gc_now_and_then
@@ -809,11 +949,12 @@ op_patch_setup() {
 		if [ -e "$wd" ] && { [ ! -d "$wd" ] || [ -n "$(ls -A "$wd" 2>/dev/null)" ]; }; then
 			die "$wd exists on the sidecar and is not a git repository; choose another workdir (-w) or remove it"
 		fi
-		mkdir -p -- "$(dirname -- "$wd")" 2>/dev/null ||
-			die "cannot create the parent of $wd on the sidecar (permission denied or read-only?)"
+		err=$(mkdir -p -- "$(dirname -- "$wd")" 2>&1) ||
+			die "cannot create the parent of $wd on the sidecar: ${err##*: }"
 		made=
 		[ -d "$wd" ] || made=1
-		if ! err=$(git clone -q -- "$url" "$wd" 2>&1); then
+		# no checkout: it writes the files as bytes below
+		if ! err=$(git clone -q --no-checkout -- "$url" "$wd" 2>&1); then
 			printf '%s\n' "$err" | sed 's/^/sidecar: git clone: /' >&2
 			die "the sidecar cannot clone origin ($url); the default snapshot mode needs no access to origin: run 'sidecar sync' without --mode patch"
 		fi
@@ -824,11 +965,18 @@ op_patch_setup() {
 		[ "$roots" != - ] ||
 			roots=$(cd "$wd" && git rev-list --max-parents=0 HEAD 2>/dev/null | tr '\n' ' ')
 		(cd "$wd" && record_owner "$owner" "${roots% }") || exit 1
-		if [ "$branch" != - ] && [ -n "$(cd "$wd" && rev "refs/remotes/origin/$branch")" ]; then
-			(cd "$wd" && git checkout -q "$branch" 2>/dev/null) || :
-		fi
 	fi
 	enter
+	if [ "${made+cloned}" = cloned ]; then
+		# the local branch when origin has it, else the default one
+		if [ "$branch" != - ] && [ -n "$(rev "refs/remotes/origin/$branch")" ]; then
+			git show-ref -q --verify "refs/heads/$branch" ||
+				git branch -q --track "$branch" "origin/$branch" 2>/dev/null
+			git symbolic-ref HEAD "refs/heads/$branch" || die "cannot check out $branch in $wd"
+		fi
+		raw_dir
+		rawgit .git/index read-tree --reset -u HEAD || die "cannot check out the files in $wd"
+	fi
 	say workdir "$wd"
 	base=$(rev refs/remotes/origin/HEAD || rev HEAD) || die "$wd on the sidecar has no commit to use as a base"
 	say base "$base"
@@ -845,11 +993,21 @@ op_patch_setup() {
 	fi
 }
 
-# patch-apply WD BASE NONEMPTY OWNER ADOPT: save edits, reset to BASE,
-# apply the patch on stdin (there is none when NONEMPTY is 0).
+# hard COMMIT: what git reset --hard COMMIT does, the files written as
+# bytes (through RAW; the ref moves outside it).
+hard() {
+	rawgit .git/index read-tree --reset -u "$1" && git update-ref HEAD "$1" &&
+		rm -f .git/MERGE_HEAD .git/MERGE_MSG .git/MERGE_MODE .git/AUTO_MERGE \
+			.git/CHERRY_PICK_HEAD .git/REVERT_HEAD .git/SQUASH_MSG ||
+		die "cannot reset $wd to $1"
+}
+
+# patch-apply WD BASE NONEMPTY OWNER ADOPT RULES: save edits, reset to
+# BASE, apply the patch on stdin (there is none when NONEMPTY is 0),
+# after the rules outside the tree.
 op_patch_apply() {
 	resolve "$1"
-	base=$2 nonempty=${3:-1}
+	base=$2 nonempty=${3:-1} rid=${6:--}
 	guard_home
 	need_git
 	[ -d "$wd/.git" ] || die "$wd is missing on the sidecar"
@@ -857,6 +1015,16 @@ op_patch_apply() {
 	enter
 	lock
 	record_owner "${4:-}" -
+	raw_dir
+	read -r nrules || die "the sync was cut short before the patch arrived; nothing changed"
+	: > .git/sidecar/exclude.new || die "cannot write in $wd/.git on the sidecar"
+	while [ "${nrules:-0}" -gt 0 ]; do
+		IFS= read -r r || die "the sync was cut short before the patch arrived; nothing changed"
+		printf '%s\n' "$r" >> .git/sidecar/exclude.new
+		nrules=$((nrules - 1))
+	done
+	rules_had
+	[ "$rid" = "$had" ] || rules_for_scan .git/sidecar/exclude.new
 	read_refs
 	now=$(current_tree) || exit 1
 	read_index
@@ -865,29 +1033,41 @@ op_patch_apply() {
 	# .gitignore matches too: going back there first, the reset to the
 	# base removes them; the clean runs under the synced state's ignore rules
 	if [ "$synced" != - ]; then
-		git reset -q --hard "$synced" || die "cannot reset $wd to $synced"
+		hard "$synced"
 		git clean -fdq || die "cannot clean $wd"
-		git reset -q --hard "$base" || die "cannot reset $wd to $base"
+		hard "$base"
 	else
-		git reset -q --hard "$base" || die "cannot reset $wd to $base"
+		hard "$base"
 		git clean -fdq || die "cannot clean $wd"
 	fi
 	# the patch goes to the private index too (a copy of the index at the
 	# base), so the synced tree holds every file it made, ignored or not
 	cp .git/index .git/sidecar/index || die "cannot write in $wd/.git on the sidecar"
-	if [ "$nonempty" = 1 ] && ! GIT_INDEX_FILE=.git/sidecar/index \
-			git apply --index --binary --whitespace=nowarn 2>.git/sidecar/apply.err; then
+	if [ "$nonempty" = 1 ] && ! rawgit .git/sidecar/index \
+			apply --index --binary --whitespace=nowarn 2>.git/sidecar/apply.err; then
 		sed 's/^/sidecar: git apply: /' .git/sidecar/apply.err >&2
 		rm -f .git/sidecar/index
 		say result drift
 		return 0
 	fi
 	tree=$(GIT_INDEX_FILE=.git/sidecar/index git write-tree) || die "cannot record the workspace $wd"
+	# the index stays at the base. The files the patch wrote lose their
+	# stat data there, then git (with the sidecar's conversions) looks at
+	# them again: one that is the base's as git sees it (line endings, say)
+	# is unchanged to git status, which would take its new size for a change
+	git diff-tree -z -r --no-renames --name-only "$base" "$tree" > .git/sidecar/patched ||
+		die "cannot update the index of $wd"
+	if [ -s .git/sidecar/patched ]; then
+		GIT_LITERAL_PATHSPECS=1 xargs -0 git ls-files -s -z -- < .git/sidecar/patched |
+			git update-index -z --index-info || die "cannot update the index of $wd"
+		git update-index -q --refresh >/dev/null 2>&1 || :
+	fi
 	c=$(git commit-tree "$tree" -p "$base" -m "sidecar: synced state") || die "cannot record the sync"
 	{
 		printf 'update %s %s\nupdate %s %s\n' "$SYNCED" "$c" "$SHEAD" "$base"
 		retire_legacy
 	} | git update-ref --stdin 2>.git/sidecar/ref.err || record_failed
+	[ "$rid" = "$had" ] || commit_rules "$rid" .git/sidecar/exclude.new
 	say result synced
 	count_changes "$base" "$tree" || die "cannot compare $base with the patched tree in $wd"
 	say changed "$n"
@@ -925,6 +1105,7 @@ op_remove() {
 exec 3>&1 1>&2
 printf '\nSIDECAR-REPLY 1\n' >&3
 [ -z "${SIDECAR_INSTALLED:-}" ] || say installed "$SIDECAR_INSTALLED"
+installing=${SIDECAR_INSTALLED:+1}
 unset SIDECAR_INSTALLED
 LOCK_WAIT=${1:-30}
 op=${2:-}

@@ -6,11 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "err.h"
+#include "excludes.h"
 #include "msg.h"
+#include "rawgit.h"
 #include "rundir.h"
 
 void sync_key(const char *dest, const char *workdir, char out[17])
@@ -59,12 +62,111 @@ static int newer(const char *a, const char *b)
 						       : sa.st_mtim.tv_nsec > sb.st_mtim.tv_nsec;
 }
 
+/* Whether git converts files with these check-attr answers when it adds them. */
+static int converted(const char *const info[6], int autocrlf)
+{
+	enum { TEXT, CRLF, EOL, FILTER, IDENT, ENCODING };
+#define SAID(i) (strcmp(info[i], "unspecified") != 0 && strcmp(info[i], "unset") != 0)
+	if (SAID(FILTER) || strcmp(info[IDENT], "set") == 0 || SAID(ENCODING))
+		return 1;
+	if (strcmp(info[TEXT], "unspecified") != 0)
+		return strcmp(info[TEXT], "unset") != 0;
+	if (strcmp(info[CRLF], "unspecified") != 0)	/* the attribute before text */
+		return strcmp(info[CRLF], "unset") != 0;
+	return SAID(EOL) || autocrlf;
+#undef SAID
+}
+
+/* core.autocrlf: true or input (a key without a value is true). */
+static int autocrlf_on(const char *v)
+{
+	if (!v)
+		return 0;
+	if (!*v || strcmp(v, "input") == 0 || !strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
+	    !strcasecmp(v, "on"))
+		return 1;
+	char *end;
+	long n = strtol(v, &end, 10);
+	return *end == '\0' && end != v && n != 0;
+}
+
+/*
+ * A seed from the real index holds what git stored: for a file it
+ * converted (line endings, a filter, ident, an encoding) that is not the
+ * file's bytes, and its stat data says the file is unchanged. Such entries
+ * lose their stat data here, so that the scan, which converts nothing,
+ * hashes them again as they are on disk.
+ */
+static int unconvert(const struct git *g, struct local *l)
+{
+	static const char *const ls[] = { "ls-files", "-s", "-z", NULL };
+	static const char *const attrs[] = { "check-attr", "-z", "--stdin", "text", "crlf", "eol",
+					     "filter", "ident", "working-tree-encoding", NULL };
+	static const char *const info_args[] = { "update-index", "-z", "--index-info", NULL };
+	struct buf entries = BUF_INIT, paths = BUF_INIT, out = BUF_INIT, fix = BUF_INIT;
+	struct strv lines = STRV_INIT;
+	struct git gi = *g;
+	int rc = 0, crlf = autocrlf_on(l->repo->autocrlf);
+	struct strv args = STRV_INIT;
+
+	gi.index = l->index;
+	strv_push(&args, "-C");
+	strv_push(&args, l->toplevel);
+	strv_pushv(&args, ls);
+	if (git_runv(&gi, &entries, NULL, strv_argv(&args)))
+		goto out;	/* no index to fix: the scan hashes everything */
+	/* "MODE OID STAGE\tPATH": regular files at stage 0 only */
+	for (const char *p = buf_str(&entries), *end = p + entries.len; p < end; p += strlen(p) + 1) {
+		const char *tab = strchr(p, '\t');
+		if (!tab || strncmp(p, "100", 3) != 0 || tab[-1] != '0' || tab[-2] != ' ')
+			continue;
+		strv_push(&lines, p);
+		buf_add(&paths, tab + 1, strlen(tab + 1) + 1);
+	}
+	if (!lines.n)
+		goto out;
+	strv_free(&args);
+	strv_push(&args, "-C");
+	strv_push(&args, l->toplevel);
+	strv_pushv(&args, attrs);
+	if (git_run_input(&gi, &out, NULL, paths.s, paths.len, strv_argv(&args))) {
+		rc = error("cannot read the attributes of the files (git check-attr failed)");
+		goto out;
+	}
+	/* "PATH\0ATTR\0INFO\0", six for each path, in the order asked */
+	const char *p = buf_str(&out), *end = p + out.len;
+	for (size_t i = 0; i < lines.n && p < end; i++) {
+		const char *info[6];
+		for (int k = 0; k < 6; k++) {
+			for (int f = 0; f < 2 && p < end; f++)
+				p += strlen(p) + 1;
+			info[k] = p < end ? p : "unspecified";
+			p += p < end ? strlen(p) + 1 : 0;
+		}
+		if (converted(info, crlf))
+			buf_add(&fix, lines.v[i], strlen(lines.v[i]) + 1);
+	}
+	if (fix.len) {
+		trace("%s: files git converts are hashed again as they are on disk", l->toplevel);
+		if (git_run_input(&gi, NULL, NULL, fix.s, fix.len, info_args))
+			rc = error("cannot update the temporary index (git update-index failed)");
+	}
+out:
+	strv_free(&args);
+	strv_free(&lines);
+	buf_free(&entries);
+	buf_free(&paths);
+	buf_free(&out);
+	buf_free(&fix);
+	return rc;
+}
+
 /*
  * Fills fd: sidecar's cache, unless the real index changed since (the user
  * added, removed or force-added files) or use_cache is 0; else the real
  * index; else nothing (git starts empty).
  */
-static enum err seed_index(struct local *l, int fd, int use_cache)
+static enum err seed_index(const struct git *g, struct local *l, int fd, int use_cache)
 {
 	const char *user_index = getenv("GIT_INDEX_FILE");
 	struct buf src = BUF_INIT;
@@ -91,6 +193,9 @@ static enum err seed_index(struct local *l, int fd, int use_cache)
 	case 1:
 		unlink(l->index);	/* git creates it */
 		break;
+	case 0:
+		rc = unconvert(g, l);
+		break;
 	}
 	buf_free(&src);
 	return rc;
@@ -102,13 +207,14 @@ static enum err seed_index(struct local *l, int fd, int use_cache)
  * files are not rehashed, however stale the user's index is. The copy goes
  * back into the cache when the scan succeeds (local_free), by rename.
  */
-static enum err make_index(struct local *l, const char *dir)
+static enum err make_index(const struct git *g, struct local *l, const char *dir)
 {
 	struct buf cache = BUF_INIT, tmp = BUF_INIT;
 	char key[17];
 	int fd, rc;
 
-	sync_key(l->gitdir, "index", key);
+	/* "raw": a cache of an earlier version holds converted blobs */
+	sync_key(l->gitdir, "index.raw", key);
 	buf_addf(&cache, "%s/index-%s", dir, key);
 	buf_addf(&tmp, "%s.XXXXXX", cache.s);
 	l->cache = cache.s;
@@ -118,7 +224,7 @@ static enum err make_index(struct local *l, const char *dir)
 		return rc;
 	}
 	l->index = tmp.s;
-	rc = seed_index(l, fd, 1);
+	rc = seed_index(g, l, fd, 1);
 	close(fd);
 	return rc;
 }
@@ -201,12 +307,12 @@ static enum err rescan(const struct git *g, struct local *l)
 
 	if (fd < 0)
 		return error("cannot write the temporary index %s: %s", l->index, strerror(errno));
-	rc = seed_index(l, fd, 0);
+	rc = seed_index(g, l, fd, 0);
 	close(fd);
 	if (rc)
 		return rc;
 	gi.index = l->index;
-	gi.env = c_locale;
+	gi.env = strv_argv(&l->raw_env);
 	if (git_run(&gi, NULL, &err, "-C", l->toplevel, "add", "-A", "--", ".", (char *)NULL) &&
 	    (!nested_repos(&err, &l->nested) || add_without_nested(&gi, l, &err))) {
 		buf_chomp(&err);
@@ -216,16 +322,18 @@ static enum err rescan(const struct git *g, struct local *l)
 	return rc;
 }
 
-enum err local_scan_start(const struct git *g, const char *toplevel, const char *gitdir,
+enum err local_scan_start(const struct git *g, const struct local_repo *repo,
 			  const char *rundir, struct local *l)
 {
-	struct git gi = *g;
+	const char *toplevel = repo->toplevel;
+	struct git gi = *g, ga;
 	int rc;
 
 	memset(l, 0, sizeof *l);
-	l->gitdir = gitdir;
+	l->repo = repo;
+	l->gitdir = repo->gitdir;
 	l->toplevel = toplevel;
-	if ((rc = make_index(l, rundir)))
+	if ((rc = git_check_version(g, rundir)))
 		return rc;
 	/*
 	 * HEAD's commit, identity and branch ("HEAD -> main, ..." among its
@@ -235,8 +343,20 @@ enum err local_scan_start(const struct git *g, const char *toplevel, const char 
 			    "--format=%H%x00%an%x00%ae%x00%ad%x00%cn%x00%ce%x00%cd%x00%D", "HEAD",
 			    "--", (char *)NULL)))
 		return git_cannot_run(g, rc);
+	strv_push(&l->raw_env, "LC_ALL=C");
+	if (rawgit_env(g, repo, rundir, &l->raw_env))
+		return ERR_FAIL;
+	excludes_read(g, repo, &l->rules);
+	if (l->rules.len)
+		sync_key(l->rules.s, "rules", l->rules_id);
+	else
+		strcpy(l->rules_id, "-");
+	if ((rc = make_index(g, l, rundir)))
+		return rc;
 	gi.index = l->index;
 	gi.env = c_locale;
+	ga = gi;
+	ga.env = strv_argv(&l->raw_env);
 	/*
 	 * The cache may hold untracked files that a rule now ignores; they
 	 * are listed (with the tracked ones it ignores) while add runs: add
@@ -246,7 +366,7 @@ enum err local_scan_start(const struct git *g, const char *toplevel, const char 
 	    (rc = git_spawn(&gi, &l->ignored, "-C", toplevel, "ls-files", "-z", "-c", "-i",
 			    "--exclude-standard", (char *)NULL)))
 		return git_cannot_run(g, rc);
-	if ((rc = git_spawn(&gi, &l->add, "-C", toplevel, "add", "-A", "--", ".", (char *)NULL)))
+	if ((rc = git_spawn(&ga, &l->add, "-C", toplevel, "add", "-A", "--", ".", (char *)NULL)))
 		return git_cannot_run(g, rc);
 	return 0;
 }
@@ -343,7 +463,7 @@ enum err local_scan_finish(const struct git *g, struct local *l)
 	}
 	buf_reset(&out);
 	gi.index = l->index;
-	gi.env = c_locale;
+	gi.env = strv_argv(&l->raw_env);
 	rc = git_wait(&l->add);
 	if (nested_repos(&l->add.err, &l->nested) && rc)
 		rc = add_without_nested(&gi, l, &out);
@@ -370,17 +490,17 @@ out:
 	return rc;
 }
 
-enum err local_scan(const struct git *g, const char *toplevel, const char *gitdir,
-		    const char *rundir, struct local *l)
+enum err local_scan(const struct git *g, const struct local_repo *repo, const char *rundir,
+		    struct local *l)
 {
-	enum err rc = local_scan_start(g, toplevel, gitdir, rundir, l);
+	enum err rc = local_scan_start(g, repo, rundir, l);
 	return rc ? rc : local_scan_finish(g, l);
 }
 
 enum err local_snapshot(const struct git *g, struct local *l)
 {
-	struct buf out = BUF_INIT;
-	struct strv env = STRV_INIT;
+	struct buf out = BUF_INIT, err = BUF_INIT, msg = BUF_INIT;
+	struct strv env = STRV_INIT, args = STRV_INIT;
 	struct git gc = *g;
 	int rc = 0;
 
@@ -407,18 +527,32 @@ enum err local_snapshot(const struct git *g, struct local *l)
 	}
 	gc.env = strv_argv(&env);
 	buf_reset(&out);
-	if (l->head)
-		rc = git_run(&gc, &out, NULL, "commit-tree", l->tree, "-p", l->head,
-			     "-m", "sidecar snapshot", (char *)NULL);
-	else
-		rc = git_run(&gc, &out, NULL, "commit-tree", l->tree, "-m", "sidecar snapshot",
-			     (char *)NULL);
-	if (rc || !out.len)
-		rc = error("git commit-tree failed");
-	else
+	buf_adds(&msg, "sidecar snapshot\n");
+	if (l->rules.len) {
+		buf_adds(&msg, "\n" SNAPSHOT_RULES_MARK "\n");
+		buf_add(&msg, l->rules.s, l->rules.len);
+	}
+	strv_push(&args, "commit-tree");
+	strv_push(&args, l->tree);
+	if (l->head) {
+		strv_push(&args, "-p");
+		strv_push(&args, l->head);
+	}
+	strv_push(&args, "-F");
+	strv_push(&args, "-");
+	/* its stderr kept: a warning that rules are not UTF-8 is noise */
+	rc = git_run_input(&gc, &out, &err, msg.s, msg.len, strv_argv(&args));
+	if (rc || !out.len) {
+		buf_chomp(&err);
+		rc = error("git commit-tree failed%s%s", err.len ? ": " : "", buf_str(&err));
+	} else {
 		l->snapshot = xstrdup(out.s);
+	}
 	strv_free(&env);
+	strv_free(&args);
 	buf_free(&out);
+	buf_free(&err);
+	buf_free(&msg);
 	return rc;
 }
 
@@ -437,6 +571,8 @@ void local_free(struct local *l)
 	free(l->tree);
 	free(l->snapshot);
 	strv_free(&l->nested);
+	strv_free(&l->raw_env);
+	buf_free(&l->rules);
 	memset(l, 0, sizeof *l);
 }
 

@@ -8,7 +8,26 @@
 
 #include "git.h"
 
+/* The local repository, as found once at start (all borrowed). */
+struct local_repo {
+	const char *toplevel;	/* the work tree */
+	const char *gitdir;	/* its git directory, absolute */
+	const char *commondir;	/* where objects/ and info/ live (a linked work tree's main .git) */
+	const char *excludes_file;	/* core.excludesFile as configured, or NULL */
+	const char *autocrlf;	/* core.autocrlf as configured, or NULL */
+};
+
+/*
+ * What a snapshot's message says after its first paragraph when the local
+ * repository has ignore rules outside its tree: this line, then the rules
+ * (see excludes.h). remote.sh reads them back from the commit.
+ */
+#define SNAPSHOT_RULES_MARK \
+	"sidecar: the ignore rules of the local repository outside its tree" \
+	" (info/exclude, core.excludesFile):"
+
 struct local {
+	const struct local_repo *repo;	/* borrowed */
 	const char *gitdir;	/* absolute; borrowed */
 	const char *toplevel;	/* borrowed */
 	char *branch;		/* "main", or NULL when detached */
@@ -23,19 +42,27 @@ struct local {
 	int from_cache;		/* the scan started from the cache */
 	int has_submodules;
 	struct strv nested;	/* git repositories inside the tree, not synced ("dir/") */
+	struct strv raw_env;	/* the environment of a git that sees files as bytes (rawgit.h) */
+	struct buf rules;	/* the ignore rules outside the tree (excludes.h) */
+	char rules_id[17];	/* a hash of rules, or "-" when there are none */
 };
 
 /*
- * Reads HEAD and the branch of the work tree at toplevel (git directory
- * gitdir); makes the temporary index and its tree. local_scan_start starts
- * the slow part, so that other work can go on; local_scan_finish ends it.
+ * Reads HEAD and the branch of repo's work tree and the ignore rules
+ * outside it; makes the temporary index of the files as they are on disk
+ * (no conversion of line endings, no filter) and its tree.
+ * local_scan_start starts the slow part, so that other work can go on;
+ * local_scan_finish ends it.
  */
-enum err local_scan(const struct git *g, const char *toplevel, const char *gitdir,
-		    const char *rundir, struct local *l);
-enum err local_scan_start(const struct git *g, const char *toplevel, const char *gitdir,
+enum err local_scan(const struct git *g, const struct local_repo *repo, const char *rundir,
+		    struct local *l);
+enum err local_scan_start(const struct git *g, const struct local_repo *repo,
 			  const char *rundir, struct local *l);
 enum err local_scan_finish(const struct git *g, struct local *l);
-/* Commits the tree: the same state always gives the same snapshot. */
+/*
+ * Commits the tree, with the ignore rules outside it in the message: the
+ * same state always gives the same snapshot.
+ */
 enum err local_snapshot(const struct git *g, struct local *l);
 /* Removes the temporary index and frees l. */
 void local_free(struct local *l);

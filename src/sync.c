@@ -229,15 +229,18 @@ static void session_free(struct session *s)
 	buf_free(&s->err);
 }
 
-/* A whole session with nothing or a stream on stdin; the reply in r. */
-static enum err remote_op(struct sync_job *x, const char *const *args, int in_src,
-			  struct reply *r)
+/*
+ * A whole session with len bytes of data, then a stream (in_src, -1 for
+ * none) on stdin; the reply in r.
+ */
+static enum err remote_op(struct sync_job *x, const char *const *args, const char *data,
+			  size_t len, int in_src, struct reply *r)
 {
 	struct session s;
 	enum err rc = session_start(x, &s, args);
 
 	if (rc == 0)
-		rc = session_finish(x, &s, NULL, 0, in_src);
+		rc = session_finish(x, &s, data, len, in_src);
 	*r = s.r;
 	reply_init(&s.r);
 	session_free(&s);
@@ -356,11 +359,17 @@ static const char *roots(struct sync_job *x)
 	return x->roots;
 }
 
+/* What names the ignore rules outside the tree, for the sidecar. */
+static const char *rules_id(const struct sync_job *x)
+{
+	return x->l.rules_id[0] ? x->l.rules_id : "-";
+}
+
 /* rts: the root commits to record, or "-" (steady state: no walk). */
 static enum err apply_start(struct sync_job *x, struct session *s, const char *expect, const char *rts)
 {
 	const char *args[] = { "apply", x->o->workdir, expect, x->o->toplevel, rts,
-			       x->o->adopt ? "1" : "0", NULL };
+			       x->o->adopt ? "1" : "0", rules_id(x), NULL };
 	return session_start(x, s, args);
 }
 
@@ -433,7 +442,7 @@ static enum err probe(struct sync_job *x, struct reply *rp)
 {
 	const char *args[] = { "probe", x->o->workdir, x->l.snapshot, x->o->toplevel,
 			       x->o->adopt ? "1" : "0", x->o->dry_run ? "1" : "0", NULL };
-	enum err rc = remote_op(x, args, -1, rp);
+	enum err rc = remote_op(x, args, NULL, 0, -1, rp);
 	if (rc)
 		return rc;
 	if (rp->no_git)
@@ -682,9 +691,20 @@ out:
 	return rc;
 }
 
+/* The rules outside the tree as patch-apply reads them: a count of lines, the lines. */
+static void rules_header(const struct sync_job *x, struct buf *out)
+{
+	size_t lines = 0;
+
+	for (size_t i = 0; i < x->l.rules.len; i++)
+		lines += x->l.rules.s[i] == '\n';
+	buf_addf(out, "%zu\n", lines);
+	buf_add(out, x->l.rules.s, x->l.rules.len);
+}
+
 static enum err patch_flow(struct sync_job *x)
 {
-	struct buf url = BUF_INIT;
+	struct buf url = BUF_INIT, head = BUF_INIT;
 	enum err rc = ERR_OK;
 
 	if ((rc = ensure_scanned(x)))
@@ -706,7 +726,7 @@ static enum err patch_flow(struct sync_job *x)
 		char *base;
 
 		gi.index = x->l.index;
-		if ((rc = remote_op(x, setup, -1, &rp))) {
+		if ((rc = remote_op(x, setup, NULL, 0, -1, &rp))) {
 			reply_free(&rp);
 			break;
 		}
@@ -762,13 +782,16 @@ static enum err patch_flow(struct sync_job *x)
 				       "--no-color", "--no-ext-diff", "--no-textconv",
 				       "--ignore-submodules=all", base, NULL };
 		const char *apply_args[] = { "patch-apply", x->o->workdir, base, changes ? "1" : "0",
-					     x->o->toplevel, x->o->adopt ? "1" : "0", NULL };
+					     x->o->toplevel, x->o->adopt ? "1" : "0", rules_id(x),
+					     NULL };
 		struct git_job gp;
 		if ((rc = start_stream(&gi, &gp, diff))) {
 			free(base);
 			break;
 		}
-		rc = remote_op(x, apply_args, gp.p.out_pipe, &rp);
+		buf_reset(&head);
+		rules_header(x, &head);
+		rc = remote_op(x, apply_args, head.s, head.len, gp.p.out_pipe, &rp);
 		rc = finish_stream(&gp, rc, rc == ERR_RESTART);
 		free(base);
 		if (rc) {
@@ -789,13 +812,14 @@ static enum err patch_flow(struct sync_job *x)
 		}
 		warn("the workspace on %s drifted from its base; recreating it", x->o->dest);
 		const char *rm[] = { "remove", x->o->workdir, NULL };
-		if ((rc = remote_op(x, rm, -1, &rp))) {
+		if ((rc = remote_op(x, rm, NULL, 0, -1, &rp))) {
 			reply_free(&rp);
 			break;
 		}
 		reply_free(&rp);
 	}
 	buf_free(&url);
+	buf_free(&head);
 	return rc;
 }
 
@@ -812,7 +836,7 @@ struct sync_job *sync_start(const struct git *g, const struct sync_opts *o,
 	x->r = r;
 	sync_key(o->dest, o->workdir, x->key);
 	x->mark = script_mark(x);
-	x->start_rc = local_scan_start(g, o->toplevel, o->gitdir, o->rundir, &x->l);
+	x->start_rc = local_scan_start(g, o->repo, o->rundir, &x->l);
 	if (!o->patch && !x->start_rc) {
 		/* the last snapshot synced there, and HEAD then: its parent */
 		buf_addf(&ref, "refs/sidecar/synced/%s", x->key);
@@ -845,6 +869,8 @@ static enum err sync_attempt(void *ctx)
 enum err sync_run(struct sync_job *x, struct conn *c)
 {
 	x->c = c;
+	if (x->start_rc)
+		return x->start_rc;	/* said why; nothing to connect for */
 	return conn_retry(c, sync_attempt, x, "syncing again");
 }
 

@@ -4,6 +4,7 @@
 
 #include "conn.h"
 #include "git.h"
+#include "snapshot.h"
 #include "strv.h"
 
 struct sync_opts {
@@ -11,6 +12,7 @@ struct sync_opts {
 	const char *workdir;
 	const char *toplevel;	/* local work tree */
 	const char *gitdir;	/* local git directory */
+	const struct local_repo *repo;	/* the local repository, for the scan */
 	int patch;		/* --mode patch, else snapshot */
 	int depth;		/* history a fresh sidecar gets; 0: all */
 	int dry_run;

@@ -15,6 +15,9 @@ teardown() {
 	if [ -n "${IMMUTABLE:-}" ]; then
 		chattr -i "$IMMUTABLE" 2>/dev/null || :
 	fi
+	if [ -n "${MOUNTED:-}" ]; then
+		umount "$MOUNTED" 2>/dev/null || :
+	fi
 	common_teardown
 }
 
@@ -243,4 +246,129 @@ odd_names() {
 	# the sidecar's index is at its base, which lacks app.cfg: compare files
 	[ "$(cat "$REMOTE/README.md")" = "$(cat README.md)" ]
 	[ "$(cat "$REMOTE/app.cfg")" = "setting=2" ]
+}
+
+# --- the versions of git ----------------------------------------------------------
+
+# fake_git DIR VERSION: DIR/git is this machine's git, but says it is
+# VERSION when asked; it notes the first word of every call in DIR/calls.
+fake_git() {
+	mkdir -p "$1"
+	cat >"$1/git" <<-EOF
+	#!/bin/sh
+	printf '%s\\n' "\$1" >>"$1/calls"
+	[ "\$1" != version ] || { echo "git version $2"; exit 0; }
+	exec /usr/bin/git "\$@"
+	EOF
+	chmod 755 "$1/git"
+}
+
+# remote_path DIR: sessions on the sidecar find their programs in DIR first.
+remote_path() {
+	sed -i "s|^environment=\"HOME=|environment=\"PATH=$1:/usr/local/bin:/usr/bin:/bin\",&|" \
+		"$BATS_TEST_TMPDIR/sshd/authorized_keys"
+}
+
+@test "a local git older than 2.20 is refused, naming the minimum, before anything reaches the sidecar" {
+	fake_git "$BATS_TEST_TMPDIR/old" 2.19.6
+	export SIDECAR_GIT=$BATS_TEST_TMPDIR/old/git
+	run -1 --separate-stderr sc sync "$DEST"
+	[[ $stderr == *"is version 2.19.6, too old: sidecar needs git 2.20 or later"* ]]
+	[ ! -e "$REMOTE" ]
+	[ "$(count_auth)" = 0 ]
+	run -1 --separate-stderr sc sync --mode patch "$DEST"
+	[[ $stderr == *"needs git 2.20 or later"* ]]
+}
+
+@test "git 2.20 is enough here, and it is asked its version once, not at every sync" {
+	fake_git "$BATS_TEST_TMPDIR/new" 2.20.1
+	export SIDECAR_GIT=$BATS_TEST_TMPDIR/new/git
+	sync_json
+	echo "a change" >>README.md
+	sync_json
+	assert_field result synced
+	sync_json
+	assert_field result up-to-date
+	[ "$(grep -c '^version$' "$BATS_TEST_TMPDIR/new/calls")" = 1 ]
+	assert_same_tree "$LOCAL" "$REMOTE"
+}
+
+@test "a git older than 2.20 on the sidecar is refused, naming the minimum; 2.20 is enough" {
+	fake_git "$BATS_TEST_TMPDIR/remote-bin" 2.17.1
+	remote_path "$BATS_TEST_TMPDIR/remote-bin"
+	run -1 --separate-stderr sc sync "$DEST"
+	[[ $stderr == *"git 2.17.1 on the sidecar is too old: sidecar needs git 2.20 or later there"* ]]
+	[ ! -e "$REMOTE" ]
+	run -1 --separate-stderr sc sync --mode patch "$DEST"
+	[[ $stderr == *"git 2.17.1 on the sidecar is too old"* ]]
+	[ ! -e "$REMOTE" ]
+	fake_git "$BATS_TEST_TMPDIR/remote-bin" 2.20.0
+	sync_json
+	assert_same_tree "$LOCAL" "$REMOTE"
+}
+
+# --- what failed there, in its own words ------------------------------------------
+
+@test "a store the sidecar may not write is named as what it is, not as a full disk" {
+	sync_json
+	IMMUTABLE=$REMOTE/.git/objects/pack
+	chattr +i "$IMMUTABLE" 2>/dev/null || skip "chattr +i is not available here"
+	echo "a change" >>README.md
+	run -1 --separate-stderr sc sync "$DEST"
+	[[ $stderr == *"sidecar: git index-pack: "*"Operation not permitted"* ]]
+	[[ $stderr == *"could not store the snapshot"* ]]
+	[[ $stderr != *"disk"* ]]
+	[ "$(cat "$REMOTE/README.md")" != "$(cat README.md)" ]
+	chattr -i "$IMMUTABLE"
+	IMMUTABLE=
+	sync_json
+	assert_same_tree "$LOCAL" "$REMOTE"
+}
+
+@test "a busy file in the way on the sidecar is named in git's words, not as a full disk" {
+	echo "tracked" >mounted.txt
+	git add mounted.txt && git commit -qm "a file that will be busy"
+	sync_json
+	# something is mounted on it there: it cannot be replaced
+	echo "mounted over it" >"$BATS_TEST_TMPDIR/over"
+	mount --bind "$BATS_TEST_TMPDIR/over" "$REMOTE/mounted.txt" 2>/dev/null ||
+		skip "cannot bind-mount here"
+	MOUNTED=$REMOTE/mounted.txt
+	echo "changed here" >mounted.txt
+	run -1 --separate-stderr sc sync "$DEST"
+	[[ $stderr == *"Device or resource busy"* ]]
+	[[ $stderr == *"could not update the files"* ]]
+	[[ $stderr != *"disk"* ]]
+	umount "$MOUNTED"
+	MOUNTED=
+	sync_json
+	assert_same_tree "$LOCAL" "$REMOTE"
+}
+
+@test "a workdir longer than PATH_MAX is a usage error, before any connection" {
+	local long
+	long=$(head -c 122880 /dev/zero | tr '\0' w)
+	run -2 --separate-stderr sc sync "$DEST" -w "$long"
+	[[ $stderr == *"the workdir (-w) is 122880 bytes long: paths on the sidecar are shorter than 4096 bytes (PATH_MAX)"* ]]
+	[[ $stderr != *"not executable"* ]]
+	run -2 --separate-stderr sc exec "$DEST" -w "$long" -- true
+	[[ $stderr == *"is 122880 bytes long"* ]]
+	git config sidecar.workdir "$(head -c 5000 /dev/zero | tr '\0' w)"
+	run -2 --separate-stderr sc sync "$DEST"
+	[[ $stderr == *"the workdir (git config sidecar.workdir) is 5000 bytes long"* ]]
+	[ "$(count_auth)" = 0 ]
+	# shorter, but too long a name there: the sidecar says so
+	git config sidecar.workdir "$(head -c 300 /dev/zero | tr '\0' w)"
+	run -1 --separate-stderr sc sync "$DEST"
+	[[ $stderr == *"cannot create "*"on the sidecar: File name too long"* ]]
+}
+
+@test "a command line too long for the kernel is named as such, not as an ssh that is not executable" {
+	sync_json
+	# two arguments sidecar can take, one remote command line ssh cannot
+	local half
+	half=$(head -c 70000 /dev/zero | tr '\0' x)
+	run -126 --separate-stderr sc exec "$DEST" -- echo "$half" "$half"
+	[[ $stderr == *"cannot run '$SIDECAR_SSH': its command line is longer than the system allows (argument list too long)"* ]]
+	[[ $stderr != *"not executable"* ]]
 }

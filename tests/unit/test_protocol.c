@@ -4,7 +4,9 @@
  * the client parses.
  */
 #include "protocol.h"
+#include "rawgit.h"
 #include "remote.h"
+#include "snapshot.h"
 #include "unit.h"
 
 #include <stdlib.h>
@@ -159,8 +161,27 @@ static void test_bootstrap(void)
 	buf_free(&cmd);
 }
 
+/* What the client writes and the script reads back agree. */
+static void test_shared_text(void)
+{
+	/* remote.sh finds the rules after the mark (a sed address, up to "tree") */
+	const char *mark = SNAPSHOT_RULES_MARK;
+	const char *cut = strstr(mark, " tree");
+	struct buf want = BUF_INIT;
+	buf_adds(&want, "1,/^");
+	buf_add(&want, mark, (size_t)(cut - mark) + 5);
+	buf_addc(&want, '/');
+	CHECK(cut && strstr(remote_sh, want.s) != NULL, "the script reads the rules after the client's mark");
+	buf_free(&want);
+	/* both sides turn off the same conversions */
+	buf_addf(&want, "RAW_ATTRIBUTES='%.*s'", (int)strlen(RAW_ATTRIBUTES) - 1, RAW_ATTRIBUTES);
+	CHECK(strstr(remote_sh, want.s) != NULL, "the script's attributes are the client's");
+	buf_free(&want);
+}
+
 int main(void)
 {
+	test_shared_text();
 	test_parse();
 	test_declared();
 	test_bootstrap();

@@ -148,7 +148,11 @@ static int unconvert(const struct git *g, struct local *l)
 	}
 	if (fix.len) {
 		trace("%s: files git converts are hashed again as they are on disk", l->toplevel);
-		if (git_run_input(&gi, NULL, NULL, fix.s, fix.len, info_args))
+		strv_free(&args);
+		strv_push(&args, "-C");
+		strv_push(&args, l->toplevel);
+		strv_pushv(&args, info_args);
+		if (git_run_input(&gi, NULL, NULL, fix.s, fix.len, strv_argv(&args)))
 			rc = error("cannot update the temporary index (git update-index failed)");
 	}
 out:

@@ -47,7 +47,7 @@ enum err err_cannot_run(const char *prog, int status, int exec_errno, const char
 	if (exec_errno == E2BIG) {
 		error("cannot run '%s': its command line is longer than the system allows "
 		      "(argument list too long)", prog);
-		return ERR_FAIL;
+		return ERR_NOEXEC;	/* 126, as sh gives for it */
 	}
 	if (status == PROC_NOEXEC) {
 		error("cannot run '%s': not executable", prog);

@@ -38,7 +38,7 @@ int err_exit(enum err e, int remote, int as_ssh, int signo);
 /*
  * Says why prog could not run (status 127, 126 or -1 of proc_start,
  * exec_errno its errno or 0), ending "not found" with hint; returns
- * ERR_NOTFOUND, ERR_NOEXEC or ERR_FAIL.
+ * ERR_NOTFOUND, ERR_NOEXEC (also for an argument list too long) or ERR_FAIL.
  */
 enum err err_cannot_run(const char *prog, int status, int exec_errno, const char *hint);
 

@@ -20,6 +20,12 @@ int conn_run_ssh(const struct strv *a, struct buf *out, struct buf *err, int err
 /* Says why ssh could not run (status of proc_start; p NULL or its proc). */
 enum err conn_cannot_run(const struct conn *c, int status, const struct proc *p);
 
+/* Reads the file fd, from its start, into out. */
+void conn_slurp_fd(int fd, struct buf *out);
+
+/* Writes path whole under a temporary name, then renames it; at worst no change. */
+void conn_replace_file(const char *path, const char *data, size_t len);
+
 /* 1: something listens on the control socket; 0: nothing (stale); -1: unsure. */
 int conn_socket_listens(const char *path);
 

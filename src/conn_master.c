@@ -117,20 +117,25 @@ static void side_path(const struct conn *c, struct buf *b, const char *suffix)
 /* Records beside the socket which options the master was started with. */
 static void record_options(const struct conn *c)
 {
-	struct buf path = BUF_INIT, tmp = BUF_INIT;
-	int fd;
+	struct buf path = BUF_INIT;
 
 	side_path(c, &path, ".opts");
-	buf_addf(&tmp, "%s.%ld", path.s, (long)getpid());
+	conn_replace_file(path.s, c->opts_id, strlen(c->opts_id));
+	buf_free(&path);
+}
+
+void conn_replace_file(const char *path, const char *data, size_t len)
+{
+	struct buf tmp = BUF_INIT;
+	int fd;
+
+	buf_addf(&tmp, "%s.%ld", path, (long)getpid());
 	fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd >= 0) {
-		int ok = write(fd, c->opts_id, strlen(c->opts_id)) == (ssize_t)strlen(c->opts_id);
-		if (close(fd) == 0 && ok)
-			rename(tmp.s, path.s);
-		else
+		int ok = write(fd, data, len) == (ssize_t)len;
+		if (close(fd) != 0 || !ok || rename(tmp.s, path) != 0)
 			unlink(tmp.s);
 	}
-	buf_free(&path);
 	buf_free(&tmp);
 }
 
@@ -158,8 +163,7 @@ void conn_check_options(struct conn *c)
 	}
 }
 
-/* Reads what ssh wrote into the temporary file fd into err. */
-static void slurp_fd(int fd, struct buf *err)
+void conn_slurp_fd(int fd, struct buf *out)
 {
 	char tmp[4096];
 	ssize_t n;
@@ -168,7 +172,7 @@ static void slurp_fd(int fd, struct buf *err)
 		return;
 	while ((n = read(fd, tmp, sizeof tmp)) > 0 || (n < 0 && errno == EINTR))
 		if (n > 0)
-			buf_add(err, tmp, (size_t)n);
+			buf_add(out, tmp, (size_t)n);
 }
 
 /*
@@ -215,7 +219,7 @@ enum err conn_start_master(struct conn *c, struct verdict *v)
 	strv_push(&a, c->dest);
 	c->attempts++;
 	rc = conn_run_ssh(&a, NULL, NULL, fd, c->o->connect_timeout_ms + 5000, &p);
-	slurp_fd(fd, &err);
+	conn_slurp_fd(fd, &err);
 	close(fd);
 	if (p.timed_out) {
 		buf_reset(&err);

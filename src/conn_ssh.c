@@ -249,10 +249,7 @@ static int cached_config(struct conn *c)
 	cache_path(c, &path);
 	config_stamp(c, &stamp);
 	if ((fd = open(path.s, O_RDONLY | O_CLOEXEC)) >= 0) {
-		char tmp[4096];
-		ssize_t n;
-		while ((n = read(fd, tmp, sizeof tmp)) > 0 && text.len < 65536)
-			buf_add(&text, tmp, (size_t)n);
+		conn_slurp_fd(fd, &text);
 		close(fd);
 		ok = text.len > stamp.len && memcmp(text.s, stamp.s, stamp.len) == 0 &&
 		     take_config(c, text.s + stamp.len) == 0 &&
@@ -269,11 +266,9 @@ static int cached_config(struct conn *c)
 static void keep_config(const struct conn *c, const char *out)
 {
 	static const char *const keys[] = { "controlpath", "stricthostkeychecking", "loglevel" };
-	struct buf path = BUF_INIT, tmp = BUF_INIT, text = BUF_INIT;
-	int fd;
+	struct buf path = BUF_INIT, text = BUF_INIT;
 
 	cache_path(c, &path);
-	buf_addf(&tmp, "%s.%ld", path.s, (long)getpid());
 	config_stamp(c, &text);
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		char *v = line_value(out, keys[i]);
@@ -281,16 +276,8 @@ static void keep_config(const struct conn *c, const char *out)
 			buf_addf(&text, "%s %s\n", keys[i], v);
 		free(v);
 	}
-	fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		int ok = write(fd, text.s, text.len) == (ssize_t)text.len;
-		if (close(fd) == 0 && ok && rename(tmp.s, path.s) == 0)
-			tmp.len = 0;
-		if (tmp.len)
-			unlink(tmp.s);
-	}
+	conn_replace_file(path.s, text.s, text.len);
 	buf_free(&path);
-	buf_free(&tmp);
 	buf_free(&text);
 }
 

@@ -548,20 +548,26 @@ save_edits() {
 	fi
 	c=$(git commit-tree "$1" ${parent:+-p "$parent"} ${i:+-p "$i"} -m "sidecar: edits found on the sidecar before a sync") ||
 		die "cannot save the edits found in $wd; nothing was changed"
-	ts=$(date -u +%Y%m%dT%H%M%SZ)
-	ref=refs/sidecar/saved/$ts
-	n=1
-	while [ -n "$(rev "$ref")" ]; do
-		n=$((n + 1))
-		ref=refs/sidecar/saved/$ts-$n
-	done
-	git update-ref "$ref" "$c" || die "cannot save the edits found in $wd; nothing was changed"
-	say saved "$ref"
+	save_ref "$c" "" "cannot save the edits found in $wd; nothing was changed"
 	if [ -n "$i" ] && [ -n "$parent" ]; then
 		say staged "$ref^2"
 	elif [ -n "$i" ]; then
 		say staged "$ref^1"
 	fi
+}
+
+# save_ref COMMIT SUFFIX WHY: keeps COMMIT as refs/sidecar/saved/<UTC
+# time>SUFFIX, a free name ("-2", "-3"... added when taken), in ref, and
+# says so in the reply; dies with WHY when it cannot.
+save_ref() {
+	sr=refs/sidecar/saved/$(date -u +%Y%m%dT%H%M%SZ)$2
+	ref=$sr sk=1
+	while [ -n "$(rev "$ref")" ]; do
+		sk=$((sk + 1))
+		ref=$sr-$sk
+	done
+	git update-ref "$ref" "$1" || die "$3"
+	say saved "$ref"
 }
 
 # Whether commit $1 would be lost when its branch moves to $2 ("-": none).
@@ -643,12 +649,7 @@ clear_clashes() {
 		esac
 		# the branch checked out was saved already when it must be
 		if [ "$n" != "$head_ref" ] && would_lose "$o" "$2"; then
-			ts=$(date -u +%Y%m%dT%H%M%SZ)
-			k=1
-			while [ -n "$(rev "refs/sidecar/saved/$ts-branch-$k")" ]; do k=$((k + 1)); done
-			git update-ref "refs/sidecar/saved/$ts-branch-$k" "$o" ||
-				die "cannot save branch ${n#refs/heads/} before removing it"
-			say saved "refs/sidecar/saved/$ts-branch-$k"
+			save_ref "$o" -branch "cannot save branch ${n#refs/heads/} before removing it"
 		fi
 		gone="$gone${NL}delete $n $o"
 	done
@@ -875,11 +876,7 @@ op_apply() {
 		# another branch of the same name, not checked out, moves too
 		old=$(rev "refs/heads/$branch" || printf '%s\n' -)
 		if would_lose "$old" "$commit"; then
-			c=$old
-			ts=$(date -u +%Y%m%dT%H%M%SZ)
-			git update-ref "refs/sidecar/saved/$ts-$branch" "$c" ||
-				die "cannot save branch $branch before moving it"
-			say saved "refs/sidecar/saved/$ts-$branch"
+			save_ref "$old" "-$branch" "cannot save branch $branch before moving it"
 		fi
 	fi
 	want_head=-

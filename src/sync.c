@@ -457,11 +457,18 @@ static enum err probe(struct sync_job *x, struct reply *rp)
 
 /*
  * One line of `git diff-tree -r` raw output, ":M1 M2 O1 O2 S\tPATH" (PATH
- * as git quotes it): its new mode and object ("M2 O2"), status and path.
- * 0 when the line is not of that form.
+ * as git quotes it): what its path ends as (mode M2, object O2), its
+ * status and path.
  */
-static int raw_entry(const char *line, const char **to, size_t *to_len, char *st,
-		     const char **path)
+struct raw {
+	const char *m2, *o2;
+	size_t m2_len, o2_len;
+	char st;
+	const char *path;
+};
+
+/* 0 when the line is not of that form. */
+static int raw_entry(const char *line, struct raw *r)
 {
 	const char *tab = strchr(line, '\t'), *f[5], *p = line + 1;
 
@@ -475,31 +482,20 @@ static int raw_entry(const char *line, const char **to, size_t *to_len, char *st
 		if (p)
 			p++;
 	}
-	*to = f[1];
-	*to_len = (size_t)(f[2] - f[1]) - 1;	/* "M2 " */
-	*st = *f[4];
-	*path = tab + 1;
+	r->m2 = f[1];
+	r->m2_len = (size_t)(f[2] - f[1]) - 1;
+	r->o2 = f[3];
+	r->o2_len = (size_t)(f[4] - f[3]) - 1;
+	r->st = *f[4];
+	r->path = tab + 1;
 	return 1;
 }
 
-/* "M2 O2" of a raw line, for comparing what two sides end with. */
-static void raw_result(const char *line, struct buf *out)
+/* Whether two lines leave their path with the same mode and content. */
+static int same_result(const struct raw *a, const struct raw *b)
 {
-	const char *to, *path;
-	size_t n;
-	char st;
-
-	buf_reset(out);
-	if (!raw_entry(line, &to, &n, &st, &path))
-		return;
-	buf_add(out, to, n);			/* M2 */
-	const char *o2 = strchr(line, ' ');	/* after M1 */
-	for (int i = 0; i < 2 && o2; i++)
-		o2 = strchr(o2 + 1, ' ');	/* after M2, after O1 */
-	if (o2) {
-		buf_addc(out, ' ');
-		buf_add(out, o2 + 1, strcspn(o2 + 1, " "));
-	}
+	return a->m2_len == b->m2_len && a->o2_len == b->o2_len &&
+	       memcmp(a->m2, b->m2, a->m2_len) == 0 && memcmp(a->o2, b->o2, a->o2_len) == 0;
 }
 
 /*
@@ -512,51 +508,52 @@ static void raw_result(const char *line, struct buf *out)
 static long long predict(const struct buf *local, const struct strv *edits, struct buf *list)
 {
 	struct strv lines = STRV_INIT;
-	struct buf a = BUF_INIT, b = BUF_INIT;
+	struct raw l, r;
 	long long n = 0;
-	const char *to, *path, *rto, *rpath;
-	size_t len, rlen;
-	char st, rst;
 
 	for (const char *p = buf_str(local); *p;) {
 		size_t k = strcspn(p, "\n");
-		struct buf one = BUF_INIT;
-		buf_add(&one, p, k);
-		strv_push(&lines, one.s);
-		buf_free(&one);
+		char *line = strndup(p, k);
+		strv_push(&lines, line);
+		free(line);
 		p += k + (p[k] == '\n');
 	}
 	char *used = calloc(edits->n + 1, 1);
 	for (size_t i = 0; i < lines.n; i++) {
-		if (!raw_entry(lines.v[i], &to, &len, &st, &path))
+		if (!raw_entry(lines.v[i], &l))
 			continue;
-		char out = st;
+		char out = l.st;
 		for (size_t j = 0; j < edits->n; j++) {
-			if (used[j] || !raw_entry(edits->v[j], &rto, &rlen, &rst, &rpath) ||
-			    strcmp(path, rpath) != 0)
+			if (used[j] || !raw_entry(edits->v[j], &r) || strcmp(l.path, r.path) != 0)
 				continue;
 			used[j] = 1;
-			raw_result(lines.v[i], &a);
-			raw_result(edits->v[j], &b);
-			out = strcmp(a.s, b.s) == 0 ? 0 : st == 'D' ? 'D' : rst == 'D' ? 'A' : 'M';
+			out = same_result(&l, &r) ? 0 : l.st == 'D' ? 'D' : r.st == 'D' ? 'A' : 'M';
 			break;
 		}
 		if (out) {
-			buf_addf(list, "%c\t%s\n", out, path);
+			buf_addf(list, "%c\t%s\n", out, l.path);
 			n++;
 		}
 	}
 	/* an edit nobody changed locally is taken back */
 	for (size_t j = 0; j < edits->n; j++) {
-		if (used[j] || !raw_entry(edits->v[j], &rto, &rlen, &rst, &rpath))
+		if (used[j] || !raw_entry(edits->v[j], &r))
 			continue;
-		buf_addf(list, "%c\t%s\n", rst == 'A' ? 'D' : rst == 'D' ? 'A' : 'M', rpath);
+		buf_addf(list, "%c\t%s\n", r.st == 'A' ? 'D' : r.st == 'D' ? 'A' : 'M', r.path);
 		n++;
 	}
 	free(used);
 	strv_free(&lines);
-	buf_free(&a);
-	buf_free(&b);
+	return n;
+}
+
+/* The lines of git's output, its last newline removed (git_run's out). */
+static long long count_lines(const struct buf *out)
+{
+	long long n = out->len > 0;
+
+	for (const char *p = buf_str(out); *p; p++)
+		n += *p == '\n';
 	return n;
 }
 
@@ -569,10 +566,7 @@ static enum err dry_run(struct sync_job *x, const struct reply *rp)
 	if (rp->exists != EXISTS_YES) {
 		struct buf out = BUF_INIT;
 		git_run(x->g, &out, NULL, "ls-tree", "-r", "--name-only", x->l.tree, (char *)NULL);
-		x->r->files_changed = 0;
-		for (const char *p = buf_str(&out); *p; p++)
-			x->r->files_changed += *p == '\n';
-		x->r->files_changed += out.len > 0;
+		x->r->files_changed = count_lines(&out);
 		info("would create %s on %s and write %lld files", x->o->workdir, x->o->dest,
 		     x->r->files_changed);
 		buf_free(&out);
@@ -765,10 +759,7 @@ static enum err patch_flow(struct sync_job *x)
 			struct buf out = BUF_INIT;
 			git_run(&gi, &out, NULL, "diff", "--cached", "--name-status", "--no-renames",
 				"--ignore-submodules=all", base, (char *)NULL);
-			x->r->files_changed = 0;
-			for (const char *p = buf_str(&out); *p; p++)
-				x->r->files_changed += *p == '\n';
-			x->r->files_changed += out.len > 0;
+			x->r->files_changed = count_lines(&out);
 			if (out.len && !msg_quiet() && !x->o->json)
 				printf("%s\n", out.s);
 			if (modified)

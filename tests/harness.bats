@@ -99,6 +99,25 @@ $REMOTE_HOME"
 	assert_output 2
 }
 
+@test "sshd_start: a picked port taken before sshd binds it is picked again" {
+	listener_start silent
+	local taken=$LISTENER_PORT
+	# The first pick is a port another server took meanwhile (free_port
+	# runs in a subshell: a file marks the first call).
+	eval "_real_$(declare -f free_port)"
+	free_port() {
+		if mkdir "$BATS_TEST_TMPDIR/picked" 2>/dev/null; then
+			echo "$taken"
+		else
+			_real_free_port
+		fi
+	}
+	sshd_start
+	[ "$SSHD_PORT" != "$taken" ] || fail "sshd kept the taken port $taken"
+	run -0 "$SIDECAR_SSH" -o BatchMode=yes sidecar-test 'echo up'
+	assert_output up
+}
+
 @test "sshd_start --delay-ms: refused at first, then up" {
 	sshd_start --delay-ms 1000
 	run -255 "$SIDECAR_SSH" -o BatchMode=yes -o ConnectTimeout=1 sidecar-test true

@@ -503,7 +503,8 @@ sshd_start() {
 		*) echo "sshd_start: unknown option $1" >&2; return 2 ;;
 		esac
 	done
-	[ -n "$port" ] || port=$(free_port) || return 1
+	local picked=
+	[ -n "$port" ] || { picked=1; port=$(free_port) || return 1; }
 
 	[ -d "$(_sc_sshd_root)/run/sshd" ] || mkdir -m 755 "$(_sc_sshd_root)/run/sshd"
 	mkdir -p "$dir"
@@ -516,12 +517,27 @@ sshd_start() {
 	export DEST=sidecar-test
 
 	_sc_keys "$dir" || return 1
-	_sc_sshd_configure "$port" || return 1
-	if ! $(_sc_sshd_prog) -t -f "$dir/sshd_config" >&2; then
-		echo "sshd_start: bad sshd_config" >&2
-		return 1
-	fi
-	_sc_sshd_launch "$delay_ms"
+	local tries=0
+	while :; do
+		_sc_sshd_configure "$port" || return 1
+		if ! $(_sc_sshd_prog) -t -f "$dir/sshd_config" >&2; then
+			echo "sshd_start: bad sshd_config" >&2
+			return 1
+		fi
+		_sc_sshd_launch "$delay_ms" 2>"$dir/launch.err" && return 0
+		# A picked port can still be taken by another test between the
+		# pick and sshd's bind: pick again.
+		tries=$((tries + 1))
+		if [ -z "$picked" ] || [ "$tries" -ge 5 ] ||
+			! grep -q 'Address already in use' "$dir/launch.err"; then
+			cat "$dir/launch.err" >&2
+			return 1
+		fi
+		_sc_untrack_stop "$SSHD_PID"
+		port=$(free_port) || return 1
+		export SSHD_PORT=$port
+		: >"$SSHD_LOG"; : >"$dir/sshd.out"
+	done
 }
 
 # sshd_stop: stops the server and every session it holds, as a machine

@@ -10,7 +10,9 @@
  *   silent        accept and never send a byte; keep the connection open
  *                 until the client goes away
  *   banner-close  send an SSH version line, then close
- *   port          bind port 0, write the port and exit: a free-port picker
+ *   port          write a free port and exit: a free-port picker. The port
+ *                 is below the kernel's ephemeral range, so no outgoing
+ *                 connection can take it before the caller binds it.
  *
  * The listener binds port 0 and, once it listens, writes the port number
  * to PORTFILE atomically (PORTFILE.tmp, then rename), so a reader never
@@ -31,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 
@@ -82,8 +85,11 @@ static void close_inherited(void)
 		close(fd);
 }
 
-/* Binds a listening socket to 127.0.0.1, port 0; stores the port chosen. */
-static int listen_loopback(unsigned *port)
+/*
+ * Binds a listening socket to 127.0.0.1 on port want (0: the kernel's
+ * choice); stores the port bound. quiet: a port in use is not reported.
+ */
+static int listen_loopback(unsigned want, unsigned *port, int quiet)
 {
 	struct sockaddr_in sa;
 	socklen_t salen = sizeof(sa);
@@ -95,17 +101,61 @@ static int listen_loopback(unsigned *port)
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
-	sa.sin_port = htons(0);
+	sa.sin_port = htons((unsigned short)want);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(fd, 16) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&sa, &salen) < 0) {
-		perror("listener: bind");
+		int err = errno;
+
+		if (!quiet || err != EADDRINUSE)
+			perror("listener: bind");
 		close(fd);
+		errno = err;
 		return -1;
 	}
 	*port = ntohs(sa.sin_port);
 	return fd;
+}
+
+/* The lowest port the kernel hands out to outgoing connections. */
+static unsigned ephemeral_low(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	unsigned low = 32768;
+
+	if (f) {
+		if (fscanf(f, "%u", &low) != 1 || low < 2048 || low > 65535)
+			low = 32768;
+		fclose(f);
+	}
+	return low;
+}
+
+/*
+ * A port nothing listens on, below the ephemeral range: the kernel's own
+ * pick (port 0) is from that range, and an ssh client's outgoing socket
+ * could take it between this check and the caller's bind. Tries random
+ * ports, so concurrent pickers rarely meet.
+ */
+static int pick_port(unsigned *port)
+{
+	unsigned high = ephemeral_low(), low = high > 12000 ? high - 10000 : 1024;
+
+	srand((unsigned)getpid() ^ (unsigned)time(NULL));
+	for (int i = 0; i < 500; i++) {
+		unsigned want = low + (unsigned)rand() % (high - low);
+		int fd = listen_loopback(want, port, 1);
+
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		if (errno != EADDRINUSE)
+			return -1;
+	}
+	fprintf(stderr, "listener: no free port in %u-%u\n", low, high - 1);
+	return -1;
 }
 
 /* Writes "PORT\n" to path.tmp, then renames it over path. */
@@ -220,13 +270,11 @@ int main(int argc, char **argv)
 	close_inherited();
 	/* A peer gone before our banner must not kill us with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
-	if ((lfd = listen_loopback(&port)) < 0)
+	if (mode == M_PORT)
+		return pick_port(&port) < 0 || write_port(argv[2], port) < 0;
+	if ((lfd = listen_loopback(0, &port, 0)) < 0)
 		return 1;
 	if (write_port(argv[2], port) < 0)
 		return 1;
-	if (mode == M_PORT) {
-		close(lfd);
-		return 0;
-	}
 	return serve(lfd, mode);
 }

@@ -1,4 +1,4 @@
-/* cmd_exec.c: exec and ssh, a command or a shell in the remote workspace. */
+/* cmd_exec.c: exec, run and ssh: a command or a shell in the remote workspace. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +7,11 @@
 
 #include "commands.h"
 #include "err.h"
+#include "interrupt.h"
 #include "msg.h"
+
+/* How long the session that passes a signal on may take. */
+#define INTERRUPT_TIMEOUT_MS 5000
 
 /* Reads K=V lines (blank lines and #comments skipped) into env, whole. */
 static enum err read_env_file(const char *path, struct strv *env)
@@ -74,14 +78,54 @@ static int csh_refused(int rc, const struct buf *err)
 			   (len >= 18 && memcmp(line + len - 18, ": Event not found.", 18) == 0));
 }
 
+/* A remote command without a tty, which a signal to sidecar must reach. */
+struct remote_run {
+	struct conn *c;
+	struct interrupt_scan scan;	/* its process, named on stderr */
+};
+
+static void scan_stderr(void *ctx, const char *data, size_t n, struct buf *out)
+{
+	struct remote_run *r = ctx;
+	interrupt_scan_feed(&r->scan, data, n, out);
+}
+
+/* Signals the remote command's process group over the shared connection. */
+static int interrupt_remote(void *ctx, int signo)
+{
+	struct remote_run *r = ctx;
+	struct strv argv = STRV_INIT;
+	struct buf cmd = BUF_INIT;
+	struct proc p;
+	int status;
+
+	if (!r->scan.pid)
+		return r->scan.done ? -1 : 1;	/* no mark, or not yet */
+	interrupt_command(&cmd, signo, r->scan.pid);
+	conn_session_argv(r->c, &argv, -1, cmd.s);
+	proc_init(&p, strv_argv(&argv));
+	p.in = p.out = p.err = IO_NULL;
+	p.keep_signals = 1;	/* it is the one that delivers the signal */
+	p.timeout_ms = INTERRUPT_TIMEOUT_MS;
+	status = proc_run(&p);
+	strv_free(&argv);
+	buf_free(&cmd);
+	return status == 0 ? 0 : -1;
+}
+
 /*
  * Runs the remote command line over the shared connection, stdio passed
- * through; the remote command's status in e->remote_status.
+ * through; the remote command's status in e->remote_status. Without a tty
+ * (tty <= 0), ssh runs in its own process group, so that a Ctrl-C reaches
+ * sidecar alone and sidecar passes it on to the remote command; a terminal
+ * on stdin is then read by sidecar, as a background ssh may not read it.
  */
-static enum err run_remote(struct env *e, struct conn *c, int tty, const char *command)
+static enum err run_remote(struct env *e, struct conn *c, int tty, const struct strv *env,
+			   const struct strv *cmdv, const char *wd)
 {
 	struct strv argv = STRV_INIT;
-	struct buf err = BUF_INIT;
+	struct buf err = BUF_INIT, command = BUF_INIT;
+	struct remote_run r = { .c = c };
 	struct verdict v;
 	struct proc p;
 	enum err rc = conn_connect(c);
@@ -89,11 +133,22 @@ static enum err run_remote(struct env *e, struct conn *c, int tty, const char *c
 
 	if (rc)
 		return rc;
-	conn_session_argv(c, &argv, tty, command);
+	remote_command(&command, wd, c->dest, env, cmdv, tty <= 0);
+	conn_session_argv(c, &argv, tty, command.s);
 	proc_init(&p, strv_argv(&argv));
 	p.err = IO_PIPE;
 	p.err_buf = &err;
 	p.err_tee = 1;
+	if (tty <= 0) {
+		p.ctx = &r;
+		p.err_filter = scan_stderr;
+		p.on_signal = interrupt_remote;
+		p.own_group = 1;
+		if (isatty(STDIN_FILENO)) {
+			p.in = IO_PIPE;
+			p.in_src = STDIN_FILENO;
+		}
+	}
 	rc = conn_run(c, &p, &status, &v);
 	if (rc == ERR_OK && (v.cls == FAIL_TRANSIENT || v.cls == FAIL_PERMANENT))
 		rc = conn_report(c, &v);
@@ -104,7 +159,9 @@ static enum err run_remote(struct env *e, struct conn *c, int tty, const char *c
 		      "(csh and tcsh do not read sh quoting); give the account sh, bash, dash, "
 		      "ksh, zsh or fish as its login shell", c->dest);
 	env_conn_done(e, c);
+	interrupt_scan_free(&r.scan);
 	strv_free(&argv);
+	buf_free(&command);
 	buf_free(&err);
 	return rc;
 }
@@ -119,41 +176,74 @@ static enum err need_workdir(struct env *e, const char **wd)
 	return check_workdir(*wd, e->set->workdir.from);
 }
 
-static enum err cmd_exec(struct env *e)
+/* The command after '--' and its environment (-e, --env-file), for exec and run. */
+static enum err command_env(struct env *e, struct strv *env)
 {
 	struct args *a = e->a;
-	struct buf cmd = BUF_INIT;
+	enum err rc;
+
+	if (!a->rest.n) {
+		error("%s needs a command after '--': sidecar %s [DEST] -- CMD [ARG]...",
+		      a->command, a->command);
+		return ERR_USAGE;
+	}
+	if (a->env_file && (rc = read_env_file(a->env_file, env)))
+		return rc;
+	for (size_t i = 0; i < a->env.n; i++)
+		strv_push(env, a->env.v[i]);
+	return ERR_OK;
+}
+
+static enum err cmd_exec(struct env *e)
+{
 	struct strv env = STRV_INIT;
 	struct conn c;
 	const char *wd;
 	enum err rc;
 
-	if (!a->rest.n) {
-		error("exec needs a command after '--': sidecar exec [DEST] -- CMD [ARG]...");
-		return ERR_USAGE;
+	if ((rc = command_env(e, &env)) == ERR_OK && (rc = need_workdir(e, &wd)) == ERR_OK) {
+		if ((rc = env_conn(e, &c)) == ERR_OK)
+			rc = run_remote(e, &c, -1, &env, &e->a->rest, wd);
+		conn_free(&c);
 	}
-	if ((rc = need_workdir(e, &wd)))
-		return rc;
-	if (a->env_file && (rc = read_env_file(a->env_file, &env))) {
+	strv_free(&env);
+	return rc;
+}
+
+/*
+ * sync, then the command as exec runs it, over the same connection. A sync
+ * that fails is the exit status, and the command does not run; once it
+ * ran, a connection that fails is 255, as for exec.
+ */
+static enum err cmd_run(struct env *e)
+{
+	struct strv env = STRV_INIT;
+	struct conn c;
+	enum err rc;
+
+	if ((rc = command_env(e, &env))) {
 		strv_free(&env);
 		return rc;
 	}
-	for (size_t i = 0; i < a->env.n; i++)
-		strv_push(&env, a->env.v[i]);
-	if ((rc = env_conn(e, &c)) == ERR_OK) {
-		remote_command(&cmd, wd, c.dest, &env, &a->rest);
-		rc = run_remote(e, &c, -1, cmd.s);
+	rc = sync_workspace(e, &c);
+	fflush(stdout);	/* --json's object comes before the command's output */
+	if (rc) {
+		env_conn_done(e, &c);
+	} else {
+		rc = run_remote(e, &c, -1, &env, &e->a->rest, env_workdir(e));
+		if (rc == ERR_UNREACHABLE || rc == ERR_PERMANENT) {
+			e->remote_status = SSH_FAILED;
+			rc = ERR_OK;
+		}
 	}
 	conn_free(&c);
 	strv_free(&env);
-	buf_free(&cmd);
 	return rc;
 }
 
 static enum err cmd_ssh(struct env *e)
 {
 	struct args *a = e->a;
-	struct buf cmd = BUF_INIT;
 	struct conn c;
 	const char *wd;
 	enum err rc;
@@ -162,11 +252,9 @@ static enum err cmd_ssh(struct env *e)
 		return rc;
 	if ((rc = env_conn(e, &c)) == ERR_OK) {
 		struct strv none = STRV_INIT;
-		remote_command(&cmd, wd, c.dest, &none, &a->rest);
-		rc = run_remote(e, &c, isatty(STDIN_FILENO) ? 1 : -1, cmd.s);
+		rc = run_remote(e, &c, isatty(STDIN_FILENO) ? 1 : -1, &none, &a->rest, wd);
 	}
 	conn_free(&c);
-	buf_free(&cmd);
 	return rc;
 }
 
@@ -178,6 +266,17 @@ const struct cmd_entry cmd_exec_entry = {
 	.operand = OPERAND_DEST,
 	.flags = CMD_REPOSITORY | CMD_CONNECTS | CMD_REMOTE | CMD_SSH_STATUS,
 	.run = cmd_exec,
+};
+
+const struct cmd_entry cmd_run_entry = {
+	.name = "run",
+	.synopsis = "[options] [DEST] -- CMD [ARG]...",
+	.summary = "sync, then run CMD in the remote workspace",
+	.options = (const enum opt_id[]){ OPT_WORKDIR, OPT_MODE, OPT_DEPTH, OPT_ADOPT, OPT_JSON,
+					  OPT_ENV, OPT_ENV_FILE, OPT_NONE },
+	.operand = OPERAND_DEST,
+	.flags = CMD_REPOSITORY | CMD_CONNECTS | CMD_REMOTE,
+	.run = cmd_run,
 };
 
 const struct cmd_entry cmd_ssh_entry = {

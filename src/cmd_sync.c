@@ -61,17 +61,17 @@ static void print_json(const struct sync_opts *o, const char *mode, const struct
 	buf_free(&b);
 }
 
-static enum err cmd_sync(struct env *e)
+enum err sync_workspace(struct env *e, struct conn *c)
 {
 	struct args *a = e->a;
 	struct sync_opts o = { 0 };
 	struct sync_result r = { 0 };
-	struct conn c;
 	struct sync_job *job;
 	long long start = now_ms();
 	const char *mode = e->set->mode.value;
 	int rc;
 
+	memset(c, 0, sizeof *c);
 	if (strcmp(mode, "snapshot") && strcmp(mode, "patch")) {
 		error("invalid mode '%s' in %s: use snapshot or patch", mode, e->set->mode.from);
 		return ERR_USAGE;
@@ -96,12 +96,12 @@ static enum err cmd_sync(struct env *e)
 	o.json = a->json;
 	o.dest = env_dest(e);
 	if (!o.dest || o.dest[0] == '-' || e->a->positional.n > 1)
-		return env_conn(e, &c);	/* says what is wrong */
+		return env_conn(e, c);	/* says what is wrong */
 	if (!(o.rundir = env_rundir(e)))
 		return ERR_FAIL;
 	job = sync_start(&e->git, &o, &r);
-	if ((rc = env_conn(e, &c)) == 0)
-		rc = sync_run(job, &c);
+	if ((rc = env_conn(e, c)) == 0)
+		rc = sync_run(job, c);
 	sync_end(job);
 	if (rc == 0 && !a->json && r.result) {
 		char size[32];
@@ -111,12 +111,20 @@ static enum err cmd_sync(struct env *e)
 		else if (strcmp(r.result, "synced") == 0)
 			info("synced %s:%s: %lld file%s changed, %s sent, %d round trip%s",
 			     o.dest, o.workdir, r.files_changed, r.files_changed == 1 ? "" : "s",
-			     size, c.sessions, c.sessions == 1 ? "" : "s");
+			     size, c->sessions, c->sessions == 1 ? "" : "s");
 	}
 	if (rc == 0 && a->json)
-		print_json(&o, mode, &c, &r, now_ms() - start);
-	env_conn_done(e, &c);
+		print_json(&o, mode, c, &r, now_ms() - start);
 	sync_result_free(&r);
+	return rc;
+}
+
+static enum err cmd_sync(struct env *e)
+{
+	struct conn c;
+	enum err rc = sync_workspace(e, &c);
+
+	env_conn_done(e, &c);
 	conn_free(&c);
 	return rc;
 }

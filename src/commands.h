@@ -97,13 +97,21 @@ void env_conn_done(struct env *e, struct conn *c);
 /*
  * The remote command line that enters the workspace (or says it is missing
  * and exits 1), exports env ("K=V" each) and runs argv, or a login shell
- * when argv is empty. Its words are ones every login shell reads alike
- * (sh, bash, zsh, fish...): "exec sh -c SCRIPT sidecar ARGS...".
+ * when argv is empty; with mark, it first names its process on stderr
+ * (interrupt.h). Its words are ones every login shell reads alike (sh,
+ * bash, zsh, fish...): "exec sh -c SCRIPT sidecar ARGS...".
  */
 void remote_command(struct buf *cmd, const char *workdir, const char *dest,
-		    const struct strv *env, const struct strv *argv);
+		    const struct strv *env, const struct strv *argv, int mark);
 
-extern const struct cmd_entry cmd_sync_entry, cmd_wait_entry, cmd_exec_entry,
+/*
+ * sync's work, for sync and run: makes DEST's workspace equal to the local
+ * working tree and says so (or prints --json's object). c is set up here
+ * and left for the caller to close and free, whatever happened.
+ */
+enum err sync_workspace(struct env *e, struct conn *c);
+
+extern const struct cmd_entry cmd_sync_entry, cmd_run_entry, cmd_wait_entry, cmd_exec_entry,
 	cmd_ssh_entry, cmd_use_entry, cmd_current_entry, cmd_forget_entry,
 	cmd_status_entry, cmd_disconnect_entry, cmd_completion_entry,
 	cmd_help_entry, cmd_version_entry, cmd_complete_entry;

@@ -12,6 +12,7 @@
 
 #include "duration.h"
 #include "err.h"
+#include "interrupt.h"
 #include "msg.h"
 #include "quote.h"
 #include "rundir.h"
@@ -248,7 +249,7 @@ void env_conn_done(struct env *e, struct conn *c)
 	"{ printf \"%s\\n\" \"$2\" >&2; exit 1; }; "
 
 void remote_command(struct buf *cmd, const char *workdir, const char *dest,
-		    const struct strv *env, const struct strv *argv)
+		    const struct strv *env, const struct strv *argv, int mark)
 {
 	struct buf script = BUF_INIT, msg = BUF_INIT;
 	size_t argn = 3;
@@ -259,6 +260,8 @@ void remote_command(struct buf *cmd, const char *workdir, const char *dest,
 		workdir += 2;
 	buf_addf(&msg, "sidecar: workspace %s does not exist on %s; run 'sidecar sync' first",
 		 workdir, dest);
+	if (mark)
+		buf_adds(&script, INTERRUPT_MARK_SH);
 	buf_adds(&script, ENTER_WORKSPACE);
 	for (size_t i = 0; i < env->n; i++, argn++) {
 		const char *eq = strchr(env->v[i], '=');

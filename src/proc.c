@@ -285,26 +285,46 @@ static void write_all(int fd, const char *data, size_t n)
 	}
 }
 
-/* Reads what is there into b (or drops it); closes fd at EOF. */
-static int drain(int *fd, struct buf *b, int tee)
+/* Copies data to stderr when tee, and keeps it in b (the tail when tee). */
+static void deliver(struct buf *b, int tee, const char *data, size_t n)
+{
+	if (tee)
+		write_all(STDERR_FILENO, data, n);
+	if (b)
+		buf_add(b, data, n);
+	if (b && tee && b->len > 2 * TEE_KEEP) {
+		memmove(b->s, b->s + b->len - TEE_KEEP, TEE_KEEP);
+		b->len = TEE_KEEP;
+		b->s[b->len] = '\0';
+	}
+}
+
+/*
+ * Reads what is there into b (or drops it), through filter when there is
+ * one (its ctx and output buffer f); closes fd at EOF.
+ */
+static int drain(int *fd, struct buf *b, int tee,
+		 void (*filter)(void *, const char *, size_t, struct buf *), void *ctx,
+		 struct buf *f)
 {
 	char tmp[CHUNK];
 	ssize_t n = read(*fd, tmp, sizeof tmp);
-	if (n > 0) {
-		if (tee)
-			write_all(STDERR_FILENO, tmp, (size_t)n);
-		if (b)
-			buf_add(b, tmp, (size_t)n);
-		if (b && tee && b->len > 2 * TEE_KEEP) {
-			memmove(b->s, b->s + b->len - TEE_KEEP, TEE_KEEP);
-			b->len = TEE_KEEP;
-			b->s[b->len] = '\0';
-		}
-		return 1;
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n < 0)
+		n = 0;
+	if (filter) {
+		buf_reset(f);
+		filter(ctx, tmp, (size_t)n, f);
+		if (f->len)
+			deliver(b, tee, f->s, f->len);
+	} else if (n > 0) {
+		deliver(b, tee, tmp, (size_t)n);
 	}
-	if (n == 0 || (errno != EINTR && errno != EAGAIN))
+	if (n == 0)
 		close_fd(fd);
-	return 0;
+	return n > 0;
 }
 
 struct feed {
@@ -352,6 +372,9 @@ struct pump {
 	struct feed f;
 	long long start, last_io, kill_at;
 	int wstatus, exited, forwarded;
+	int hooked;	/* times on_signal took a signal */
+	long long hook_until;	/* when waiting for on_signal to be ready ends */
+	struct buf filtered;	/* stderr after err_filter */
 };
 
 /* The wall-clock or silence bound that comes first, 0 for none. */
@@ -366,6 +389,28 @@ static long long pump_bound(const struct pump *u)
 	return d;
 }
 
+/*
+ * Passes signo to on_signal, or to the child when on_signal cannot; the
+ * child then has KILL_GRACE_MS to end. While on_signal is not ready yet,
+ * it is asked again as the pipes bring news, until KILL_GRACE_MS passed.
+ */
+static void pump_hook(struct pump *u, int signo, long long now)
+{
+	int r = u->p->on_signal(u->p->ctx, signo);
+
+	if (!u->hook_until)
+		u->hook_until = now + KILL_GRACE_MS;
+	if (r > 0 && now < u->hook_until)
+		return;
+	u->forwarded = 1;
+	u->hooked++;
+	u->kill_at = now + KILL_GRACE_MS;
+	if (r != 0 && !u->exited) {
+		signal_child(u->p, signo);
+		u->hooked = 2;	/* nothing more to ask of on_signal */
+	}
+}
+
 /* Reaps the child when it has exited, passes on a signal, applies bounds. */
 static void pump_watch(struct pump *u)
 {
@@ -376,10 +421,14 @@ static void pump_watch(struct pump *u)
 		u->exited = 1;
 		close_fd(&p->in_pipe);
 	}
+	now = now_ms();
+	if (sig_caught && p->on_signal && !u->forwarded)
+		pump_hook(u, sig_caught, now);
 	if (u->exited)
 		return;
-	now = now_ms();
-	if (sig_caught && !u->forwarded) {
+	if (u->hooked == 1 && now >= u->kill_at)
+		pump_hook(u, SIGKILL, now);
+	if (sig_caught && !u->forwarded && !p->keep_signals) {
 		signal_child(p, sig_caught);
 		u->forwarded = 1;
 		u->kill_at = now + KILL_GRACE_MS;
@@ -414,13 +463,15 @@ struct slot {
 
 static void ready_out(struct pump *u)
 {
-	if (drain(&u->p->out_pipe, u->p->out_buf, 0))
+	if (drain(&u->p->out_pipe, u->p->out_buf, 0, NULL, NULL, NULL))
 		u->last_io = now_ms();
 }
 
 static void ready_err(struct pump *u)
 {
-	if (drain(&u->p->err_pipe, u->p->err_buf, u->p->err_tee))
+	struct proc *p = u->p;
+
+	if (drain(&p->err_pipe, p->err_buf, p->err_tee, p->err_filter, p->ctx, &u->filtered))
 		u->last_io = now_ms();
 }
 
@@ -490,6 +541,9 @@ static int pump_once(struct pump *u)
 	int n = pump_slots(u, s), wait = -1;
 	long long deadline = min_deadline(u->p->timed_out ? 0 : pump_bound(u), u->kill_at);
 
+	if (sig_caught && !u->forwarded && u->hook_until)
+		deadline = min_deadline(deadline, u->hook_until);
+
 	for (int i = 0; i < n; i++)
 		pfd[i] = (struct pollfd){ .fd = s[i].fd, .events = s[i].events };
 	if (deadline) {
@@ -517,7 +571,9 @@ static int proc_wait(struct pump *u)
 			p->pid = -1;
 			return -1;
 		}
-		if (sig_caught && !u->forwarded) {
+		if (sig_caught && !u->forwarded && p->on_signal)
+			pump_hook(u, sig_caught, now_ms());
+		else if (sig_caught && !u->forwarded && !p->keep_signals) {
 			signal_child(p, sig_caught);
 			u->forwarded = 1;
 		}
@@ -554,7 +610,15 @@ int proc_finish(struct proc *p)
 		if (pump_once(u) < 0)
 			break;
 	}
+	if (p->err_filter && p->err_pipe >= 0) {
+		/* cut short by a bound: what the filter holds goes out now */
+		buf_reset(&u->filtered);
+		p->err_filter(p->ctx, NULL, 0, &u->filtered);
+		if (u->filtered.len)
+			deliver(p->err_buf, p->err_tee, u->filtered.s, u->filtered.len);
+	}
 	rc = proc_wait(u);
+	buf_free(&u->filtered);
 	free(u);
 	return rc;
 }

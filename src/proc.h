@@ -15,8 +15,8 @@
  * Status: the child's exit code, or 128+N when signal N ended it; -1 when
  * sidecar itself could not run it (fork or pipe failed). When SIGINT,
  * SIGTERM or SIGHUP reaches sidecar while it waits, the signal is passed on
- * to the child (its whole process group when own_group), and the wait goes
- * on; after 2s the child is killed. When a bound passes, the child (group)
+ * to the child (its whole process group when own_group), or to on_signal,
+ * and the wait goes on; after 2s the child is killed. When a bound passes, the child (group)
  * is killed with SIGKILL and timed_out is set. Pipes are read to EOF even
  * after the child exits (a grandchild may still write), within the bounds.
  */
@@ -55,6 +55,21 @@ struct proc {
 	/* called as stdin bytes go out, for progress */
 	void (*progress)(void *ctx, unsigned long long bytes);
 	void *ctx;
+	/*
+	 * IO_PIPE stderr: when set, stderr passes through here before the tee
+	 * and err_buf; it appends to out what to pass on (n 0: at EOF).
+	 */
+	void (*err_filter)(void *ctx, const char *data, size_t n, struct buf *out);
+	/*
+	 * When set, a signal to sidecar goes here instead of to the child:
+	 * called with the signal, then with SIGKILL if the child is still there
+	 * 2s later; 2s after that the child is killed. It returns 0 when it
+	 * passed the signal on, 1 when it is not ready yet (asked again as
+	 * the pipes bring news, for up to 2s), -1 when it cannot: then the
+	 * child gets the signal.
+	 */
+	int (*on_signal)(void *ctx, int signo);
+	int keep_signals;	/* a signal to sidecar is not passed on at all */
 
 	/* results */
 	pid_t pid;

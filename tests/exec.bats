@@ -340,3 +340,37 @@ login_shell() {
 	run -0 sc ssh -w "$WS" "$DEST" -- pwd </dev/null
 	[ "$output" = "$REMOTE_HOME/$WS" ]
 }
+
+# --- signals --------------------------------------------------------------
+
+@test "exec: Ctrl-C reaches the remote command and every process it started" {
+	sc_background exec -w "$WS" "$DEST" -- sh -c 'sleep 3171 & sleep 3172'
+	interrupt_and_check INT 130 'sleep 3171' 'sleep 3172'
+	# nothing of the mark on stderr
+	[ ! -s "$BATS_TEST_TMPDIR/err" ] || fail "stderr: $(cat "$BATS_TEST_TMPDIR/err")"
+}
+
+@test "exec: SIGTERM and SIGHUP reach the remote command: exit 143 and 129" {
+	sc_background exec -w "$WS" "$DEST" -- sleep 3173
+	interrupt_and_check TERM 143 'sleep 3173'
+	sc_background exec -w "$WS" "$DEST" -- sleep 3174
+	interrupt_and_check HUP 129 'sleep 3174'
+}
+
+@test "exec: a remote command that ignores SIGINT is killed after a bound" {
+	sc_background exec -w "$WS" "$DEST" -- sh -c 'trap "" INT; sleep 3175; :'
+	interrupt_and_check INT 130 'sleep 3175'
+}
+
+@test "ssh -- CMD without a tty: Ctrl-C reaches the remote command" {
+	sc_background ssh -w "$WS" "$DEST" -- sleep 3176
+	interrupt_and_check INT 130 'sleep 3176'
+}
+
+@test "exec: stderr arrives exactly, before and after what a login shell prints" {
+	run -0 --separate-stderr sc exec -w "$WS" "$DEST" -- \
+		sh -c 'printf "no newline" >&2; printf "out"; printf "\n%s\n" "SIDECAR-PID 1" >&2'
+	[ "$output" = out ]
+	[ "$stderr" = "no newline
+SIDECAR-PID 1" ]
+}

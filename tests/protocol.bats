@@ -16,19 +16,6 @@ teardown() {
 	common_teardown
 }
 
-# remote_env K=V...: every connection authenticated from now on gets these
-# variables on the sidecar (environment= options in authorized_keys, read
-# at each authentication). Call it before the shared connection starts.
-remote_env() {
-	local dir="$BATS_TEST_TMPDIR/sshd" opts kv key
-	opts="environment=\"HOME=$REMOTE_HOME\""
-	for kv in "$@"; do
-		opts="$opts,environment=\"$kv\""
-	done
-	key=$(cut -d' ' -f1,2 "$dir/client_ed25519.pub")
-	printf '%s %s\n' "$opts" "$key" >"$dir/authorized_keys"
-}
-
 # installed_scripts: the names of the scripts installed on the sidecar.
 installed_scripts() {
 	find "$SCRIPTS" -maxdepth 1 -name 'remote-*.sh' -printf '%f\n' 2>/dev/null | LC_ALL=C sort

@@ -568,6 +568,60 @@ sshd_log_count() {
 	echo "$n"
 }
 
+# remote_env K=V...: every connection authenticated from now on gets these
+# variables on the sidecar (environment= options in authorized_keys, read
+# at each authentication). Call it before the shared connection starts.
+remote_env() {
+	local dir="$BATS_TEST_TMPDIR/sshd" opts kv key
+	opts="environment=\"HOME=$REMOTE_HOME\""
+	for kv in "$@"; do
+		opts="$opts,environment=\"$kv\""
+	done
+	key=$(cut -d' ' -f1,2 "$dir/client_ed25519.pub")
+	printf '%s %s\n' "$opts" "$key" >"$dir/authorized_keys"
+}
+
+# --- signals to remote commands ------------------------------------------
+
+# Prints the PIDs of the sidecar's processes whose command line is exactly $1.
+remote_pids() {
+	ps -eo pid=,args= | awk -v want="$1" '{ pid = $1; $1 = ""; sub(/^ /, "") } $0 == want { print pid }'
+}
+
+remote_running() { [ -n "$(remote_pids "$1")" ]; }
+remote_gone() { [ -z "$(remote_pids "$1")" ]; }
+
+# Runs sidecar "$@" in the background, its stderr in $BATS_TEST_TMPDIR/err;
+# sets SC_PID.
+sc_background() {
+	"$SIDECAR_BIN" "$@" </dev/null >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	SC_PID=$!
+	_sc_track "$SC_PID"
+}
+
+# interrupt_and_check SIG STATUS CMDLINE...: sends SIG to SC_PID once a
+# remote process runs each CMDLINE, then checks that sidecar exits STATUS
+# and that none of them remains (a survivor is killed, and the test fails).
+interrupt_and_check() {
+	local sig=$1 want=$2 p
+	shift 2
+	for p in "$@"; do
+		wait_until --timeout-ms 10000 remote_running "$p"
+	done
+	kill -s "$sig" "$SC_PID"
+	local rc=0
+	wait "$SC_PID" || rc=$?
+	[ "$rc" -eq "$want" ] || fail "exit status $rc, not $want: $(cat "$BATS_TEST_TMPDIR/err")"
+	for p in "$@"; do
+		if ! wait_until --timeout-ms 5000 remote_gone "$p"; then
+			local left
+			left=$(remote_pids "$p")
+			kill -s KILL $left 2>/dev/null
+			fail "still running on the sidecar: $p ($left)"
+		fi
+	done
+}
+
 # count_auth: how many sessions authenticated so far ("Accepted publickey").
 count_auth() {
 	sshd_log_count 'Accepted publickey'

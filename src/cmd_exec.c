@@ -78,6 +78,21 @@ static int csh_refused(int rc, const struct buf *err)
 			   (len >= 18 && memcmp(line + len - 18, ": Event not found.", 18) == 0));
 }
 
+/*
+ * Ends the check behind_start began: one line when the local working tree
+ * changed since the last sync to the workspace.
+ */
+static void report_behind(struct env *e, struct conn *c, struct behind *b, const char *wd)
+{
+	char *synced, *snapshot;
+
+	if (behind_finish(e, b, &synced, &snapshot) == 1)
+		warn("the local working tree has changed since the last sync to %s:%s; "
+		     "'sidecar run' syncs, then runs the command", c->dest, wd);
+	free(synced);
+	free(snapshot);
+}
+
 /* A remote command without a tty, which a signal to sidecar must reach. */
 struct remote_run {
 	struct conn *c;
@@ -115,13 +130,14 @@ static int interrupt_remote(void *ctx, int signo)
 
 /*
  * Runs the remote command line over the shared connection, stdio passed
- * through; the remote command's status in e->remote_status. Without a tty
+ * through; the remote command's status in e->remote_status. b, when not
+ * NULL, is a behind check to finish while the command starts. Without a tty
  * (tty <= 0), ssh runs in its own process group, so that a Ctrl-C reaches
  * sidecar alone and sidecar passes it on to the remote command; a terminal
  * on stdin is then read by sidecar, as a background ssh may not read it.
  */
 static enum err run_remote(struct env *e, struct conn *c, int tty, const struct strv *env,
-			   const struct strv *cmdv, const char *wd)
+			   const struct strv *cmdv, const char *wd, struct behind *b)
 {
 	struct strv argv = STRV_INIT;
 	struct buf err = BUF_INIT, command = BUF_INIT;
@@ -129,10 +145,13 @@ static enum err run_remote(struct env *e, struct conn *c, int tty, const struct 
 	struct verdict v;
 	struct proc p;
 	enum err rc = conn_connect(c);
-	int status;
+	int status = -1;
 
-	if (rc)
+	if (rc) {
+		if (b)
+			report_behind(e, c, b, wd);
 		return rc;
+	}
 	remote_command(&command, wd, c->dest, env, cmdv, tty <= 0);
 	conn_session_argv(c, &argv, tty, command.s);
 	proc_init(&p, strv_argv(&argv));
@@ -149,7 +168,11 @@ static enum err run_remote(struct env *e, struct conn *c, int tty, const struct 
 			p.in_src = STDIN_FILENO;
 		}
 	}
-	rc = conn_run(c, &p, &status, &v);
+	rc = conn_start(c, &p);
+	if (b)
+		report_behind(e, c, b, wd);	/* while the command starts */
+	if (rc == ERR_OK)
+		status = conn_finish(c, &p, &v);
 	if (rc == ERR_OK && (v.cls == FAIL_TRANSIENT || v.cls == FAIL_PERMANENT))
 		rc = conn_report(c, &v);
 	else if (rc == ERR_OK)
@@ -202,8 +225,12 @@ static enum err cmd_exec(struct env *e)
 	enum err rc;
 
 	if ((rc = command_env(e, &env)) == ERR_OK && (rc = need_workdir(e, &wd)) == ERR_OK) {
-		if ((rc = env_conn(e, &c)) == ERR_OK)
-			rc = run_remote(e, &c, -1, &env, &e->a->rest, wd);
+		if ((rc = env_conn(e, &c)) == ERR_OK) {
+			struct behind b;
+			if (e->toplevel)
+				behind_start(e, c.dest, wd, &b);
+			rc = run_remote(e, &c, -1, &env, &e->a->rest, wd, e->toplevel ? &b : NULL);
+		}
 		conn_free(&c);
 	}
 	strv_free(&env);
@@ -230,7 +257,7 @@ static enum err cmd_run(struct env *e)
 	if (rc) {
 		env_conn_done(e, &c);
 	} else {
-		rc = run_remote(e, &c, -1, &env, &e->a->rest, env_workdir(e));
+		rc = run_remote(e, &c, -1, &env, &e->a->rest, env_workdir(e), NULL);
 		if (rc == ERR_UNREACHABLE || rc == ERR_PERMANENT) {
 			e->remote_status = SSH_FAILED;
 			rc = ERR_OK;
@@ -252,7 +279,7 @@ static enum err cmd_ssh(struct env *e)
 		return rc;
 	if ((rc = env_conn(e, &c)) == ERR_OK) {
 		struct strv none = STRV_INIT;
-		rc = run_remote(e, &c, isatty(STDIN_FILENO) ? 1 : -1, &none, &a->rest, wd);
+		rc = run_remote(e, &c, isatty(STDIN_FILENO) ? 1 : -1, &none, &a->rest, wd, NULL);
 	}
 	conn_free(&c);
 	return rc;

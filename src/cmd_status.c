@@ -27,21 +27,11 @@ static enum err cmd_status(struct env *e)
 	char *synced = NULL, *snapshot = NULL;
 	int behind = -1;
 	if (e->toplevel && wd) {
-		struct local l;
-		struct buf out = BUF_INIT, ref = BUF_INIT;
-		char key[17];
-		sync_key(c.dest, wd, key);
-		buf_addf(&ref, "refs/sidecar/synced/%s", key);
-		if (git_run(&e->git, &out, NULL, "rev-parse", "-q", "--verify", ref.s, (char *)NULL) == 0)
-			synced = xstrdup(out.s);
-		if (local_scan(&e->git, &e->repo, env_rundir(e), &l) == 0 &&
-		    local_snapshot(&e->git, &l) == 0) {
-			snapshot = xstrdup(l.snapshot);
-			behind = !synced || strcmp(synced, snapshot) != 0;
-		}
-		local_free(&l);
-		buf_free(&out);
-		buf_free(&ref);
+		struct behind b;
+		behind_start(e, c.dest, wd, &b);
+		behind = behind_finish(e, &b, &synced, &snapshot);
+		if (behind < 0 && snapshot)
+			behind = 1;	/* never synced from here */
 	}
 	if (a->json) {
 		struct buf b = BUF_INIT;

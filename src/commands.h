@@ -105,6 +105,22 @@ void remote_command(struct buf *cmd, const char *workdir, const char *dest,
 		    const struct strv *env, const struct strv *argv, int mark);
 
 /*
+ * Whether DEST's workspace is behind the local working tree: the snapshot
+ * the tree makes now against the one last synced there. In two steps, so
+ * that the local scan runs while the connection comes up. behind_finish
+ * returns 1 (behind), 0 (up to date) or -1 (not known: never synced from
+ * here, or the scan failed), and hands over both snapshots (NULL if none).
+ */
+struct behind {
+	struct local l;
+	char key[17];
+	enum err rc;	/* of the scan's start */
+};
+
+void behind_start(struct env *e, const char *dest, const char *wd, struct behind *b);
+int behind_finish(struct env *e, struct behind *b, char **synced, char **snapshot);
+
+/*
  * sync's work, for sync and run: makes DEST's workspace equal to the local
  * working tree and says so (or prints --json's object). c is set up here
  * and left for the caller to close and free, whatever happened.

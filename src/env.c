@@ -293,3 +293,32 @@ void remote_command(struct buf *cmd, const char *workdir, const char *dest,
 	buf_free(&script);
 	buf_free(&msg);
 }
+
+void behind_start(struct env *e, const char *dest, const char *wd, struct behind *b)
+{
+	const char *rundir = env_rundir(e);
+
+	memset(b, 0, sizeof *b);
+	sync_key(dest, wd, b->key);
+	b->rc = rundir ? local_scan_start(&e->git, &e->repo, rundir, &b->l) : ERR_FAIL;
+}
+
+int behind_finish(struct env *e, struct behind *b, char **synced, char **snapshot)
+{
+	struct buf out = BUF_INIT, ref = BUF_INIT;
+	int behind = -1;
+
+	*synced = *snapshot = NULL;
+	buf_addf(&ref, "refs/sidecar/synced/%s", b->key);
+	if (git_run(&e->git, &out, NULL, "rev-parse", "-q", "--verify", ref.s, (char *)NULL) == 0)
+		*synced = xstrdup(out.s);
+	if (b->rc == ERR_OK && local_scan_finish(&e->git, &b->l) == ERR_OK &&
+	    local_snapshot(&e->git, &b->l) == ERR_OK) {
+		*snapshot = xstrdup(b->l.snapshot);
+		behind = *synced ? strcmp(*synced, *snapshot) != 0 : -1;
+	}
+	local_free(&b->l);
+	buf_free(&out);
+	buf_free(&ref);
+	return behind;
+}

@@ -70,3 +70,22 @@ a b|two|it's" ]
 	sc_background run "$DEST" -- sleep 3178
 	interrupt_and_check INT 130 'sleep 3178'
 }
+
+@test "exec: one line of warning when the local tree changed since the last sync" {
+	# never synced from here: nothing to compare with
+	run -1 --separate-stderr sc exec "$DEST" -- true
+	[ "$stderr" = "sidecar: workspace proj does not exist on $DEST; run 'sidecar sync' first" ]
+	run -0 sc sync "$DEST"
+	run -0 --separate-stderr sc exec "$DEST" -- cat README.md
+	[ -z "$stderr" ] || fail "up to date, yet: $stderr"
+	printf 'edited\n' >README.md
+	run -0 --separate-stderr sc exec "$DEST" -- cat README.md
+	[ "$output" = "$(git show HEAD:README.md)" ]
+	[ "$stderr" = "sidecar: warning: the local working tree has changed since the last sync to $DEST:proj; 'sidecar run' syncs, then runs the command" ]
+	run -0 --separate-stderr sc run "$DEST" -- true
+	run -0 --separate-stderr sc exec "$DEST" -- cat README.md
+	[ "$output" = edited ]
+	[ -z "$stderr" ] || fail "synced again, yet: $stderr"
+	# the local repository is not changed by the check
+	[ -z "$(git status --porcelain --untracked-files=no | grep -v README.md)" ]
+}

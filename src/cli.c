@@ -24,6 +24,7 @@ const struct opt_def cli_options[] = {
 	{ OPT_DEPTH, 0, "depth", ARG_WORD, "N", "commits of history a fresh sidecar gets; 0 = all (1)" },
 	{ OPT_DRY_RUN, 'n', "dry-run", ARG_NONE, NULL, "say what would change; change nothing remotely" },
 	{ OPT_JSON, 0, "json", ARG_NONE, NULL, "print one JSON object on stdout" },
+	{ OPT_CANCEL, 0, "cancel", ARG_NONE, NULL, "remove the forward instead" },
 	{ OPT_ADOPT, 0, "adopt", ARG_NONE, NULL, "take over a repository sidecar did not create, or another one's workspace" },
 	{ OPT_ENV, 'e', "env", ARG_WORD, "K=V", "set an environment variable for the command (repeatable)" },
 	{ OPT_ENV_FILE, 0, "env-file", ARG_FILE, "FILE", "read K=V lines from FILE" },
@@ -34,7 +35,7 @@ const struct opt_def cli_options[] = {
 const struct cmd_entry *const cli_commands[] = {
 	&cmd_sync_entry, &cmd_run_entry, &cmd_wait_entry, &cmd_exec_entry, &cmd_ssh_entry,
 	&cmd_use_entry, &cmd_current_entry, &cmd_forget_entry, &cmd_status_entry,
-	&cmd_disconnect_entry, &cmd_completion_entry, &cmd_help_entry,
+	&cmd_disconnect_entry, &cmd_forward_entry, &cmd_completion_entry, &cmd_help_entry,
 	&cmd_version_entry, &cmd_complete_entry, NULL,
 };
 
@@ -251,6 +252,7 @@ static enum err apply_option(struct args *a, const struct opt_def *o, const char
 	case OPT_DRY_RUN: a->dry_run = 1; break;
 	case OPT_ADOPT: a->adopt = 1; break;
 	case OPT_JSON: a->json = 1; break;
+	case OPT_CANCEL: a->cancel = 1; break;
 	case OPT_ENV:
 		if (!valid_env(val)) {
 			error("invalid environment assignment '%s': use NAME=VALUE", val);
@@ -373,6 +375,7 @@ static int parse_command_args(const struct cmd_entry *cmd, int argc, char **argv
 
 enum err cli_parse(int argc, char **argv, struct args *a)
 {
+	enum err rc;
 	int i = 0;
 
 	memset(a, 0, sizeof *a);
@@ -407,7 +410,13 @@ enum err cli_parse(int argc, char **argv, struct args *a)
 				strv_push(&a->positional, argv[i]);
 			return 0;
 		}
-		return parse_command_args(cmd, argc - i, argv + i, a);
+		if ((rc = parse_command_args(cmd, argc - i, argv + i, a)))
+			return rc;
+		if ((cmd->flags & CMD_LAST_ARG) && a->positional.n) {
+			a->last = a->positional.v[--a->positional.n];
+			a->positional.v[a->positional.n] = NULL;
+		}
+		return 0;
 	}
 	if (!a->command && !a->help)
 		return usage_error(NULL, "no command given%s", "", NULL);
@@ -420,6 +429,7 @@ void cli_free(struct args *a)
 	strv_free(&a->env);
 	strv_free(&a->positional);
 	strv_free(&a->rest);
+	free(a->last);
 }
 
 static void print_option(const struct opt_def *o)

@@ -18,7 +18,7 @@ enum opt_id {
 	OPT_INITIAL_INTERVAL, OPT_MAX_INTERVAL, OPT_CONNECT_TIMEOUT, OPT_PERSIST,
 	/* per command */
 	OPT_WORKDIR, OPT_MODE, OPT_DEPTH, OPT_DRY_RUN, OPT_JSON, OPT_ENV, OPT_ENV_FILE,
-	OPT_ADOPT, OPT_HELP
+	OPT_ADOPT, OPT_CANCEL, OPT_HELP
 };
 
 /* What an option's argument is, for help text and completion. */
@@ -51,11 +51,13 @@ struct args {
 	const char *depth;	/* --depth as given */
 	int dry_run;
 	int adopt;
+	int cancel;		/* forward --cancel */
 	int json;
 	struct strv env;	/* -e K=V */
 	const char *env_file;
 
 	struct strv positional;	/* the arguments, e.g. DEST */
+	char *last;		/* CMD_LAST_ARG: the last argument, out of positional */
 	struct strv rest;	/* the command for the sidecar, after "--" */
 	int dashdash;		/* "--" was given */
 };
@@ -74,6 +76,7 @@ enum {
 	CMD_RAW = 1 << 4,		/* every word is an argument, none an option */
 	CMD_SSH_STATUS = 1 << 5,	/* exits as ssh does: the remote command's status,
 					   255 when the connection failed */
+	CMD_LAST_ARG = 1 << 6,		/* its last argument is its own (in args.last), not DEST */
 };
 
 /*

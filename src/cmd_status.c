@@ -33,6 +33,10 @@ static enum err cmd_status(struct env *e)
 		if (behind < 0 && snapshot)
 			behind = 1;	/* never synced from here */
 	}
+	struct forward *fw = NULL;
+	size_t nfw = 0;
+	if (up)
+		conn_forwards(&c, pid, &fw, &nfw);
 	if (a->json) {
 		struct buf b = BUF_INIT;
 		buf_addc(&b, '{');
@@ -50,7 +54,11 @@ static enum err cmd_status(struct env *e)
 			json_kv_str(&b, "behind", NULL);
 		else
 			json_kv_bool(&b, "behind", behind);
-		buf_adds(&b, "}\n");
+		buf_adds(&b, ",\"forwards\":[");
+		for (size_t i = 0; i < nfw; i++)
+			buf_addf(&b, "%s{\"local\":%u,\"remote\":%u}", i ? "," : "",
+				 fw[i].local, fw[i].remote);
+		buf_adds(&b, "]}\n");
 		fputs(b.s, stdout);
 		buf_free(&b);
 	} else {
@@ -64,7 +72,10 @@ static enum err cmd_status(struct env *e)
 		printf("last synced:  %s\n", synced ? synced : "never (from this repository)");
 		if (behind >= 0)
 			printf("sidecar:      %s\n", behind ? "behind the local working tree" : "up to date");
+		for (size_t i = 0; i < nfw; i++)
+			printf("forward:      127.0.0.1:%u to port %u\n", fw[i].local, fw[i].remote);
 	}
+	free(fw);
 	free(synced);
 	free(snapshot);
 	conn_free(&c);

@@ -129,7 +129,7 @@ enum err sync_workspace(struct env *e, struct conn *c);
 
 extern const struct cmd_entry cmd_sync_entry, cmd_run_entry, cmd_wait_entry, cmd_exec_entry,
 	cmd_ssh_entry, cmd_use_entry, cmd_current_entry, cmd_forget_entry,
-	cmd_status_entry, cmd_disconnect_entry, cmd_completion_entry,
+	cmd_status_entry, cmd_disconnect_entry, cmd_forward_entry, cmd_completion_entry,
 	cmd_help_entry, cmd_version_entry, cmd_complete_entry;
 
 #endif

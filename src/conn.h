@@ -121,4 +121,36 @@ int conn_finish(struct conn *c, struct proc *p, struct verdict *v);
 /* Says why a session failed, naming dest: ERR_UNREACHABLE or ERR_PERMANENT. */
 enum err conn_report(struct conn *c, const struct verdict *v);
 
+/* A local port forwarded to a port on the sidecar's loopback. */
+struct forward {
+	unsigned local, remote;
+};
+
+/* Reads "[LOCAL:]REMOTE" (ports 1 to 65535; LOCAL defaults to REMOTE); 0 or -1. */
+int forward_parse(const char *spec, struct forward *f);
+
+/*
+ * The record of forwards ("PID LOCAL REMOTE" lines) with f of the master
+ * pid added (add) or removed; lines of any other master, gone since, are
+ * dropped. Pure.
+ */
+void forward_record_update(const char *record, long pid, const struct forward *f, int add,
+			   struct buf *out);
+
+/*
+ * Whether f's local port may be forwarded, before connecting: a privileged
+ * one is ERR_USAGE, one in use (but not by this forward) ERR_FAIL.
+ */
+enum err forward_usable(struct conn *c, const struct forward *f);
+
+/*
+ * Adds (ssh -O forward) or removes (-O cancel) the forward f on the live
+ * master, from 127.0.0.1:LOCAL here to 127.0.0.1:REMOTE there, and records
+ * it.
+ */
+enum err conn_forward(struct conn *c, const struct forward *f, int cancel);
+
+/* The forwards recorded for master pid: a new array (free it), *n long. */
+void conn_forwards(const struct conn *c, long pid, struct forward **list, size_t *n);
+
 #endif

@@ -759,3 +759,73 @@ runtime_dir_of_length() {
 	touch "$REMOTE_HOME/ws/go"
 	wait_until --timeout-ms 8000 sh -c '! kill -0 "$1" 2>/dev/null' sh "$mpid"
 }
+
+# --- forward ----------------------------------------------------------------
+
+# The first line a server on 127.0.0.1:$1 sends.
+first_line() {
+	local line
+	exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+	IFS= read -r line <&3
+	exec 3<&-
+	printf '%s\n' "${line%$'\r'}"
+}
+
+@test "forward: a server on the sidecar's loopback answers on the local port; cancel removes it" {
+	sshd_start
+	listener_start banner-close	# the server on the sidecar (this machine)
+	local port
+	port=$(free_port)
+	run -0 --separate-stderr sc forward "$DEST" "$port:$LISTENER_PORT"
+	[ "$output" = "http://127.0.0.1:$port" ]
+	[ "$stderr" = "sidecar: forwarding 127.0.0.1:$port to port $LISTENER_PORT on $DEST, while the shared connection is up" ]
+	run -0 first_line "$port"
+	[ "$output" = "SSH-2.0-OpenSSH_9.9" ]
+	run -0 sc status "$DEST"
+	[[ $output == *"forward:      127.0.0.1:$port to port $LISTENER_PORT"* ]]
+	run -0 sc status --json "$DEST"
+	[[ $output == *"\"forwards\":[{\"local\":$port,\"remote\":$LISTENER_PORT}]"* ]]
+	# the same forward again is no second entry
+	run -0 sc forward "$DEST" "$port:$LISTENER_PORT"
+	run -0 sc status --json "$DEST"
+	[[ $output == *"\"forwards\":[{\"local\":$port,\"remote\":$LISTENER_PORT}]"* ]]
+
+	run -0 --separate-stderr sc forward --cancel "$DEST" "$port:$LISTENER_PORT"
+	[ "$stderr" = "sidecar: stopped forwarding 127.0.0.1:$port to port $LISTENER_PORT on $DEST" ]
+	run -1 first_line "$port"
+	run -0 sc status --json "$DEST"
+	[[ $output == *'"forwards":[]'* ]]
+}
+
+@test "forward: a privileged, busy or malformed local port is refused, and nothing connects" {
+	sshd_start
+	run -2 --separate-stderr sc forward "$DEST" 80
+	[ "$stderr" = "sidecar: local port 80 is privileged: forward from a port of 1024 or more, as in 8080:80" ]
+	listener_start silent	# holds a local port
+	run -1 --separate-stderr sc forward "$DEST" "$LISTENER_PORT:22"
+	[ "$stderr" = "sidecar: local port $LISTENER_PORT is in use on this machine: pick another, as in PORT:22" ]
+	local bad
+	for bad in 0 65536 x 80:y :80 8080: 1:2:3 ''; do
+		run -2 --separate-stderr sc forward "$DEST" "$bad"
+		[ "$stderr" = "sidecar: '$bad' is not [LOCAL_PORT:]REMOTE_PORT (ports 1 to 65535)" ] ||
+			fail "$bad: $stderr"
+	done
+	SIDECAR_DEST=$DEST run -2 --separate-stderr sc forward
+	[ "$stderr" = "sidecar: forward needs a port: sidecar forward [DEST] [LOCAL_PORT:]REMOTE_PORT" ]
+	[ "$(count_auth)" -eq 0 ]
+	# cancel without a shared connection says so
+	run -1 --separate-stderr sc forward --cancel "$DEST" 8080
+	[ "$stderr" = "sidecar: the shared connection to $DEST is down" ]
+}
+
+@test "forward: a forward of an earlier master is not listed once it is gone" {
+	sshd_start
+	listener_start banner-close
+	local port
+	port=$(free_port)
+	run -0 sc forward "$DEST" "$port:$LISTENER_PORT"
+	run -0 sc disconnect "$DEST"
+	run -0 sc wait "$DEST"
+	run -0 sc status --json "$DEST"
+	[[ $output == *'"forwards":[]'* ]]
+}

@@ -8,6 +8,7 @@
 #include "backoff.h"
 #include "buf.h"
 #include "cli.h"
+#include "conn.h"
 #include "duration.h"
 #include "err.h"
 #include "proc.h"
@@ -887,6 +888,51 @@ static void test_err_exit(void)
 	CHECK_INT(err_exit(ERR_OK, 1, 1, 2), 130, "err: exec: the remote command's failure after Ctrl-C is 130");
 }
 
+static void check_forward(const char *spec, int rc, unsigned local, unsigned remote)
+{
+	struct forward f = { 0, 0 };
+	CHECK_INT(forward_parse(spec, &f), rc, spec);
+	if (rc == 0) {
+		CHECK_INT(f.local, local, spec);
+		CHECK_INT(f.remote, remote, spec);
+	}
+}
+
+static void test_forward(void)
+{
+	struct forward f = { 8080, 80 }, g = { 9000, 90 };
+	struct buf out = BUF_INIT;
+
+	check_forward("8080", 0, 8080, 8080);
+	check_forward("9000:80", 0, 9000, 80);
+	check_forward("65535:1", 0, 65535, 1);
+	check_forward("0", -1, 0, 0);
+	check_forward("65536", -1, 0, 0);
+	check_forward("080x", -1, 0, 0);
+	check_forward(":80", -1, 0, 0);
+	check_forward("80:", -1, 0, 0);
+	check_forward("1:2:3", -1, 0, 0);
+	check_forward("", -1, 0, 0);
+	check_forward("-1", -1, 0, 0);
+	check_forward("+80", -1, 0, 0);
+
+	forward_record_update(NULL, 42, &f, 1, &out);
+	CHECK_STR(out.s, "42 8080 80\n", "the first forward");
+	buf_reset(&out);
+	forward_record_update("42 8080 80\n", 42, &f, 1, &out);
+	CHECK_STR(out.s, "42 8080 80\n", "the same forward again: one line");
+	buf_reset(&out);
+	forward_record_update("41 1 2\n42 8080 80\n", 42, &g, 1, &out);
+	CHECK_STR(out.s, "42 8080 80\n42 9000 90\n", "another master's lines are dropped");
+	buf_reset(&out);
+	forward_record_update("42 8080 80\n42 9000 90\n", 42, &f, 0, &out);
+	CHECK_STR(out.s, "42 9000 90\n", "cancel removes only that forward");
+	buf_reset(&out);
+	forward_record_update("42 8080 80\ngarbage\n42 9000", 42, &g, 0, &out);
+	CHECK_STR(out.s, "42 8080 80\n", "a bad or cut line is dropped");
+	buf_free(&out);
+}
+
 int main(void)
 {
 	/* As sidecar's main does: nothing but 0, 1 and 2 open. */
@@ -898,6 +944,7 @@ int main(void)
 	test_backoff();
 	test_cli();
 	test_err_exit();
+	test_forward();
 
 	if (sig_init() < 0) {
 		printf("Bail out! sig_init failed\n");

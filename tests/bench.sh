@@ -307,6 +307,35 @@ for link in $links; do
 	bench_link "$link"
 done
 
+# --- the edit-test loop: a one-file edit, then 'true' on the sidecar -----------
+# sidecar run, against sidecar sync then exec, against rsync then ssh over
+# rsync's master; each after the same edit, on the first link.
+loop_link=${links%% *}
+loop_one() {	# TOOL ROUND: one edit and one loop step; prints its ms
+	local host=${lhost[$loop_link]} t0 t1 cmd
+	edit one "loop.$2"
+	t0=$(now_us)
+	case $1 in
+	run) (cd "$repo" && sc run -F "$cfg" -w bench-sidecar "$host" -- true) ;;
+	sync+exec) (cd "$repo" && sc sync -F "$cfg" -w bench-sidecar "$host" &&
+		sc exec -F "$cfg" -w bench-sidecar "$host" -- true) ;;
+	rsync+ssh) mapfile -d '' cmd < <(rsync_cmd "$loop_link" bench-rsync)
+		"${cmd[@]}" >/dev/null && ssh -F "$cfg" -o ControlPath="$work/run/rsync-$loop_link" \
+			-o ControlMaster=no "$host" true ;;
+	esac || { echo "bench: the loop step of $1 failed" >&2; failed=1; }
+	t1=$(now_us)
+	echo $(((t1 - t0) / 1000))
+}
+declare -A loop_ms
+printf ' loop (%s)  ' "$loop_link" >&2
+for ((r = 0; r < runs; r++)); do
+	for tool in run sync+exec rsync+ssh; do
+		loop_one "$tool" "$r" >>"$work/samples/loop.$tool"
+	done
+	printf '.' >&2
+done
+printf '\n' >&2
+
 # --- peak memory of sidecar itself while it streams a big file --------------
 big_rss=- big_sent=-
 if [ "$big_mb" -gt 0 ]; then
@@ -344,6 +373,10 @@ mkdir -p "$(dirname "$tsv")"
 	printf '# link\t%s ms one way, %s Mbit/s each way\n' "$delay_ms" "$rate_mbit"
 	printf '# runs\t%s (first syncs %s, the seed at most %s)\n' "$runs" "$first_runs" "$seed_runs"
 	printf '# big_file\t%s MB, peak_rss_kib %s, wire_bytes %s\n' "$big_mb" "$big_rss" "$big_sent"
+	l_run=$(median <"$work/samples/loop.run") l_se=$(median <"$work/samples/loop.sync+exec")
+	l_rs=$(median <"$work/samples/loop.rsync+ssh")
+	printf '# loop\trun %s ms, sync+exec %s ms (run/that %s), rsync+ssh %s ms (run/that %s)\n' \
+		"$l_run" "$l_se" "$(ratio "$l_run" "$l_se")" "$l_rs" "$(ratio "$l_run" "$l_rs")"
 	printf 'link\tscenario\ttool\truns\tms\twire_bytes\tround_trips\thandshakes\twritten\tlocal_procs\tremote_procs\tpeak_rss_kib\ttime_vs_rsync\tbytes_vs_rsync\tbytes_sent_reported\n'
 	for link in $links; do
 		for scen in $scenarios; do

@@ -56,6 +56,8 @@ END {
 			printf "first sync to a fresh sidecar, wire bytes / archive (%s):%s   (target for sidecar: at most 1.3x)\n", ll[i], out
 	}
 	printf "peak RSS of sidecar itself over these syncs: %s KiB; streaming a big file: %s\n", rss ? rss : "-", meta["big_file"]
+	if ("loop" in meta)
+		printf "edit-test loop (one-file edit, then true there), medians: %s\n", meta["loop"]
 	printf "trips: sidecar round_trips/handshakes (--json); seed: ssh connections, each a handshake\n"
 	printf "own count: the bytes_sent sidecar reports (--json), beside the wire count of both directions\n"
 }' "$tsv"

@@ -898,10 +898,19 @@ static void check_forward(const char *spec, int rc, unsigned local, unsigned rem
 	}
 }
 
+/* The record after a change by master 42. */
+static void check_record(const char *record, const struct forward *f, int add, const char *want,
+			 const char *what)
+{
+	struct buf out = BUF_INIT;
+	forward_record_update(record, 42, f, add, &out);
+	CHECK_STR(buf_str(&out), want, what);
+	buf_free(&out);
+}
+
 static void test_forward(void)
 {
 	struct forward f = { 8080, 80 }, g = { 9000, 90 };
-	struct buf out = BUF_INIT;
 
 	check_forward("8080", 0, 8080, 8080);
 	check_forward("9000:80", 0, 9000, 80);
@@ -916,21 +925,14 @@ static void test_forward(void)
 	check_forward("-1", -1, 0, 0);
 	check_forward("+80", -1, 0, 0);
 
-	forward_record_update(NULL, 42, &f, 1, &out);
-	CHECK_STR(out.s, "42 8080 80\n", "the first forward");
-	buf_reset(&out);
-	forward_record_update("42 8080 80\n", 42, &f, 1, &out);
-	CHECK_STR(out.s, "42 8080 80\n", "the same forward again: one line");
-	buf_reset(&out);
-	forward_record_update("41 1 2\n42 8080 80\n", 42, &g, 1, &out);
-	CHECK_STR(out.s, "42 8080 80\n42 9000 90\n", "another master's lines are dropped");
-	buf_reset(&out);
-	forward_record_update("42 8080 80\n42 9000 90\n", 42, &f, 0, &out);
-	CHECK_STR(out.s, "42 9000 90\n", "cancel removes only that forward");
-	buf_reset(&out);
-	forward_record_update("42 8080 80\ngarbage\n42 9000", 42, &g, 0, &out);
-	CHECK_STR(out.s, "42 8080 80\n", "a bad or cut line is dropped");
-	buf_free(&out);
+	check_record(NULL, &f, 1, "42 8080 80\n", "the first forward");
+	check_record("42 8080 80\n", &f, 1, "42 8080 80\n", "the same forward again: one line");
+	check_record("41 1 2\n42 8080 80\n", &g, 1, "42 8080 80\n42 9000 90\n",
+		     "another master's lines are dropped");
+	check_record("42 8080 80\n42 9000 90\n", &f, 0, "42 9000 90\n",
+		     "cancel removes only that forward");
+	check_record("42 8080 80\ngarbage\n42 9000", &g, 0, "42 8080 80\n",
+		     "a bad or cut line is dropped");
 }
 
 int main(void)

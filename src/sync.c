@@ -2,7 +2,7 @@
  * sync.c: the sync protocol of DESIGN section 5, both strategies.
  *
  * Snapshot (default): the working tree as commit S; in steady state one
- * round trip carries the bundle S ^(last synced S) and the sidecar applies
+ * round trip carries the thin pack S ^(last synced S) and the sidecar applies
  * it if its base is still what we think, else answers base-moved and a
  * probe finds out what the sidecar has. Patch: the seed's algorithm, a
  * binary diff against the base the sidecar reports, applied after a reset.

@@ -113,7 +113,7 @@ void remote_command(struct buf *cmd, const char *workdir, const char *dest,
  */
 struct behind {
 	struct local l;
-	char key[17];
+	struct git_job synced;	/* reads refs/sidecar/synced/<key> meanwhile */
 	enum err rc;	/* of the scan's start */
 };
 

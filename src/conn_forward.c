@@ -62,17 +62,12 @@ static int port_busy(unsigned port)
 }
 
 /* The record beside the socket: "PID LOCAL REMOTE" lines, PID the master's. */
-static void record_path(const struct conn *c, struct buf *b)
-{
-	buf_addf(b, "%s.fwd", c->ctl_path);
-}
-
 static void read_record(const struct conn *c, struct buf *out)
 {
 	struct buf path = BUF_INIT;
 	int fd;
 
-	record_path(c, &path);
+	conn_side_path(c, &path, ".fwd");
 	if ((fd = open(path.s, O_RDONLY | O_CLOEXEC)) >= 0) {
 		conn_slurp_fd(fd, out);
 		close(fd);
@@ -81,69 +76,103 @@ static void read_record(const struct conn *c, struct buf *out)
 }
 
 /*
- * The record with the forward f of master pid added (add) or removed; lines
- * of other masters, gone since, are dropped. Pure.
+ * Reads the record's line at *p and moves *p past it: 1 with its pid and
+ * forward, 0 for a line that is not one (or is cut short), -1 at the end.
  */
+static int record_line(const char **p, size_t *len, long *pid, struct forward *f)
+{
+	const char *nl = strchr(*p, '\n');
+	char tail;
+	int ok;
+
+	if (!**p)
+		return -1;
+	*len = nl ? (size_t)(nl - *p) + 1 : strlen(*p);
+	ok = sscanf(*p, "%ld %u %u%c", pid, &f->local, &f->remote, &tail) == 4 && tail == '\n';
+	*p += *len;
+	return ok;
+}
+
+static int same(const struct forward *a, const struct forward *b)
+{
+	return a->local == b->local && a->remote == b->remote;
+}
+
 void forward_record_update(const char *record, long pid, const struct forward *f, int add,
 			   struct buf *out)
 {
-	const char *p = record ? record : "";
+	const char *p = record ? record : "", *line = p;
+	struct forward g;
+	size_t n;
+	long lp;
+	int r;
 
-	while (*p) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		long lp;
-		unsigned l, r;
-		char tail;
-
-		if (sscanf(p, "%ld %u %u%c", &lp, &l, &r, &tail) == 4 && tail == '\n' &&
-		    lp == pid && !(l == f->local && r == f->remote))
-			buf_add(out, p, n + 1);
-		p += n + (nl != NULL);
+	while ((r = record_line(&p, &n, &lp, &g)) >= 0) {
+		if (r && lp == pid && !same(&g, f))
+			buf_add(out, line, n);
+		line = p;
 	}
 	if (add)
 		buf_addf(out, "%ld %u %u\n", pid, f->local, f->remote);
 }
 
-void conn_forwards(const struct conn *c, long pid, struct forward **list, size_t *n)
+/* The forwards of the record for master pid, or for any master when pid is 0. */
+static void forwards_of(const char *record, long pid, struct forward **list, size_t *n)
 {
-	struct buf rec = BUF_INIT;
-	const char *p;
+	const char *p = record;
+	struct forward f;
+	size_t len;
+	long lp;
+	int r;
 
 	*list = NULL;
 	*n = 0;
-	read_record(c, &rec);
-	for (p = buf_str(&rec); *p;) {
-		const char *nl = strchr(p, '\n');
-		long lp;
-		struct forward f;
-
-		if (!nl)
-			break;
-		if (sscanf(p, "%ld %u %u", &lp, &f.local, &f.remote) == 3 && lp == pid) {
+	while ((r = record_line(&p, &len, &lp, &f)) >= 0) {
+		if (r && (!pid || lp == pid)) {
 			*list = xrealloc(*list, (*n + 1) * sizeof **list);
 			(*list)[(*n)++] = f;
 		}
-		p = nl + 1;
 	}
+}
+
+void conn_forwards(const struct conn *c, long pid, struct forward **list, size_t *n)
+{
+	struct buf rec = BUF_INIT;
+
+	read_record(c, &rec);
+	forwards_of(buf_str(&rec), pid, list, n);
 	buf_free(&rec);
 }
 
-/* Whether the live master already forwards f (and *pid, its pid). */
-static int held(struct conn *c, const struct forward *f)
+/* Whether the record holds f for master pid (0: for any master). */
+static int recorded(const char *record, long pid, const struct forward *f)
 {
 	struct forward *list;
 	size_t n;
-	long pid = 0;
 	int found = 0;
 
-	if (!conn_master_alive(c, &pid))
-		return 0;
-	conn_forwards(c, pid, &list, &n);
+	forwards_of(record, pid, &list, &n);
 	for (size_t i = 0; i < n; i++)
-		found |= list[i].local == f->local && list[i].remote == f->remote;
+		found |= same(&list[i], f);
 	free(list);
 	return found;
+}
+
+/*
+ * Whether the live master already forwards f: only a forward recorded at
+ * all costs the question to the master (ssh -O check).
+ */
+static int held(struct conn *c, const struct forward *f)
+{
+	struct buf rec = BUF_INIT;
+	long pid = 0;
+	int yes;
+
+	read_record(c, &rec);
+	yes = recorded(buf_str(&rec), 0, f) && conn_master_alive(c, &pid) &&
+	      recorded(buf_str(&rec), pid, f);
+	buf_free(&rec);
+	return yes;
 }
 
 enum err forward_usable(struct conn *c, const struct forward *f)
@@ -190,7 +219,7 @@ enum err conn_forward(struct conn *c, const struct forward *f, int cancel)
 	} else {
 		read_record(c, &rec);
 		forward_record_update(rec.s, pid, f, !cancel, &upd);
-		record_path(c, &path);
+		conn_side_path(c, &path, ".fwd");
 		conn_replace_file(path.s, buf_str(&upd), upd.len);
 	}
 	strv_free(&a);

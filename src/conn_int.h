@@ -20,6 +20,9 @@ int conn_run_ssh(const struct strv *a, struct buf *out, struct buf *err, int err
 /* Says why ssh could not run (status of proc_start; p NULL or its proc). */
 enum err conn_cannot_run(const struct conn *c, int status, const struct proc *p);
 
+/* A file beside the control socket: its path with suffix (".opts", ".fwd"). */
+void conn_side_path(const struct conn *c, struct buf *b, const char *suffix);
+
 /* Reads the file fd, from its start, into out. */
 void conn_slurp_fd(int fd, struct buf *out);
 

@@ -108,8 +108,7 @@ void conn_remember_error(struct conn *c, const struct verdict *v, const struct b
 		buf_adds(&c->last_error, v->reason);
 }
 
-/* <control path>SUFFIX */
-static void side_path(const struct conn *c, struct buf *b, const char *suffix)
+void conn_side_path(const struct conn *c, struct buf *b, const char *suffix)
 {
 	buf_addf(b, "%s%s", c->ctl_path, suffix);
 }
@@ -119,7 +118,7 @@ static void record_options(const struct conn *c)
 {
 	struct buf path = BUF_INIT;
 
-	side_path(c, &path, ".opts");
+	conn_side_path(c, &path, ".opts");
 	conn_replace_file(path.s, c->opts_id, strlen(c->opts_id));
 	buf_free(&path);
 }
@@ -147,7 +146,7 @@ void conn_check_options(struct conn *c)
 
 	if (c->warned_opts || c->started_master)
 		return;
-	side_path(c, &path, ".opts");
+	conn_side_path(c, &path, ".opts");
 	fd = open(path.s, O_RDONLY | O_CLOEXEC);
 	buf_free(&path);
 	if (fd < 0)
@@ -266,7 +265,7 @@ int conn_lock_master_start(struct conn *c, long long deadline_ms)
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	int fd;
 
-	side_path(c, &path, ".lock");
+	conn_side_path(c, &path, ".lock");
 	fd = open(path.s, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	buf_free(&path);
 	if (fd < 0)

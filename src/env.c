@@ -297,28 +297,31 @@ void remote_command(struct buf *cmd, const char *workdir, const char *dest,
 void behind_start(struct env *e, const char *dest, const char *wd, struct behind *b)
 {
 	const char *rundir = env_rundir(e);
+	struct buf ref = BUF_INIT;
+	char key[17];
 
 	memset(b, 0, sizeof *b);
-	sync_key(dest, wd, b->key);
+	sync_key(dest, wd, key);
+	buf_addf(&ref, "refs/sidecar/synced/%s", key);
+	if (git_spawn(&e->git, &b->synced, "rev-parse", "-q", "--verify", ref.s, (char *)NULL))
+		b->synced.running = 0;
 	b->rc = rundir ? local_scan_start(&e->git, &e->repo, rundir, &b->l) : ERR_FAIL;
+	buf_free(&ref);
 }
 
 int behind_finish(struct env *e, struct behind *b, char **synced, char **snapshot)
 {
-	struct buf out = BUF_INIT, ref = BUF_INIT;
 	int behind = -1;
 
 	*synced = *snapshot = NULL;
-	buf_addf(&ref, "refs/sidecar/synced/%s", b->key);
-	if (git_run(&e->git, &out, NULL, "rev-parse", "-q", "--verify", ref.s, (char *)NULL) == 0)
-		*synced = xstrdup(out.s);
+	if (b->synced.running && git_wait(&b->synced) == 0 && b->synced.out.len)
+		*synced = xstrdup(b->synced.out.s);
 	if (b->rc == ERR_OK && local_scan_finish(&e->git, &b->l) == ERR_OK &&
 	    local_snapshot(&e->git, &b->l) == ERR_OK) {
 		*snapshot = xstrdup(b->l.snapshot);
 		behind = *synced ? strcmp(*synced, *snapshot) != 0 : -1;
 	}
 	local_free(&b->l);
-	buf_free(&out);
-	buf_free(&ref);
+	git_job_free(&b->synced);
 	return behind;
 }

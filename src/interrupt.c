@@ -52,7 +52,6 @@ static void pass_all(struct interrupt_scan *s, struct buf *out)
 void interrupt_scan_feed(struct interrupt_scan *s, const char *data, size_t n,
 			 struct buf *out)
 {
-	const char *base, *at, *end;
 	size_t from = 0;
 
 	if (s->done) {
@@ -61,25 +60,23 @@ void interrupt_scan_feed(struct interrupt_scan *s, const char *data, size_t n,
 	}
 	buf_add(&s->held, data, n);
 	for (;;) {
-		base = s->held.s;
-		if (!base || !(at = find_mark(base + from, s->held.len - from))) {
-			if (n == 0 || s->held.len > INTERRUPT_SCAN_MAX)
-				pass_all(s, out);
-			return;
-		}
-		switch (parse_mark(at, base + s->held.len, &s->pid, &end)) {
-		case 1:
+		const char *base = s->held.s, *end = NULL;
+		const char *at = base ? find_mark(base + from, s->held.len - from) : NULL;
+		int r = at ? parse_mark(at, base + s->held.len, &s->pid, &end) : 0;
+
+		if (r < 0) {
+			from = (size_t)(at - base) + 1;	/* not the mark: look further */
+		} else if (r > 0) {
 			buf_add(out, base, (size_t)(at - base));
 			buf_add(out, end, s->held.len - (size_t)(end - base));
 			buf_free(&s->held);
 			s->done = 1;
 			return;
-		case 0:
+		} else {
+			/* no whole mark yet: wait for more, unless there is no more */
 			if (n == 0 || s->held.len > INTERRUPT_SCAN_MAX)
 				pass_all(s, out);
 			return;
-		default:
-			from = (size_t)(at - base) + 1;	/* not the mark: look further */
 		}
 	}
 }

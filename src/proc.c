@@ -299,32 +299,18 @@ static void deliver(struct buf *b, int tee, const char *data, size_t n)
 	}
 }
 
-/*
- * Reads what is there into b (or drops it), through filter when there is
- * one (its ctx and output buffer f); closes fd at EOF.
- */
-static int drain(int *fd, struct buf *b, int tee,
-		 void (*filter)(void *, const char *, size_t, struct buf *), void *ctx,
-		 struct buf *f)
+/* Reads what is there into tmp: the byte count, 0 at EOF (fd closed), -1 for none now. */
+static ssize_t read_some(int *fd, char *tmp, size_t size)
 {
-	char tmp[CHUNK];
-	ssize_t n = read(*fd, tmp, sizeof tmp);
+	ssize_t n = read(*fd, tmp, size);
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return 0;
-	if (n < 0)
-		n = 0;
-	if (filter) {
-		buf_reset(f);
-		filter(ctx, tmp, (size_t)n, f);
-		if (f->len)
-			deliver(b, tee, f->s, f->len);
-	} else if (n > 0) {
-		deliver(b, tee, tmp, (size_t)n);
-	}
-	if (n == 0)
+		return -1;
+	if (n <= 0) {
 		close_fd(fd);
-	return n > 0;
+		return 0;
+	}
+	return n;
 }
 
 struct feed {
@@ -463,15 +449,38 @@ struct slot {
 
 static void ready_out(struct pump *u)
 {
-	if (drain(&u->p->out_pipe, u->p->out_buf, 0, NULL, NULL, NULL))
+	char tmp[CHUNK];
+	ssize_t n = read_some(&u->p->out_pipe, tmp, sizeof tmp);
+
+	if (n > 0) {
+		deliver(u->p->out_buf, 0, tmp, (size_t)n);
 		u->last_io = now_ms();
+	}
+}
+
+/* Passes stderr on, through err_filter when there is one (n 0: at EOF). */
+static void pass_err(struct pump *u, const char *data, size_t n)
+{
+	struct proc *p = u->p;
+
+	if (p->err_filter) {
+		buf_reset(&u->filtered);
+		p->err_filter(p->ctx, data, n, &u->filtered);
+		data = u->filtered.s;
+		n = u->filtered.len;
+	}
+	if (n)
+		deliver(p->err_buf, p->err_tee, data, n);
 }
 
 static void ready_err(struct pump *u)
 {
-	struct proc *p = u->p;
+	char tmp[CHUNK];
+	ssize_t n = read_some(&u->p->err_pipe, tmp, sizeof tmp);
 
-	if (drain(&p->err_pipe, p->err_buf, p->err_tee, p->err_filter, p->ctx, &u->filtered))
+	if (n >= 0)
+		pass_err(u, tmp, (size_t)n);
+	if (n > 0)
 		u->last_io = now_ms();
 }
 
@@ -610,13 +619,8 @@ int proc_finish(struct proc *p)
 		if (pump_once(u) < 0)
 			break;
 	}
-	if (p->err_filter && p->err_pipe >= 0) {
-		/* cut short by a bound: what the filter holds goes out now */
-		buf_reset(&u->filtered);
-		p->err_filter(p->ctx, NULL, 0, &u->filtered);
-		if (u->filtered.len)
-			deliver(p->err_buf, p->err_tee, u->filtered.s, u->filtered.len);
-	}
+	if (p->err_filter && p->err_pipe >= 0)
+		pass_err(u, NULL, 0);	/* cut short by a bound: what the filter holds goes out */
 	rc = proc_wait(u);
 	buf_free(&u->filtered);
 	free(u);

@@ -29,7 +29,7 @@ void conn_slurp_fd(int fd, struct buf *out);
 /* Writes path whole under a temporary name, then renames it; at worst no change. */
 void conn_replace_file(const char *path, const char *data, size_t len);
 
-/* 1: something listens on the control socket; 0: nothing (stale); -1: unsure. */
+/* 1: a master answers on the control socket; 0: none does (stale); -1: unsure. */
 int conn_socket_listens(const char *path);
 
 /* Removes the control socket once nothing listens on it any more. */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
  */
 #define ONE_COMMAND_PERSIST_S 3
 #define LOCK_POLL_MS 50		/* how often a waiter looks at the lock */
+#define GREETING_TIMEOUT_MS 2000	/* a live master greets within this */
 
 /* ssh -O CMD: talks to the master over its socket only. */
 static int control(struct conn *c, const char *cmd, struct buf *err)
@@ -43,24 +45,36 @@ static int control(struct conn *c, const char *cmd, struct buf *err)
 }
 
 /*
- * What ssh -O check learns first, without spawning ssh: a full backlog, say,
- * gives -1.
+ * What ssh -O check learns first, without spawning ssh. A master greets
+ * every client at once (its mux hello); a master being killed may still
+ * accept a connection that it will never greet, so only the greeting
+ * counts. A full backlog or a master too busy to greet in time gives -1.
  */
 int conn_socket_listens(const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd, rc;
+	struct pollfd pfd;
+	char hello[16];
+	ssize_t n;
+	int rc;
 
 	if (strlen(path) >= sizeof sun.sun_path)
 		return 0;
 	memcpy(sun.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (fd < 0)
+	pfd.fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	pfd.events = POLLIN;
+	if (pfd.fd < 0)
 		return -1;
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	rc = connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0 ? 1
-	     : errno == ECONNREFUSED || errno == ENOENT ? 0 : -1;
-	close(fd);
+	fcntl(pfd.fd, F_SETFD, FD_CLOEXEC);
+	if (connect(pfd.fd, (struct sockaddr *)&sun, sizeof sun) != 0)
+		rc = errno == ECONNREFUSED || errno == ENOENT ? 0 : -1;
+	else if (poll(&pfd, 1, GREETING_TIMEOUT_MS) <= 0)
+		rc = -1;
+	else if ((n = recv(pfd.fd, hello, sizeof hello, 0)) >= 0)
+		rc = n > 0;	/* 0: closed without a greeting */
+	else
+		rc = errno == ECONNRESET ? 0 : -1;
+	close(pfd.fd);
 	return rc;
 }
 

@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "conn.h"
+#include "conn_int.h"
 #include "duration.h"
 #include "err.h"
 #include "proc.h"
@@ -20,7 +21,10 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MIB 1048576
@@ -935,6 +939,58 @@ static void test_forward(void)
 		     "a bad or cut line is dropped");
 }
 
+/*
+ * A control socket at path whose one client gets greet (NULL: the
+ * connection is closed at once, as by a master being killed); returns what
+ * conn_socket_listens says of it.
+ */
+static int listens_with(const char *path, const char *greet)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0), rc, status;
+	pid_t pid;
+
+	unlink(path);
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof sun) || listen(fd, 1))
+		return -9;
+	if ((pid = fork()) == 0) {
+		int c = accept(fd, NULL, NULL);
+		if (c >= 0 && greet && write(c, greet, strlen(greet)) > 0)
+			(void)read(c, &status, 1);	/* until the client is gone */
+		_exit(0);
+	}
+	rc = conn_socket_listens(path);
+	waitpid(pid, &status, 0);
+	close(fd);
+	unlink(path);
+	return rc;
+}
+
+static void test_socket_listens(void)
+{
+	char dir[] = "/tmp/sc-unit-XXXXXX", path[64];
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0, "mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof path, "%s/ctl", dir);
+	CHECK_INT(conn_socket_listens(path), 0, "no socket: nothing listens");
+	CHECK_INT(listens_with(path, "\x01hello"), 1, "a master that greets listens");
+	CHECK_INT(listens_with(path, NULL), 0,
+		  "a socket that accepts and closes without a greeting (a master being killed) does not");
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sun, sizeof sun) == 0)
+		CHECK_INT(conn_socket_listens(path), 0, "a socket left by a dead master: stale");
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	/* As sidecar's main does: nothing but 0, 1 and 2 open. */
@@ -947,6 +1003,7 @@ int main(void)
 	test_cli();
 	test_err_exit();
 	test_forward();
+	test_socket_listens();
 
 	if (sig_init() < 0) {
 		printf("Bail out! sig_init failed\n");

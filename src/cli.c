@@ -28,12 +28,15 @@ const struct opt_def cli_options[] = {
 	{ OPT_ADOPT, 0, "adopt", ARG_NONE, NULL, "take over a repository sidecar did not create, or another one's workspace" },
 	{ OPT_ENV, 'e', "env", ARG_WORD, "K=V", "set an environment variable for the command (repeatable)" },
 	{ OPT_ENV_FILE, 0, "env-file", ARG_FILE, "FILE", "read K=V lines from FILE" },
+	{ OPT_DEBOUNCE, 0, "debounce", ARG_DURATION, "DUR", "quiet time after a change before syncing (200ms)" },
+	{ OPT_INTERVAL, 0, "interval", ARG_DURATION, "DUR", "how often to look for changes where the kernel cannot say (1s)" },
+	{ OPT_NO_RESTART, 0, "no-restart", ARG_NONE, NULL, "let a running CMD finish instead of interrupting it on a change" },
 	{ OPT_HELP, 'h', "help", ARG_NONE, NULL, "show this help" },
 	{ OPT_NONE, 0, NULL, ARG_NONE, NULL, NULL },
 };
 
 const struct cmd_entry *const cli_commands[] = {
-	&cmd_sync_entry, &cmd_run_entry, &cmd_wait_entry, &cmd_exec_entry, &cmd_ssh_entry,
+	&cmd_sync_entry, &cmd_run_entry, &cmd_watch_entry, &cmd_wait_entry, &cmd_exec_entry, &cmd_ssh_entry,
 	&cmd_use_entry, &cmd_current_entry, &cmd_forget_entry, &cmd_status_entry,
 	&cmd_disconnect_entry, &cmd_forward_entry, &cmd_completion_entry, &cmd_help_entry,
 	&cmd_version_entry, &cmd_complete_entry, NULL,
@@ -261,6 +264,9 @@ static enum err apply_option(struct args *a, const struct opt_def *o, const char
 		strv_push(&a->env, val);
 		break;
 	case OPT_ENV_FILE: a->env_file = val; break;
+	case OPT_DEBOUNCE: rc = duration_arg(o, val, &a->debounce_ms, 0); break;
+	case OPT_INTERVAL: rc = duration_arg(o, val, &a->interval_ms, 1); break;
+	case OPT_NO_RESTART: a->no_restart = 1; break;
 	case OPT_HELP: a->help = 1; break;
 	case OPT_NONE: break;
 	}
@@ -380,6 +386,7 @@ enum err cli_parse(int argc, char **argv, struct args *a)
 
 	memset(a, 0, sizeof *a);
 	conn_opts_defaults(&a->conn);
+	a->debounce_ms = a->interval_ms = -1;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		const char *arg = argv[i];
 		if (verbosity_flag(a, arg))

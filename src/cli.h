@@ -18,7 +18,7 @@ enum opt_id {
 	OPT_INITIAL_INTERVAL, OPT_MAX_INTERVAL, OPT_CONNECT_TIMEOUT, OPT_PERSIST,
 	/* per command */
 	OPT_WORKDIR, OPT_MODE, OPT_DEPTH, OPT_DRY_RUN, OPT_JSON, OPT_ENV, OPT_ENV_FILE,
-	OPT_ADOPT, OPT_CANCEL, OPT_HELP
+	OPT_ADOPT, OPT_CANCEL, OPT_DEBOUNCE, OPT_INTERVAL, OPT_NO_RESTART, OPT_HELP
 };
 
 /* What an option's argument is, for help text and completion. */
@@ -52,6 +52,9 @@ struct args {
 	int dry_run;
 	int adopt;
 	int cancel;		/* forward --cancel */
+	long long debounce_ms;	/* watch --debounce, -1 when not given */
+	long long interval_ms;	/* watch --interval, -1 when not given */
+	int no_restart;		/* watch --no-restart */
 	int json;
 	struct strv env;	/* -e K=V */
 	const char *env_file;

@@ -97,7 +97,14 @@ static void report_behind(struct env *e, struct conn *c, struct behind *b, const
 struct remote_run {
 	struct conn *c;
 	struct interrupt_scan scan;	/* its process, named on stderr */
+	const struct wake *wake;	/* or NULL */
 };
+
+static int woken(void *ctx)
+{
+	const struct remote_run *r = ctx;
+	return r->wake->ready(r->wake->ctx);
+}
 
 static void scan_stderr(void *ctx, const char *data, size_t n, struct buf *out)
 {
@@ -128,20 +135,12 @@ static int interrupt_remote(void *ctx, int signo)
 	return status == 0 ? 0 : -1;
 }
 
-/*
- * Runs the remote command line over the shared connection, stdio passed
- * through; the remote command's status in e->remote_status. b, when not
- * NULL, is a behind check to finish while the command starts. Without a tty
- * (tty <= 0), ssh runs in its own process group, so that a Ctrl-C reaches
- * sidecar alone and sidecar passes it on to the remote command; a terminal
- * on stdin is then read by sidecar, as a background ssh may not read it.
- */
-static enum err run_remote(struct env *e, struct conn *c, int tty, const struct strv *env,
-			   const struct strv *cmdv, const char *wd, struct behind *b)
+enum err run_remote(struct env *e, struct conn *c, int tty, const struct strv *env,
+		    const struct strv *cmdv, const char *wd, struct behind *b, const struct wake *w)
 {
 	struct strv argv = STRV_INIT;
 	struct buf err = BUF_INIT, command = BUF_INIT;
-	struct remote_run r = { .c = c };
+	struct remote_run r = { .c = c, .wake = w };
 	struct verdict v;
 	struct proc p;
 	enum err rc = conn_connect(c);
@@ -163,6 +162,10 @@ static enum err run_remote(struct env *e, struct conn *c, int tty, const struct 
 		p.err_filter = scan_stderr;
 		p.on_signal = interrupt_remote;
 		p.own_group = 1;
+		if (w) {
+			p.wake_fd = w->fd;
+			p.on_wake = woken;
+		}
 		if (isatty(STDIN_FILENO)) {
 			p.in = IO_PIPE;
 			p.in_src = STDIN_FILENO;
@@ -199,8 +202,7 @@ static enum err need_workdir(struct env *e, const char **wd)
 	return check_workdir(*wd, e->set->workdir.from);
 }
 
-/* The command after '--' and its environment (-e, --env-file), for exec and run. */
-static enum err command_env(struct env *e, struct strv *env)
+enum err command_env(struct env *e, struct strv *env)
 {
 	struct args *a = e->a;
 	enum err rc;
@@ -229,7 +231,7 @@ static enum err cmd_exec(struct env *e)
 			struct behind b;
 			if (e->toplevel)
 				behind_start(e, c.dest, wd, &b);
-			rc = run_remote(e, &c, -1, &env, &e->a->rest, wd, e->toplevel ? &b : NULL);
+			rc = run_remote(e, &c, -1, &env, &e->a->rest, wd, e->toplevel ? &b : NULL, NULL);
 		}
 		conn_free(&c);
 	}
@@ -257,7 +259,7 @@ static enum err cmd_run(struct env *e)
 	if (rc) {
 		env_conn_done(e, &c);
 	} else {
-		rc = run_remote(e, &c, -1, &env, &e->a->rest, env_workdir(e), NULL);
+		rc = run_remote(e, &c, -1, &env, &e->a->rest, env_workdir(e), NULL, NULL);
 		if (rc == ERR_UNREACHABLE || rc == ERR_PERMANENT) {
 			e->remote_status = SSH_FAILED;
 			rc = ERR_OK;
@@ -279,7 +281,7 @@ static enum err cmd_ssh(struct env *e)
 		return rc;
 	if ((rc = env_conn(e, &c)) == ERR_OK) {
 		struct strv none = STRV_INIT;
-		rc = run_remote(e, &c, isatty(STDIN_FILENO) ? 1 : -1, &none, &a->rest, wd, NULL);
+		rc = run_remote(e, &c, isatty(STDIN_FILENO) ? 1 : -1, &none, &a->rest, wd, NULL, NULL);
 	}
 	conn_free(&c);
 	return rc;

@@ -6,6 +6,7 @@
 
 #include "backoff.h"
 #include "commands.h"
+#include "duration.h"
 #include "err.h"
 #include "json.h"
 #include "msg.h"
@@ -104,14 +105,15 @@ enum err sync_workspace(struct env *e, struct conn *c)
 		rc = sync_run(job, c);
 	sync_end(job);
 	if (rc == 0 && !a->json && r.result) {
-		char size[32];
+		char size[32], took[32];
 		human_size(r.bytes_sent, size, sizeof size);
+		format_duration(now_ms() - start, took, sizeof took);
 		if (strcmp(r.result, "up-to-date") == 0)
 			info("%s:%s is up to date", o.dest, o.workdir);
 		else if (strcmp(r.result, "synced") == 0)
-			info("synced %s:%s: %lld file%s changed, %s sent, %d round trip%s",
+			info("synced %s:%s: %lld file%s changed, %s sent, %d round trip%s, %s",
 			     o.dest, o.workdir, r.files_changed, r.files_changed == 1 ? "" : "s",
-			     size, c->sessions, c->sessions == 1 ? "" : "s");
+			     size, c->sessions, c->sessions == 1 ? "" : "s", took);
 	}
 	if (rc == 0 && a->json)
 		print_json(&o, mode, c, &r, now_ms() - start);

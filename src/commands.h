@@ -120,6 +120,28 @@ struct behind {
 void behind_start(struct env *e, const char *dest, const char *wd, struct behind *b);
 int behind_finish(struct env *e, struct behind *b, char **synced, char **snapshot);
 
+/* What else may end a remote command early: readable fd, and ready says 1. */
+struct wake {
+	int fd;
+	int (*ready)(void *ctx);
+	void *ctx;
+};
+
+/*
+ * Runs the remote command line over the shared connection, stdio passed
+ * through; the remote command's status in e->remote_status. b, when not
+ * NULL, is a behind check to finish while the command starts. Without a tty
+ * (tty <= 0), ssh runs in its own process group, so that a Ctrl-C reaches
+ * sidecar alone and sidecar passes it on to the remote command; a terminal
+ * on stdin is then read by sidecar, as a background ssh may not read it.
+ * w, when not NULL, may interrupt the command as a Ctrl-C would.
+ */
+enum err run_remote(struct env *e, struct conn *c, int tty, const struct strv *env,
+		    const struct strv *cmdv, const char *wd, struct behind *b, const struct wake *w);
+
+/* The command after '--' and its environment (-e, --env-file), for exec, run and watch. */
+enum err command_env(struct env *e, struct strv *env);
+
 /*
  * sync's work, for sync and run: makes DEST's workspace equal to the local
  * working tree and says so (or prints --json's object). c is set up here
@@ -127,7 +149,7 @@ int behind_finish(struct env *e, struct behind *b, char **synced, char **snapsho
  */
 enum err sync_workspace(struct env *e, struct conn *c);
 
-extern const struct cmd_entry cmd_sync_entry, cmd_run_entry, cmd_wait_entry, cmd_exec_entry,
+extern const struct cmd_entry cmd_sync_entry, cmd_run_entry, cmd_watch_entry, cmd_wait_entry, cmd_exec_entry,
 	cmd_ssh_entry, cmd_use_entry, cmd_current_entry, cmd_forget_entry,
 	cmd_status_entry, cmd_disconnect_entry, cmd_forward_entry, cmd_completion_entry,
 	cmd_help_entry, cmd_version_entry, cmd_complete_entry;

@@ -27,6 +27,7 @@ void proc_init(struct proc *p, const char *const *argv)
 	p->in_fd = p->out_fd = p->err_fd = -1;
 	p->in_pipe = p->out_pipe = p->err_pipe = -1;
 	p->pid = -1;
+	p->wake_fd = -1;
 }
 
 static void close_fd(int *fd)
@@ -358,6 +359,7 @@ struct pump {
 	struct feed f;
 	long long start, last_io, kill_at;
 	int wstatus, exited, forwarded;
+	int woken;	/* on_wake asked for the child to be interrupted */
 	int hooked;	/* times on_signal took a signal */
 	long long hook_until;	/* when waiting for on_signal to be ready ends */
 	struct buf filtered;	/* stderr after err_filter */
@@ -373,6 +375,12 @@ static long long pump_bound(const struct pump *u)
 	if (u->p->idle_ms)
 		d = min_deadline(d, u->last_io + u->p->idle_ms);
 	return d;
+}
+
+/* The signal to pass on: one sidecar caught, else SIGINT once on_wake asked. */
+static int pump_signal(const struct pump *u)
+{
+	return sig_caught ? sig_caught : u->woken ? SIGINT : 0;
 }
 
 /*
@@ -402,20 +410,21 @@ static void pump_watch(struct pump *u)
 {
 	struct proc *p = u->p;
 	long long now;
+	int sig = pump_signal(u);
 
 	if (!u->exited && waitpid(p->pid, &u->wstatus, WNOHANG) == p->pid) {
 		u->exited = 1;
 		close_fd(&p->in_pipe);
 	}
 	now = now_ms();
-	if (sig_caught && p->on_signal && !u->forwarded)
-		pump_hook(u, sig_caught, now);
+	if (sig && p->on_signal && !u->forwarded)
+		pump_hook(u, sig, now);
 	if (u->exited)
 		return;
 	if (u->hooked == 1 && now >= u->kill_at)
 		pump_hook(u, SIGKILL, now);
-	if (sig_caught && !u->forwarded && !p->keep_signals) {
-		signal_child(p, sig_caught);
+	if (sig && !u->forwarded && !p->keep_signals) {
+		signal_child(p, sig);
 		u->forwarded = 1;
 		u->kill_at = now + KILL_GRACE_MS;
 	}
@@ -441,6 +450,7 @@ static void pump_feed(struct pump *u)
 }
 
 /* One slot of the poll set: an fd, what to wait for, what to do then. */
+#define PUMP_SLOTS 6
 struct slot {
 	int fd;
 	short events;
@@ -524,13 +534,21 @@ static void ready_wake(struct pump *u)
 	sig_drain();
 }
 
+static void ready_watch(struct pump *u)
+{
+	if (u->p->on_wake(u->p->ctx) == 1)
+		u->woken = 1;
+}
+
 /* The slots to poll now: the self-pipe first, then each open end. */
-static int pump_slots(const struct pump *u, struct slot s[5])
+static int pump_slots(const struct pump *u, struct slot s[PUMP_SLOTS])
 {
 	const struct proc *p = u->p;
 	int n = 0;
 
 	s[n++] = (struct slot){ sig_wakefd(), POLLIN, ready_wake };
+	if (p->wake_fd >= 0 && p->on_wake && !u->woken && !u->exited)
+		s[n++] = (struct slot){ p->wake_fd, POLLIN, ready_watch };
 	if (p->in_pipe >= 0 && u->f.off < u->f.len)
 		s[n++] = (struct slot){ p->in_pipe, POLLOUT, ready_in };
 	if (p->in_pipe >= 0 && u->f.off == u->f.len && p->in_src >= 0)
@@ -545,12 +563,12 @@ static int pump_slots(const struct pump *u, struct slot s[5])
 /* Polls the slots until the next deadline; -1 when poll itself failed. */
 static int pump_once(struct pump *u)
 {
-	struct slot s[5];
-	struct pollfd pfd[5];
+	struct slot s[PUMP_SLOTS];
+	struct pollfd pfd[PUMP_SLOTS];
 	int n = pump_slots(u, s), wait = -1;
 	long long deadline = min_deadline(u->p->timed_out ? 0 : pump_bound(u), u->kill_at);
 
-	if (sig_caught && !u->forwarded && u->hook_until)
+	if (pump_signal(u) && !u->forwarded && u->hook_until)
 		deadline = min_deadline(deadline, u->hook_until);
 
 	for (int i = 0; i < n; i++)

@@ -70,6 +70,13 @@ struct proc {
 	 */
 	int (*on_signal)(void *ctx, int signo);
 	int keep_signals;	/* a signal to sidecar is not passed on at all */
+	/*
+	 * When wake_fd is not -1: once it is readable, on_wake is called; when
+	 * it returns 1, the child is interrupted as a SIGINT to sidecar would
+	 * interrupt it (through on_signal when set), and wake_fd is left alone.
+	 */
+	int wake_fd;
+	int (*on_wake)(void *ctx);
 
 	/* results */
 	pid_t pid;

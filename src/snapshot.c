@@ -32,6 +32,7 @@ static int copy_file(const char *src, int dst)
 {
 	char chunk[65536];
 	int in = open(src, O_RDONLY);
+	struct stat st;
 	ssize_t n;
 
 	if (in < 0)
@@ -45,6 +46,16 @@ static int copy_file(const char *src, int dst)
 			}
 			off += w;
 		}
+	}
+	/*
+	 * An index keeps its time: git takes a file changed in the second the
+	 * index was written as maybe changed ("racy"), and a copy dated now
+	 * would hide that edit whenever its size did not change.
+	 */
+	if (n == 0 && fstat(in, &st) == 0) {
+		struct timespec t[2] = { st.st_atim, st.st_mtim };
+		if (futimens(dst, t) < 0)
+			n = -1;
 	}
 	close(in);
 	return n < 0 ? -1 : 0;

@@ -55,6 +55,8 @@ static int restart_ready(void *ctx)
 	if (!watch_take(&t->w))
 		return 0;
 	t->news = 1;
+	if (watch_fd(&t->w) < 0)
+		return 1;	/* the kernel stopped telling: its fd is gone */
 	return t->interrupted = changed(t);
 }
 

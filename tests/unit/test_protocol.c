@@ -11,6 +11,9 @@
 
 #include <stdlib.h>
 
+/* the script as written, comments and all (tests/unit/remote_source.c) */
+extern const char remote_sh_source[];
+
 static int parse(const char *text, struct reply *r, struct buf *why)
 {
 	buf_reset(why);
@@ -75,7 +78,7 @@ static void test_parse(void)
 /* The keys declared in remote.sh's protocol block, one "KEY" per line. */
 static void declared_keys(struct buf *out)
 {
-	const char *p = strstr(remote_sh, "Keys (once each");
+	const char *p = strstr(remote_sh_source, "Keys (once each");
 	const char *end = p ? strstr(p, "# ----") : NULL;
 	p = p ? strchr(p, '\n') : NULL;
 	while (p && end && p < end) {
@@ -179,11 +182,45 @@ static void test_shared_text(void)
 	buf_free(&want);
 }
 
+/* A line of the script that is a comment only: blanks, then '#'. */
+static int comment_line(const char *p)
+{
+	p += strspn(p, " \t");
+	return *p == '#';
+}
+
+/* What travels is the script as written, less its comment lines only. */
+static void test_shipped(void)
+{
+	const char *src = remote_sh_source, *out = remote_sh;
+	int same = 1, comments = 0;
+
+	while (*src && same) {
+		size_t n = strcspn(src, "\n") + (src[strcspn(src, "\n")] == '\n');
+		if (comment_line(src)) {
+			comments++;
+		} else if (strncmp(src, out, n) == 0) {
+			out += n;
+		} else {
+			same = 0;
+		}
+		src += n;
+	}
+	CHECK(comments > 0, "the script as written has comment lines");
+	CHECK(same && *out == '\0', "the shipped script is the script less its comment lines");
+	for (const char *p = remote_sh; *p; p += strcspn(p, "\n") + (p[strcspn(p, "\n")] != 0))
+		if (comment_line(p)) {
+			CHECK(0, "the shipped script has no comment line");
+			break;
+		}
+}
+
 int main(void)
 {
 	test_shared_text();
 	test_parse();
 	test_declared();
 	test_bootstrap();
+	test_shipped();
 	return unit_done();
 }

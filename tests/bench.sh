@@ -336,6 +336,46 @@ for ((r = 0; r < runs; r++)); do
 done
 printf '\n' >&2
 
+# --- watch: from a one-file edit to the file on the sidecar ---------------------
+# sidecar watch runs on the first link; each edit adds a line to one file and
+# the time is taken until the sidecar's copy has it (polled every 2 ms),
+# then the watch's own line for that sync is awaited before the next edit.
+# With the default quiet time (200ms) and with --debounce 0.
+watch_one() {	# DEBOUNCE LOG ROUND: one edit; prints its ms
+	local mark="/* watched $1 $3 */" t0 t1 i synced=$(($3 + 2))
+	printf '%s\n' "$mark" >>"$repo/$one_file"
+	t0=$(now_us)
+	for ((i = 0; i < 5000; i++)); do
+		[[ $(<"$remote/bench-sidecar/$one_file") == *"$mark"* ]] && break
+		sleep 0.002
+	done
+	t1=$(now_us)
+	for ((i = 0; i < 5000; i++)); do
+		[ "$(grep -c '^sidecar: synced\|up to date' "$2")" -ge "$synced" ] && break
+		sleep 0.002
+	done
+	[ "$i" -lt 5000 ] || { echo "bench: watch did not sync an edit" >&2; failed=1; }
+	echo $(((t1 - t0) / 1000))
+}
+watch_runs=$((runs < 20 ? 20 : runs))
+for debounce in 200ms 0; do
+	log=$work/watch.$debounce.log
+	printf ' watch --debounce %s (%s)  ' "$debounce" "$loop_link" >&2
+	(cd "$repo" && exec "$here/sidecar" watch -F "$cfg" -w bench-sidecar --debounce "$debounce" \
+		"${lhost[$loop_link]}") 2>"$log" &
+	watch_pid=$!
+	for ((i = 0; i < 5000; i++)); do
+		[ "$(grep -c '^sidecar: synced\|up to date' "$log")" -ge 1 ] && break
+		sleep 0.002
+	done
+	for ((r = 0; r < watch_runs; r++)); do
+		watch_one "$debounce" "$log" "$r" >>"$work/samples/watch.$debounce"
+		printf '.' >&2
+	done
+	kill -INT "$watch_pid" && wait "$watch_pid"
+	printf '\n' >&2
+done
+
 # --- peak memory of sidecar itself while it streams a big file --------------
 big_rss=- big_sent=-
 if [ "$big_mb" -gt 0 ]; then
@@ -377,6 +417,8 @@ mkdir -p "$(dirname "$tsv")"
 	l_rs=$(median <"$work/samples/loop.rsync+ssh")
 	printf '# loop\trun %s ms, sync+exec %s ms (run/that %s), rsync+ssh %s ms (run/that %s)\n' \
 		"$l_run" "$l_se" "$(ratio "$l_run" "$l_se")" "$l_rs" "$(ratio "$l_run" "$l_rs")"
+	printf '# watch\tedit to sidecar, median of %s: %s ms (--debounce 200ms), %s ms (--debounce 0)\n' \
+		"$watch_runs" "$(median <"$work/samples/watch.200ms")" "$(median <"$work/samples/watch.0")"
 	printf 'link\tscenario\ttool\truns\tms\twire_bytes\tround_trips\thandshakes\twritten\tlocal_procs\tremote_procs\tpeak_rss_kib\ttime_vs_rsync\tbytes_vs_rsync\tbytes_sent_reported\n'
 	for link in $links; do
 		for scen in $scenarios; do

@@ -58,6 +58,8 @@ END {
 	printf "peak RSS of sidecar itself over these syncs: %s KiB; streaming a big file: %s\n", rss ? rss : "-", meta["big_file"]
 	if ("loop" in meta)
 		printf "edit-test loop (one-file edit, then true there), medians: %s\n", meta["loop"]
+	if ("watch" in meta)
+		printf "sidecar watch, %s\n", meta["watch"]
 	printf "trips: sidecar round_trips/handshakes (--json); seed: ssh connections, each a handshake\n"
 	printf "own count: the bytes_sent sidecar reports (--json), beside the wire count of both directions\n"
 }' "$tsv"

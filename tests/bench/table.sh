@@ -40,6 +40,10 @@ END {
 		}
 		printf "\n"
 	}
+	if ("loop" in meta)
+		printf "Edit-test loop on loopback (a one-file edit, then `true` on the sidecar), medians: %s.\n\n", meta["loop"]
+	if ("watch" in meta)
+		printf "`sidecar watch` on loopback, from a one-file edit to the file on the sidecar: %s.\n", meta["watch"]
 }' "$tsv"
 }
 if [ -z "$readme" ]; then

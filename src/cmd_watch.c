@@ -154,15 +154,21 @@ static enum err cmd_watch(struct env *e)
 		strv_free(&env);
 		return rc;
 	}
-	/* the first sync says what is wrong with DEST, the workspace, the tree */
+	/*
+	 * Watching starts before the first sync, so that what changes while
+	 * it runs is news after it. That sync says what is wrong with DEST,
+	 * the workspace, the tree.
+	 */
+	ignored_dirs(e, &skip);
+	watch_open(&t.w, e->toplevel, e->gitdir, e->commondir, &skip);
 	if ((rc = sync_now(e))) {
+		watch_close(&t.w);
+		strv_free(&skip);
 		strv_free(&env);
 		return rc;
 	}
 	t.dest = env_dest(e);
 	t.wd = env_workdir(e);
-	ignored_dirs(e, &skip);
-	watch_open(&t.w, e->toplevel, e->gitdir, e->commondir, &skip);
 	format_duration(t.interval_ms, every, sizeof every);
 	if (watch_fd(&t.w) >= 0)
 		info("watching %s for changes; Ctrl-C to stop", e->toplevel);

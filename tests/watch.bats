@@ -82,6 +82,26 @@ watch_stop() {
 	assert_same_tree "$LOCAL" "$REMOTE"
 }
 
+@test "watch: a change made while the first sync runs is synced after it" {
+	sync_json
+	# shellcheck disable=SC2217 # no fd of bats may stay open in it
+	sleep 1000 </dev/null >/dev/null 2>&1 3>&- &
+	local holder=$!
+	track_pid "$holder"
+	echo "$holder" >"$REMOTE/.git/sidecar/lock"
+	printf 'before\n' >README.md
+	sc_background watch "$DEST"
+	# the first sync has its snapshot and waits for the sidecar's lock
+	wait_until --timeout-ms 30000 grep -q 'waiting for another sync' "$BATS_TEST_TMPDIR/err" ||
+		fail "$(cat "$BATS_TEST_TMPDIR/err")"
+	printf 'during\n' >README.md
+	kill "$holder"
+	wait_until --timeout-ms 30000 remote_is README.md during ||
+		fail "the edit made during the first sync never came: $(cat "$BATS_TEST_TMPDIR/err")"
+	watch_stop
+	assert_same_tree "$LOCAL" "$REMOTE"
+}
+
 @test "watch: ten saves in a burst make one sync" {
 	watch_up --debounce 300ms
 	for i in 1 2 3 4 5 6 7 8 9 10; do

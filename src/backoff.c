@@ -20,6 +20,12 @@ void backoff_init(struct backoff *b, long long initial_ms,
 
 long long backoff_next(struct backoff *b, long long elapsed_ms, double u)
 {
+	return backoff_next_within(b, elapsed_ms, b->max_wait_ms, u);
+}
+
+long long backoff_next_within(struct backoff *b, long long elapsed_ms,
+			      long long budget_ms, double u)
+{
 	double cur = (double)b->current_ms;
 	double delta = b->randomization * cur;
 	double lo = cur - delta, hi = cur + delta;
@@ -29,7 +35,7 @@ long long backoff_next(struct backoff *b, long long elapsed_ms, double u)
 		b->current_ms = b->max_interval_ms;
 	else
 		b->current_ms = (long long)(cur * b->multiplier);
-	if (b->max_wait_ms <= 0 || elapsed_ms + next > b->max_wait_ms)
+	if (budget_ms <= 0 || elapsed_ms + next > budget_ms)
 		return -1;
 	return next;
 }

@@ -23,6 +23,10 @@ void backoff_init(struct backoff *b, long long initial_ms,
  */
 long long backoff_next(struct backoff *b, long long elapsed_ms, double u);
 
+/* backoff_next against another budget than b's own. */
+long long backoff_next_within(struct backoff *b, long long elapsed_ms,
+			      long long budget_ms, double u);
+
 /* A uniform random number in [0, 1) from a 64-bit state (splitmix64). */
 double backoff_random(unsigned long long *state);
 

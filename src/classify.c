@@ -11,6 +11,9 @@ struct rule {
 	const char *reason;
 };
 
+/* The server refused every key: the one permanent failure --auth-wait waits out. */
+static const char auth_failed[] = "authentication failed";
+
 #define P FAIL_PERMANENT
 #define T FAIL_TRANSIENT
 #define CONNECT PHASE_CONNECT
@@ -36,8 +39,8 @@ static const struct rule rules[] = {
 	{ "Bad owner or permissions on", NULL, P, CONNECT, "ssh configuration error" },
 	{ "ControlPath too long", NULL, P, CONNECT, "control path too long" },
 	{ "unix_listener:", "too long", P, CONNECT, "control path too long" },
-	{ "Permission denied (", NULL, P, CONNECT, "authentication failed" },
-	{ "Too many authentication failures", NULL, P, CONNECT, "authentication failed" },
+	{ "Permission denied (", NULL, P, CONNECT, auth_failed },
+	{ "Too many authentication failures", NULL, P, CONNECT, auth_failed },
 	{ "Name or service not known", NULL, P, CONNECT, "unknown host" },
 	{ "No address associated with hostname", NULL, P, CONNECT, "unknown host" },
 	{ "nodename nor servname provided", NULL, P, CONNECT, "unknown host" },
@@ -160,6 +163,11 @@ struct verdict classify_phase(int status, const char *err, size_t len,
 struct verdict classify(int status, const char *err, size_t len, int remote_cmd)
 {
 	return classify_phase(status, err, len, PHASE_ALL, remote_cmd);
+}
+
+int verdict_key_refused(const struct verdict *v)
+{
+	return v->cls == FAIL_PERMANENT && v->reason == auth_failed;
 }
 
 const char *failure_name(enum failure f)

@@ -46,6 +46,12 @@ enum phase {
 struct verdict classify_phase(int status, const char *err, size_t len,
 			      unsigned phases, int remote_cmd);
 
+/*
+ * Whether the server refused the key: permanent, but a booting machine
+ * may not have installed the key yet (--auth-wait).
+ */
+int verdict_key_refused(const struct verdict *v);
+
 const char *failure_name(enum failure f);
 
 #endif

@@ -18,6 +18,7 @@ const struct opt_def cli_options[] = {
 	{ OPT_INITIAL_INTERVAL, 0, "initial-interval", ARG_DURATION, "DUR", "first backoff interval (2s)" },
 	{ OPT_MAX_INTERVAL, 0, "max-interval", ARG_DURATION, "DUR", "cap on the backoff interval (15s)" },
 	{ OPT_CONNECT_TIMEOUT, 0, "connect-timeout", ARG_DURATION, "DUR", "bound on each connection attempt (10s)" },
+	{ OPT_AUTH_WAIT, 0, "auth-wait", ARG_DURATION, "DUR", "how long a refused key counts as not there yet, from the first attempt (0)" },
 	{ OPT_PERSIST, 0, "persist", ARG_DURATION, "DUR", "how long the shared connection outlives the command; 0 closes it (10m)" },
 	{ OPT_WORKDIR, 'w', "workdir", ARG_PATH, "PATH", "remote workspace; relative to the remote home (repository name)" },
 	{ OPT_MODE, 0, "mode", ARG_MODE, "MODE", "snapshot (default) or patch" },
@@ -229,6 +230,10 @@ static enum err apply_option(struct args *a, const struct opt_def *o, const char
 	case OPT_INITIAL_INTERVAL: rc = duration_arg(o, val, &a->conn.initial_ms, 1); break;
 	case OPT_MAX_INTERVAL: rc = duration_arg(o, val, &a->conn.max_interval_ms, 1); break;
 	case OPT_CONNECT_TIMEOUT: rc = duration_arg(o, val, &a->conn.connect_timeout_ms, 1); break;
+	case OPT_AUTH_WAIT:
+		rc = duration_arg(o, val, &a->conn.auth_wait_ms, 0);
+		a->auth_wait = val;
+		break;
 	case OPT_PERSIST:
 		rc = duration_arg(o, val, &a->conn.persist_ms, 0);
 		a->persist = val;

@@ -15,7 +15,7 @@ enum opt_id {
 	OPT_NONE,
 	/* connection */
 	OPT_IDENTITY, OPT_SSH_CONFIG, OPT_SSH_OPTION, OPT_MAX_WAIT,
-	OPT_INITIAL_INTERVAL, OPT_MAX_INTERVAL, OPT_CONNECT_TIMEOUT, OPT_PERSIST,
+	OPT_INITIAL_INTERVAL, OPT_MAX_INTERVAL, OPT_CONNECT_TIMEOUT, OPT_AUTH_WAIT, OPT_PERSIST,
 	/* per command */
 	OPT_WORKDIR, OPT_MODE, OPT_DEPTH, OPT_DRY_RUN, OPT_JSON, OPT_ENV, OPT_ENV_FILE,
 	OPT_ADOPT, OPT_CANCEL, OPT_DEBOUNCE, OPT_INTERVAL, OPT_NO_RESTART, OPT_HELP
@@ -44,7 +44,8 @@ struct args {
 	struct strv ssh_options;
 	unsigned set;		/* bit (1 << opt_id) for each option given */
 
-	const char *max_wait;	/* --max-wait and --persist as given */
+	const char *max_wait;	/* --max-wait, --auth-wait and --persist as given */
+	const char *auth_wait;
 	const char *persist;
 	const char *workdir;
 	const char *mode;

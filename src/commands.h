@@ -28,6 +28,7 @@ struct settings {
 	struct setting mode;		/* --mode, sidecar.mode, "snapshot" */
 	struct setting depth;		/* --depth, sidecar.depth, "1" */
 	struct setting max_wait;	/* --max-wait, sidecar.maxWait */
+	struct setting auth_wait;	/* --auth-wait, sidecar.authWait */
 	struct setting persist;		/* --persist, sidecar.persist */
 	const char *remembered;		/* sidecar.destination alone, as 'use' wrote it */
 	const char *ssh;		/* SIDECAR_SSH, "ssh" */

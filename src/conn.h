@@ -33,6 +33,7 @@ struct conn_opts {
 	long long initial_ms;
 	long long max_interval_ms;
 	long long connect_timeout_ms;
+	long long auth_wait_ms;		/* a refused key is transient this long */
 	long long persist_ms;		/* 0: close the master at exit */
 	const char *ctl_dir;		/* the control directory (rundir), or NULL */
 };
@@ -54,6 +55,7 @@ struct conn {
 	struct backoff bo;	/* one backoff for every wait of this conn */
 	unsigned long long rng;
 	int announced;		/* the one "waiting for" line was printed */
+	int announced_key;	/* and the one "to accept the key" line */
 	int warned_opts;	/* the "other options" line was printed */
 	struct buf last_error;	/* ssh's last error line */
 };

@@ -260,7 +260,7 @@ const char *conn_hint(const struct verdict *v)
 {
 	if (strcmp(v->reason, "host key changed") == 0)
 		return "; if the sidecar was recreated, remove its old key with 'ssh-keygen -R HOST'";
-	if (strcmp(v->reason, "authentication failed") == 0)
+	if (verdict_key_refused(v))
 		return "; sidecar runs ssh in batch mode (BatchMode=yes), so the key must be "
 		       "in ssh-agent or unencrypted, and passwords cannot work; "
 		       "check the key (-i) and the user";

@@ -30,15 +30,41 @@ static enum err gave_up(struct conn *c, long long used, const char *why)
 	return ERR_UNREACHABLE;
 }
 
+/*
+ * Whether a failure is waited out: a transient one within --max-wait, a
+ * refused key within --auth-wait. The budget it draws on, in *budget.
+ */
+static int waits_out(const struct conn *c, const struct verdict *v, long long *budget)
+{
+	*budget = c->o->max_wait_ms;
+	if (v->cls == FAIL_TRANSIENT)
+		return 1;
+	*budget = c->o->auth_wait_ms;
+	return verdict_key_refused(v) && *budget > 0;
+}
+
+/* The one line that says why it waits, once per kind of wait. */
+static void announce(struct conn *c, const struct verdict *v, long long budget)
+{
+	int key = verdict_key_refused(v);
+	int *done = key ? &c->announced_key : &c->announced;
+	char up_to[32];
+
+	if (*done)
+		return;
+	*done = 1;
+	format_duration(budget, up_to, sizeof up_to);
+	info("waiting for %s to accept %s (%s); retrying for up to %s",
+	     c->dest, key ? "the key" : "SSH", v->reason, up_to);
+}
+
 /* Master starts with backoff, the start lock held. */
 static enum err connect_locked(struct conn *c, long long base, long long start)
 {
-	char budget[32];
-
-	format_duration(c->o->max_wait_ms, budget, sizeof budget);
 	for (;;) {
 		struct verdict v = { FAIL_NONE, "", 0, 0 };
 		enum err e = conn_start_master(c, &v);
+		long long budget, delay;
 
 		if (e == ERR_OK)
 			return ERR_OK;
@@ -48,23 +74,28 @@ static enum err connect_locked(struct conn *c, long long base, long long start)
 		}
 		if (v.cls == FAIL_NONE)
 			return e;	/* said why */
-		if (v.cls != FAIL_TRANSIENT) {
+		if (!waits_out(c, &v, &budget)) {
 			error("cannot connect to %s: %s (%s)%s", c->dest, v.reason,
 			      buf_str(&c->last_error), conn_hint(&v));
 			return ERR_PERMANENT;
 		}
-		long long delay = backoff_next(&c->bo, spent(base, start),
-					       backoff_random(&c->rng));
+		delay = backoff_next_within(&c->bo, spent(base, start), budget,
+					    backoff_random(&c->rng));
+		if (delay < 0 && v.cls != FAIL_TRANSIENT) {
+			char took[32];
+			format_duration(spent(base, start), took, sizeof took);
+			error("cannot connect to %s: %s (%s) after waiting %s of --auth-wait%s",
+			      c->dest, v.reason, buf_str(&c->last_error), took, conn_hint(&v));
+			return ERR_PERMANENT;
+		}
 		if (delay < 0)
 			return gave_up(c, spent(base, start), buf_str(&c->last_error));
-		if (!c->announced)
-			info("waiting for %s to accept SSH (%s); retrying for up to %s",
-			     c->dest, v.reason, budget);
-		c->announced = 1;
+		announce(c, &v, budget);
 		char next[32];
 		format_duration(delay, next, sizeof next);
-		trace("attempt %d: %s: %s (transient); next attempt in %s",
-		      c->attempts, v.reason, buf_str(&c->last_error), next);
+		trace("attempt %d: %s: %s (%s); next attempt in %s", c->attempts, v.reason,
+		      buf_str(&c->last_error), v.cls == FAIL_TRANSIENT ? "transient" :
+		      "the key may not be there yet", next);
 		if (sleep_until(now_ms() + delay, &sig_caught, sig_wakefd()))
 			return ERR_SIGNAL;
 	}

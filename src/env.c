@@ -78,6 +78,8 @@ void settings_resolve(struct settings *s, const struct args *a, env_lookup env,
 		s->depth = (struct setting){ "1", "the default" };
 	s->max_wait = pick(a->max_wait, "--max-wait", NULL, NULL,
 			   config_value(config, "sidecar.maxwait"), "git config sidecar.maxWait");
+	s->auth_wait = pick(a->auth_wait, "--auth-wait", NULL, NULL,
+			    config_value(config, "sidecar.authwait"), "git config sidecar.authWait");
 	s->persist = pick(a->persist, "--persist", NULL, NULL,
 			  config_value(config, "sidecar.persist"), "git config sidecar.persist");
 	s->remembered = config_value(config, "sidecar.destination");
@@ -207,6 +209,8 @@ static enum err conn_setup(struct env *e, struct conn *c, int may_start)
 	if (may_start &&
 	    ((rc = setting_duration(&e->set->max_wait, e->a->conn.max_wait_ms,
 				    &e->conn_opts.max_wait_ms)) ||
+	     (rc = setting_duration(&e->set->auth_wait, e->a->conn.auth_wait_ms,
+				    &e->conn_opts.auth_wait_ms)) ||
 	     (rc = setting_duration(&e->set->persist, e->a->conn.persist_ms,
 				    &e->conn_opts.persist_ms))))
 		return rc;

@@ -301,6 +301,20 @@ sync_dest() {
 	[[ $stderr == *"1 attempt"* ]]
 }
 
+@test "sidecar.authWait from git config waits for a refused key; --auth-wait 0 wins over it" {
+	sshd_start
+	rm "$BATS_TEST_TMPDIR/sshd/authorized_keys"
+	git config sidecar.authWait 300ms
+	run --separate-stderr sc wait --initial-interval 20ms --max-interval 50ms "$DEST"
+	assert_failure 3
+	[[ $stderr == *"waiting for $DEST to accept the key (authentication failed); retrying for up to 300ms"* ]]
+	[[ $stderr == *" of --auth-wait"* ]]
+	run --separate-stderr sc wait --auth-wait 0 "$DEST"
+	assert_failure 3
+	[[ $stderr != *"waiting for"* ]]
+	[[ $stderr != *"--auth-wait"* ]]
+}
+
 # --- '--' ends the options of every command ------------------------------------
 
 @test "sync -- DEST: '--' ends the options; DEST comes after it" {
@@ -337,9 +351,9 @@ sync_dest() {
 
 # --- a bad setting stops only the commands that use it --------------------------
 
-@test "a broken sidecar.maxWait or sidecar.persist leaves use, current, forget, help and status working" {
+@test "a broken sidecar.maxWait, sidecar.authWait or sidecar.persist leaves use, current, forget, help and status working" {
 	local key
-	for key in sidecar.maxWait sidecar.persist; do
+	for key in sidecar.maxWait sidecar.authWait sidecar.persist; do
 		git config "$key" soon
 		run --separate-stderr sc use -w ws devbox
 		assert_success

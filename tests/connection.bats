@@ -190,6 +190,69 @@ fault_listener() {
 	[ -z "$(master_pid "$DEST")" ]
 }
 
+# --- keys that arrive late (--auth-wait) -------------------------------------
+
+# The sshd of sshd_start, knowing no key yet: cloud-init has not written
+# authorized_keys. key_arrives installs it.
+sshd_without_key() {
+	sshd_start
+	mv "$BATS_TEST_TMPDIR/sshd/authorized_keys" "$BATS_TEST_TMPDIR/sshd/authorized_keys.later"
+}
+key_arrives() {
+	mv "$BATS_TEST_TMPDIR/sshd/authorized_keys.later" "$BATS_TEST_TMPDIR/sshd/authorized_keys"
+}
+
+# Whether the server refused at least $1 attempts so far.
+refused_at_least() {
+	[ "$(sshd_log_count 'Connection closed by authenticating user')" -ge "$1" ]
+}
+
+@test "wait --auth-wait 10s: a key the server installs after refusing it is waited for, with one line" {
+	sshd_without_key
+	sc_background -v wait --auth-wait 10s "${FAST[@]}" "$DEST"
+	wait_until --timeout-ms 10000 grep -q 'to accept the key' "$BATS_TEST_TMPDIR/err"
+	# refused twice at least before the key arrives, then let in
+	wait_until --timeout-ms 10000 refused_at_least 2
+	key_arrives
+	local rc=0
+	wait "$SC_PID" || rc=$?
+	cat "$BATS_TEST_TMPDIR/err" >&2
+	[ "$rc" -eq 0 ]
+	[ "$(grep -c 'waiting for' "$BATS_TEST_TMPDIR/err")" -eq 1 ]
+	grep -qx "sidecar: waiting for $DEST to accept the key (authentication failed); retrying for up to 10s" \
+		"$BATS_TEST_TMPDIR/err"
+	grep -q 'attempt 2: authentication failed: .*Permission denied (publickey).* (the key may not be there yet)' \
+		"$BATS_TEST_TMPDIR/err"
+	[ "$(count_auth)" -eq 1 ]
+	[ -n "$(master_pid "$DEST")" ]
+}
+
+@test "wait without --auth-wait: a refused key is exit 3 at the first attempt" {
+	sshd_without_key
+	run -3 --separate-stderr sc -v wait "${FAST[@]}" "$DEST"
+	echo "$stderr" >&2
+	[[ $stderr == *"cannot connect to $DEST: authentication failed ("*"Permission denied (publickey)"* ]]
+	[ "$(stderr_count 'waiting for')" -eq 0 ]
+	[ "$(stderr_count 'attempt [0-9]*:')" -eq 0 ]
+	[ "$(count_connections)" -eq 1 ]
+}
+
+@test "wait --auth-wait 600ms: a key that never comes is exit 3 once the budget is spent, saying so" {
+	sshd_without_key
+	local t0 t1
+	t0=$(ms_now)
+	run -3 --separate-stderr sc -v wait --auth-wait 600ms --max-wait 0 "${FAST[@]}" "$DEST"
+	t1=$(ms_now)
+	echo "$stderr" >&2
+	# --auth-wait is its own budget: --max-wait 0 does not cut it short
+	[ $((t1 - t0)) -ge 300 ]
+	[ "$(stderr_count "waiting for $DEST to accept the key (authentication failed); retrying for up to 600ms")" -eq 1 ]
+	[[ $stderr =~ cannot\ connect\ to\ $DEST:\ authentication\ failed\ \(.*Permission\ denied.*\)\ after\ waiting\ [0-9.]+m?s\ of\ --auth-wait ]]
+	[ "$(count_connections)" -ge 2 ]
+	[ "$(count_auth)" -eq 0 ]
+	[ -z "$(master_pid "$DEST")" ]
+}
+
 @test "wait: a changed host key fails at once with exit 3 and says so" {
 	sshd_start
 	sshd_restart_with_new_hostkey

@@ -207,6 +207,27 @@ static void test_phases(void)
 	CHECK_STR(v.reason, "connection timed out", "phase: a master start sees every phase");
 }
 
+/* A refused key is the one permanent failure --auth-wait may wait out. */
+static void test_key_refused(void)
+{
+	static const char denied[] = "user@host: Permission denied (publickey).\r\n";
+	static const char many[] = "Received disconnect from 10.0.0.1 port 22:2: Too many authentication failures\n";
+	static const char hostkey[] = "Host key verification failed.\n";
+	static const char refused[] = "ssh: connect to host h port 22: Connection refused\n";
+	struct verdict v;
+
+	v = classify(255, denied, strlen(denied), 0);
+	CHECK(verdict_key_refused(&v), "key refused: Permission denied (publickey)");
+	v = classify(255, many, strlen(many), 0);
+	CHECK(verdict_key_refused(&v), "key refused: too many authentication failures");
+	v = classify(255, hostkey, strlen(hostkey), 0);
+	CHECK(!verdict_key_refused(&v), "key refused: not a host key failure");
+	v = classify(255, refused, strlen(refused), 0);
+	CHECK(!verdict_key_refused(&v), "key refused: not a transient failure");
+	v = classify_phase(255, denied, strlen(denied), PHASE_CONTROL, 1);
+	CHECK(!verdict_key_refused(&v), "key refused: not a remote command's own line");
+}
+
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -250,6 +271,7 @@ int main(void)
 	free(names);
 
 	test_phases();
+	test_key_refused();
 
 	/* The names the rest of the program prints. */
 	CHECK_STR(failure_name(FAIL_NONE), "none", "failure_name(FAIL_NONE)");

@@ -288,6 +288,14 @@ static void test_backoff(void)
 	backoff_init(&b, 50, 200, 0);
 	CHECK_INT(backoff_next(&b, 0, 0.5), -1, "backoff: max_wait 0 stops at once, short intervals");
 
+	/* Another budget than the backoff's own (--auth-wait). */
+	backoff_init(&b, 2000, 15000, 0);
+	CHECK_INT(backoff_next_within(&b, 8000, 10000, 0.5), 2000,
+		  "backoff: within another budget, elapsed + next = budget is allowed");
+	backoff_init(&b, 2000, 15000, 100000);
+	CHECK_INT(backoff_next_within(&b, 8001, 10000, 0.5), -1,
+		  "backoff: within another budget, past it stops, whatever max_wait");
+
 	/* An initial interval above the cap starts at the cap. */
 	backoff_init(&b, 30000, 15000, 1000000);
 	d = backoff_next(&b, 0, 0.5);

@@ -23,6 +23,8 @@ const struct opt_def cli_options[] = {
 	{ OPT_WORKDIR, 'w', "workdir", ARG_PATH, "PATH", "remote workspace; relative to the remote home (repository name)" },
 	{ OPT_MODE, 0, "mode", ARG_MODE, "MODE", "snapshot (default) or patch" },
 	{ OPT_DEPTH, 0, "depth", ARG_WORD, "N", "commits of history a fresh sidecar gets; 0 = all (1)" },
+	{ OPT_INCLUDE, 0, "include", ARG_WORD, "PATTERN", "send the ignored files matching PATTERN, gitignore-style (repeatable)" },
+	{ OPT_EXCLUDE, 0, "exclude", ARG_WORD, "PATTERN", "leave out the untracked files matching PATTERN, gitignore-style (repeatable)" },
 	{ OPT_DRY_RUN, 'n', "dry-run", ARG_NONE, NULL, "say what would change; change nothing remotely" },
 	{ OPT_JSON, 0, "json", ARG_NONE, NULL, "print one JSON object on stdout" },
 	{ OPT_CANCEL, 0, "cancel", ARG_NONE, NULL, "remove the forward instead" },
@@ -207,6 +209,17 @@ static int valid_env(const char *kv)
 	return 1;
 }
 
+/* A gitignore-style pattern: one line, not blank, not a comment. */
+static enum err check_pattern(const struct opt_def *o, const char *val)
+{
+	if (!*val || *val == '#' || strchr(val, '\n')) {
+		error("invalid pattern '%s' for --%s: give one gitignore-style pattern, "
+		      "not empty, not a comment, on one line", val, o->long_name);
+		return ERR_USAGE;
+	}
+	return 0;
+}
+
 static enum err apply_option(struct args *a, const struct opt_def *o, const char *val)
 {
 	int rc = 0;
@@ -256,6 +269,12 @@ static enum err apply_option(struct args *a, const struct opt_def *o, const char
 			return ERR_USAGE;
 		}
 		a->depth = val;
+		break;
+	case OPT_INCLUDE:
+	case OPT_EXCLUDE:
+		if ((rc = check_pattern(o, val)))
+			return rc;
+		strv_push(o->id == OPT_INCLUDE ? &a->include : &a->exclude, val);
 		break;
 	case OPT_DRY_RUN: a->dry_run = 1; break;
 	case OPT_ADOPT: a->adopt = 1; break;
@@ -439,6 +458,8 @@ void cli_free(struct args *a)
 {
 	strv_free(&a->ssh_options);
 	strv_free(&a->env);
+	strv_free(&a->include);
+	strv_free(&a->exclude);
 	strv_free(&a->positional);
 	strv_free(&a->rest);
 	free(a->last);

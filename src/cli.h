@@ -17,7 +17,7 @@ enum opt_id {
 	OPT_IDENTITY, OPT_SSH_CONFIG, OPT_SSH_OPTION, OPT_MAX_WAIT,
 	OPT_INITIAL_INTERVAL, OPT_MAX_INTERVAL, OPT_CONNECT_TIMEOUT, OPT_AUTH_WAIT, OPT_PERSIST,
 	/* per command */
-	OPT_WORKDIR, OPT_MODE, OPT_DEPTH, OPT_DRY_RUN, OPT_JSON, OPT_ENV, OPT_ENV_FILE,
+	OPT_WORKDIR, OPT_MODE, OPT_DEPTH, OPT_INCLUDE, OPT_EXCLUDE, OPT_DRY_RUN, OPT_JSON, OPT_ENV, OPT_ENV_FILE,
 	OPT_ADOPT, OPT_CANCEL, OPT_DEBOUNCE, OPT_INTERVAL, OPT_NO_RESTART, OPT_HELP
 };
 
@@ -58,6 +58,8 @@ struct args {
 	int no_restart;		/* watch --no-restart */
 	int json;
 	struct strv env;	/* -e K=V */
+	struct strv include;	/* --include PATTERN */
+	struct strv exclude;	/* --exclude PATTERN */
 	const char *env_file;
 
 	struct strv positional;	/* the arguments, e.g. DEST */

@@ -127,17 +127,41 @@ static enum err run_cmd(struct watcher *t, const struct strv *env, int restart)
 	return ERR_OK;
 }
 
-/* The directories git ignores now: not watched (build outputs, say). */
+/* Whether some NUL-separated name of list (len bytes) starts with prefix. */
+static int under(const char *list, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	for (size_t i = 0; i < len; i += strlen(list + i) + 1)
+		if (strncmp(list + i, prefix, n) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The directories git ignores now, from the top: not watched (build
+ * outputs, say), unless they hold a file that --include sends.
+ */
 static void ignored_dirs(struct env *e, struct strv *skip)
 {
-	struct buf out = BUF_INIT;
+	const struct strv *inc = e->repo.include;
+	struct buf out = BUF_INIT, sent = BUF_INIT;
+	struct strv a = STRV_INIT;
 
-	if (git_run(&e->git, &out, NULL, "ls-files", "-z", "--others", "--ignored",
+	if (inc && inc->n) {
+		git_matching_args(&a, e->toplevel, "-o", inc);
+		if (git_runv(&e->git, &sent, NULL, strv_argv(&a)))
+			buf_reset(&sent);
+	}
+	if (git_run(&e->git, &out, NULL, "-C", e->toplevel, "ls-files", "-z", "--others", "--ignored",
 		    "--exclude-standard", "--directory", (char *)NULL) == 0)
 		for (size_t i = 0; i < out.len; i += strlen(out.s + i) + 1)
-			if (out.s[i + strlen(out.s + i) - 1] == '/')
+			if (out.s[i + strlen(out.s + i) - 1] == '/' &&
+			    !under(buf_str(&sent), sent.len, out.s + i))
 				strv_push(skip, out.s + i);
+	strv_free(&a);
 	buf_free(&out);
+	buf_free(&sent);
 }
 
 static enum err cmd_watch(struct env *e)
@@ -198,7 +222,8 @@ const struct cmd_entry cmd_watch_entry = {
 	.name = "watch",
 	.synopsis = "[options] [DEST] [-- CMD [ARG]...]",
 	.summary = "sync on every change of the working tree, then run CMD",
-	.options = (const enum opt_id[]){ OPT_WORKDIR, OPT_MODE, OPT_DEPTH, OPT_ADOPT,
+	.options = (const enum opt_id[]){ OPT_WORKDIR, OPT_MODE, OPT_DEPTH, OPT_INCLUDE,
+					  OPT_EXCLUDE, OPT_ADOPT,
 					  OPT_DEBOUNCE, OPT_INTERVAL, OPT_NO_RESTART,
 					  OPT_ENV, OPT_ENV_FILE, OPT_NONE },
 	.operand = OPERAND_DEST,

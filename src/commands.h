@@ -30,6 +30,8 @@ struct settings {
 	struct setting max_wait;	/* --max-wait, sidecar.maxWait */
 	struct setting auth_wait;	/* --auth-wait, sidecar.authWait */
 	struct setting persist;		/* --persist, sidecar.persist */
+	struct strv include;		/* --include, else every sidecar.include (owned) */
+	struct strv exclude;		/* --exclude, else every sidecar.exclude (owned) */
 	const char *remembered;		/* sidecar.destination alone, as 'use' wrote it */
 	const char *ssh;		/* SIDECAR_SSH, "ssh" */
 	const char *git;		/* SIDECAR_GIT, "git" */
@@ -45,10 +47,11 @@ const char *settings_git(env_lookup env);
  * Resolves every setting. config is the output of 'git config -z
  * --get-regexp ^sidecar\.' (NULL when none), toplevel the work tree's root
  * (NULL outside a repository). s points into a, config and toplevel, which
- * must outlive it. Pure; it checks nothing.
+ * must outlive it, except for the lists it copies. Pure; it checks nothing.
  */
 void settings_resolve(struct settings *s, const struct args *a, env_lookup env,
 		      const char *config, const char *toplevel);
+void settings_free(struct settings *s);
 
 /*
  * A duration setting in ms: dflt when unset; ERR_USAGE after saying which

@@ -39,6 +39,26 @@ static const char *config_value(const char *config, const char *key)
 	return val;
 }
 
+/*
+ * A list: the option's values when it was given, else every value of git
+ * config KEY, global ones first.
+ */
+static void pick_list(struct strv *out, const struct strv *opt, const char *config,
+		      const char *key)
+{
+	size_t klen = strlen(key);
+
+	if (opt->n) {
+		strv_pushv(out, (const char *const *)opt->v);
+		return;
+	}
+	for (const char *p = config; p && *p; p += strlen(p) + 1) {
+		const char *nl = strchr(p, '\n');
+		if (nl && (size_t)(nl - p) == klen && strncmp(p, key, klen) == 0 && nl[1])
+			strv_push(out, nl + 1);
+	}
+}
+
 /* option, then environment, then git config; the first that is set. */
 static struct setting pick(const char *opt, const char *opt_name, const char *envval,
 			   const char *env_name, const char *cfg, const char *cfg_name)
@@ -82,9 +102,17 @@ void settings_resolve(struct settings *s, const struct args *a, env_lookup env,
 			    config_value(config, "sidecar.authwait"), "git config sidecar.authWait");
 	s->persist = pick(a->persist, "--persist", NULL, NULL,
 			  config_value(config, "sidecar.persist"), "git config sidecar.persist");
+	pick_list(&s->include, &a->include, config, "sidecar.include");
+	pick_list(&s->exclude, &a->exclude, config, "sidecar.exclude");
 	s->remembered = config_value(config, "sidecar.destination");
 	s->ssh = ssh && *ssh ? ssh : "ssh";
 	s->git = settings_git(env);
+}
+
+void settings_free(struct settings *s)
+{
+	strv_free(&s->include);
+	strv_free(&s->exclude);
 }
 
 enum err setting_duration(const struct setting *st, long long dflt, long long *ms)
@@ -167,11 +195,14 @@ enum err env_init(struct env *e, struct args *a, const struct cmd_entry *cmd)
 	e->repo.commondir = e->commondir ? e->commondir : e->gitdir;
 	e->repo.excludes_file = config_value(e->config, "core.excludesfile");
 	e->repo.autocrlf = config_value(e->config, "core.autocrlf");
+	e->repo.include = &e->resolved.include;
+	e->repo.exclude = &e->resolved.exclude;
 	return 0;
 }
 
 void env_free(struct env *e)
 {
+	settings_free(&e->resolved);
 	free(e->rundir);
 	free(e->toplevel);
 	free(e->gitdir);

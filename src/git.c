@@ -18,10 +18,27 @@ static void git_argv(const struct git *g, struct strv *a, struct strv *env,
 		     const char *const *args)
 {
 	strv_push(a, g->prog);
+	for (const char *const *c = g->config; c && *c; c++) {
+		strv_push(a, "-c");
+		strv_push(a, *c);
+	}
 	strv_pushv(a, args);
 	if (g->index)
 		strv_pushf(env, "GIT_INDEX_FILE=%s", g->index);
 	strv_pushv(env, g->env);
+}
+
+void git_matching_args(struct strv *a, const char *toplevel, const char *kind,
+		       const struct strv *patterns)
+{
+	strv_push(a, "-C");
+	strv_push(a, toplevel);
+	strv_push(a, "ls-files");
+	strv_push(a, "-z");
+	strv_push(a, kind);
+	strv_push(a, "-i");
+	for (size_t i = 0; i < patterns->n; i++)
+		strv_pushf(a, "--exclude=%s", patterns->v[i]);
 }
 
 enum err git_cannot_run(const struct git *g, int status)

@@ -11,6 +11,7 @@ struct git {
 	const char *prog;	/* $SIDECAR_GIT or "git" */
 	const char *index;	/* GIT_INDEX_FILE for the child, or NULL */
 	const char *const *env;	/* more "K=V" for the child, or NULL */
+	const char *const *config;	/* "key=value" given as -c each, or NULL */
 };
 
 /*
@@ -56,6 +57,14 @@ int git_spawn_input(const struct git *g, struct git_job *j, const char *const *a
 int git_wait(struct git_job *j);
 /* Waits if still running, then frees. */
 void git_job_free(struct git_job *j);
+
+/*
+ * Appends "-C toplevel ls-files -z KIND -i --exclude=P..." to a: the files
+ * of kind ("-o" untracked, "-c" tracked) that one of the patterns matches,
+ * as git matches ignore rules. Pure.
+ */
+void git_matching_args(struct strv *a, const char *toplevel, const char *kind,
+		       const struct strv *patterns);
 
 /* Says why git could not run (a status of proc_start); the error. */
 enum err git_cannot_run(const struct git *g, int status);

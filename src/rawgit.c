@@ -59,23 +59,6 @@ void rawgit_config(const char *format, size_t len, const char *config_path, stru
 }
 
 /* Writes data to path whole, under a temporary name first. */
-static int write_file(const char *path, const char *data, size_t len)
-{
-	struct buf tmp = BUF_INIT;
-	int fd, rc = 0;
-
-	buf_addf(&tmp, "%s.%ld", path, (long)getpid());
-	fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len || close(fd) < 0 ||
-	    rename(tmp.s, path) < 0) {
-		rc = error("cannot write %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			unlink(tmp.s);
-	}
-	buf_free(&tmp);
-	return rc;
-}
-
 /* Whether a's modification time is after b's, or b is missing. */
 static int newer(const struct stat *a, const char *b)
 {
@@ -125,7 +108,7 @@ static int refresh_config(const struct git *g, const char *dir, const char *comm
 		    "^(core\\.repositoryformatversion|extensions\\.)", (char *)NULL))
 		buf_reset(&format);
 	rawgit_config(format.s, format.len, real.s, &text);
-	rc = write_file(mine.s, text.s, text.len);
+	rc = rundir_write(mine.s, text.s, text.len);
 out:
 	buf_free(&real);
 	buf_free(&mine);
@@ -162,7 +145,7 @@ int rawgit_env(const struct git *g, const struct local_repo *repo, const char *r
 		goto out;
 	buf_reset(&p);
 	buf_addf(&p, "%s/info/attributes", dir.s);
-	if (stat(p.s, &st) < 0 && write_file(p.s, RAW_ATTRIBUTES, strlen(RAW_ATTRIBUTES)))
+	if (stat(p.s, &st) < 0 && rundir_write(p.s, RAW_ATTRIBUTES, strlen(RAW_ATTRIBUTES)))
 		goto out;
 	buf_reset(&p);
 	buf_addf(&p, "%s/info/exclude", repo->commondir);

@@ -2,6 +2,8 @@
 #include "rundir.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -36,4 +38,21 @@ char *rundir(void)
 		return NULL;
 	}
 	return b.s;
+}
+
+int rundir_write(const char *path, const char *data, size_t len)
+{
+	struct buf tmp = BUF_INIT;
+	int fd, rc = 0;
+
+	buf_addf(&tmp, "%s.%ld", path, (long)getpid());
+	fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, data, len) != (ssize_t)len || close(fd) < 0 ||
+	    rename(tmp.s, path) < 0) {
+		rc = error("cannot write %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			unlink(tmp.s);
+	}
+	buf_free(&tmp);
+	return rc;
 }

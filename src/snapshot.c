@@ -308,6 +308,17 @@ static int add_without_nested(const struct git *gi, struct local *l, struct buf 
 	return rc;
 }
 
+/* g as the scan runs it: with the -c of l, on the temporary index when temp. */
+static struct git scan_git(const struct git *g, struct local *l, int temp)
+{
+	struct git s = *g;
+
+	s.config = l->config.n ? strv_argv(&l->config) : NULL;
+	if (temp)
+		s.index = l->index;
+	return s;
+}
+
 /*
  * The cache may name objects git has pruned since (blobs of untracked
  * files belong to no commit): then the scan starts again from the real
@@ -315,7 +326,7 @@ static int add_without_nested(const struct git *gi, struct local *l, struct buf 
  */
 static enum err rescan(const struct git *g, struct local *l)
 {
-	struct git gi = *g;
+	struct git gi = scan_git(g, l, 1);
 	struct buf err = BUF_INIT;
 	int fd = open(l->index, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	int rc;
@@ -326,7 +337,6 @@ static enum err rescan(const struct git *g, struct local *l)
 	close(fd);
 	if (rc)
 		return rc;
-	gi.index = l->index;
 	gi.env = strv_argv(&l->raw_env);
 	if (git_run(&gi, NULL, &err, "-C", l->toplevel, "add", "-A", "--", ".", (char *)NULL) &&
 	    (!nested_repos(&err, &l->nested) || add_without_nested(&gi, l, &err))) {
@@ -335,6 +345,46 @@ static enum err rescan(const struct git *g, struct local *l)
 	}
 	buf_free(&err);
 	return rc;
+}
+
+/* The files of kind ("-o", "-c") that one of the patterns matches, listed. */
+static int spawn_matching(const struct git *g, struct local *l, struct git_job *j,
+			  const char *kind, const struct strv *patterns)
+{
+	struct strv a = STRV_INIT;
+	int rc;
+
+	git_matching_args(&a, l->toplevel, kind, patterns);
+	rc = git_spawnv(g, j, strv_argv(&a));
+	strv_free(&a);
+	return rc;
+}
+
+/*
+ * --exclude: the patterns become rules outside the tree, the last ones,
+ * so that they travel with the others and the sidecar leaves those files
+ * alone too. The scan's git reads all of them as its core.excludesFile
+ * (info/exclude, read too, repeats a part of them): a file of the run
+ * directory named by its content.
+ */
+static enum err exclude_patterns(struct local *l, const char *rundir)
+{
+	const struct strv *ex = l->repo->exclude;
+	struct buf path = BUF_INIT;
+	char key[17];
+	int rc = 0;
+
+	if (!ex || !ex->n)
+		return 0;
+	for (size_t i = 0; i < ex->n; i++)
+		buf_addf(&l->rules, "%s\n", ex->v[i]);
+	sync_key(l->rules.s, "excludes", key);
+	buf_addf(&path, "%s/excludes-%s", rundir, key);
+	if (access(path.s, F_OK) != 0)
+		rc = rundir_write(path.s, l->rules.s, l->rules.len);
+	strv_pushf(&l->config, "core.excludesFile=%s", path.s);
+	buf_free(&path);
+	return rc ? ERR_FAIL : 0;
 }
 
 enum err local_scan_start(const struct git *g, const struct local_repo *repo,
@@ -362,13 +412,15 @@ enum err local_scan_start(const struct git *g, const struct local_repo *repo,
 	if (rawgit_env(g, repo, rundir, &l->raw_env))
 		return ERR_FAIL;
 	excludes_read(g, repo, &l->rules);
+	if ((rc = exclude_patterns(l, rundir)))
+		return rc;
 	if (l->rules.len)
 		sync_key(l->rules.s, "rules", l->rules_id);
 	else
 		strcpy(l->rules_id, "-");
 	if ((rc = make_index(g, l, rundir)))
 		return rc;
-	gi.index = l->index;
+	gi = scan_git(g, l, 1);
 	gi.env = c_locale;
 	ga = gi;
 	ga.env = strv_argv(&l->raw_env);
@@ -383,6 +435,12 @@ enum err local_scan_start(const struct git *g, const struct local_repo *repo,
 		return git_cannot_run(g, rc);
 	if ((rc = git_spawn(&ga, &l->add, "-C", toplevel, "add", "-A", "--", ".", (char *)NULL)))
 		return git_cannot_run(g, rc);
+	if (repo->include && repo->include->n &&
+	    (rc = spawn_matching(g, l, &l->included, "-o", repo->include)))
+		return git_cannot_run(g, rc);
+	if (repo->exclude && repo->exclude->n &&
+	    (rc = spawn_matching(g, l, &l->kept, "-c", repo->exclude)))
+		return git_cannot_run(g, rc);
 	return 0;
 }
 
@@ -396,48 +454,105 @@ static int in_list(const char *list, size_t len, const char *name)
 }
 
 /*
+ * git update-index -z FLAG --stdin of the NUL-separated names, on gi's
+ * index; what says whose names they are in the error.
+ */
+static enum err update_index(const struct git *g, const struct git *gi, const char *toplevel,
+			     const char *flag, const struct buf *names, const char *what)
+{
+	const char *args[] = { "-C", toplevel, "update-index", "-z", flag, "--stdin", NULL };
+	struct git_job j;
+	int rc;
+
+	if ((rc = git_spawn_input(gi, &j, args, names->s, names->len)))
+		return git_cannot_run(g, rc);
+	if (git_wait(&j)) {
+		buf_chomp(&j.err);
+		rc = error("cannot update the temporary index with %s: git update-index: %s", what,
+			   buf_str(&j.err));
+	}
+	git_job_free(&j);
+	return rc;
+}
+
+/*
  * Git's rule: a file in the index is tracked, and no ignore rule applies
  * to it. Entries of the cache that a rule ignores and the real index lacks
  * are untracked files that are ignored now: they leave the scan.
  */
 static enum err drop_ignored(const struct git *g, struct local *l)
 {
-	const char *args[] = { "-C", l->toplevel, "update-index", "-z", "--force-remove", "--stdin",
-			       NULL };
-	struct buf tracked = BUF_INIT, gone = BUF_INIT;
-	struct git gi = *g;
-	struct git_job j;
-	const char *cached = buf_str(&l->ignored.out);
+	struct buf tracked = BUF_INIT, gone = BUF_INIT, cand = BUF_INIT;
+	struct git gr = scan_git(g, l, 0), gi = scan_git(g, l, 1);
+	const char *cached = buf_str(&l->ignored.out), *inc = buf_str(&l->included.out);
 	size_t len = l->ignored.out.len;
 	int rc = 0;
 
-	if (!len)
-		return 0;
-	if (git_run(g, &tracked, NULL, "-C", l->toplevel, "ls-files", "-z", "-c", "-i",
+	/* what --include sends stays */
+	for (const char *p = cached, *end = cached + len; p < end; p += strlen(p) + 1)
+		if (*p && !in_list(inc, l->included.out.len, p))
+			buf_add(&cand, p, strlen(p) + 1);
+	if (!cand.len)
+		goto out;
+	if (git_run(&gr, &tracked, NULL, "-C", l->toplevel, "ls-files", "-z", "-c", "-i",
 		    "--exclude-standard", (char *)NULL)) {
 		rc = error("cannot list the ignored files of the index");
 		goto out;
 	}
-	for (const char *p = cached, *end = cached + len; p < end; p += strlen(p) + 1)
-		if (*p && !in_list(buf_str(&tracked), tracked.len, p))
+	for (const char *p = cand.s, *end = cand.s + cand.len; p < end; p += strlen(p) + 1)
+		if (!in_list(buf_str(&tracked), tracked.len, p))
 			buf_add(&gone, p, strlen(p) + 1);
 	if (!gone.len)
 		goto out;
 	trace("untracked files now ignored leave the snapshot");
-	gi.index = l->index;
-	if ((rc = git_spawn_input(&gi, &j, args, gone.s, gone.len))) {
-		rc = git_cannot_run(g, rc);
-		goto out;
-	}
-	if (git_wait(&j)) {
-		buf_chomp(&j.err);
-		rc = error("cannot update the temporary index: git update-index: %s", buf_str(&j.err));
-	}
-	git_job_free(&j);
+	rc = update_index(g, &gi, l->toplevel, "--force-remove", &gone, "files now ignored");
 out:
 	buf_free(&tracked);
 	buf_free(&gone);
+	buf_free(&cand);
 	return rc;
+}
+
+/*
+ * --include: the untracked files its patterns match go into the scan, as
+ * bytes, ignored or not (directories, nested repositories, are not files).
+ */
+static enum err add_included(const struct git *g, struct local *l)
+{
+	struct git gi = scan_git(g, l, 1);
+	struct buf files = BUF_INIT;
+	const char *list = buf_str(&l->included.out);
+	int rc = 0;
+
+	for (const char *p = list, *end = list + l->included.out.len; p < end; p += strlen(p) + 1)
+		if (*p && p[strlen(p) - 1] != '/')
+			buf_add(&files, p, strlen(p) + 1);
+	if (!files.len)
+		goto out;
+	gi.env = strv_argv(&l->raw_env);
+	rc = update_index(g, &gi, l->toplevel, "--add", &files, "the files of --include");
+out:
+	buf_free(&files);
+	return rc;
+}
+
+/* --exclude may leave out untracked files only: the sidecar gets every tracked one. */
+static enum err check_kept(struct local *l)
+{
+	const char *list;
+	size_t n = 0;
+
+	if (git_wait(&l->kept))
+		return error("cannot list the tracked files --exclude matches: %s",
+			     buf_str(&l->kept.err));
+	list = buf_str(&l->kept.out);
+	for (const char *p = list, *end = list + l->kept.out.len; p < end; p += strlen(p) + 1)
+		n++;
+	if (!n)
+		return 0;
+	error("--exclude matches %zu tracked file%s, such as '%s': only untracked files can be "
+	      "left out, as the sidecar must have every tracked one", n, n == 1 ? "" : "s", list);
+	return ERR_USAGE;
 }
 
 /*
@@ -477,18 +592,24 @@ enum err local_scan_finish(const struct git *g, struct local *l)
 		l->branch = xstrdup(out.s + 11);	/* an unborn branch */
 	}
 	buf_reset(&out);
-	gi.index = l->index;
+	gi = scan_git(g, l, 1);
 	gi.env = strv_argv(&l->raw_env);
 	rc = git_wait(&l->add);
 	if (nested_repos(&l->add.err, &l->nested) && rc)
 		rc = add_without_nested(&gi, l, &out);
 	buf_reset(&out);
+	if (l->kept.running && (rc = check_kept(l)))
+		goto out;
+	if (l->included.running && git_wait(&l->included)) {
+		rc = error("cannot list the files --include matches: %s", buf_str(&l->included.err));
+		goto out;
+	}
 	int listed = l->from_cache && git_wait(&l->ignored) == 0;
-	if (rc || (listed && drop_ignored(g, l)) ||
+	if (rc || (listed && drop_ignored(g, l)) || add_included(g, l) ||
 	    git_run(&gi, &out, NULL, "write-tree", (char *)NULL) || !out.len) {
 		trace("the cached index names objects that are gone; scanning from the index");
 		buf_reset(&out);
-		if ((rc = rescan(g, l)))
+		if ((rc = rescan(g, l)) || (rc = add_included(g, l)))
 			goto out;
 		if (git_run(&gi, &out, NULL, "write-tree", (char *)NULL) || !out.len) {
 			rc = error("git write-tree failed");
@@ -576,6 +697,9 @@ void local_free(struct local *l)
 	git_job_free(&l->log);
 	git_job_free(&l->add);
 	git_job_free(&l->ignored);
+	git_job_free(&l->included);
+	git_job_free(&l->kept);
+	strv_free(&l->config);
 	if (l->index && !(l->tree && rename(l->index, l->cache) == 0))
 		unlink(l->index);
 	free(l->cache);

@@ -15,6 +15,8 @@ struct local_repo {
 	const char *commondir;	/* where objects/ and info/ live (a linked work tree's main .git) */
 	const char *excludes_file;	/* core.excludesFile as configured, or NULL */
 	const char *autocrlf;	/* core.autocrlf as configured, or NULL */
+	const struct strv *include;	/* ignored files to send anyway (patterns), or NULL */
+	const struct strv *exclude;	/* untracked files to leave out (patterns), or NULL */
 };
 
 /*
@@ -39,6 +41,9 @@ struct local {
 	struct buf ident;	/* HEAD's author and committer, NUL-separated */
 	struct git_job log, add;	/* the scan, running */
 	struct git_job ignored;	/* the cache's entries a rule ignores */
+	struct git_job included;	/* untracked files an --include pattern matches */
+	struct git_job kept;	/* tracked files an --exclude pattern matches */
+	struct strv config;	/* -c of the scan's git: core.excludesFile with --exclude */
 	int from_cache;		/* the scan started from the cache */
 	int has_submodules;
 	struct strv nested;	/* git repositories inside the tree, not synced ("dir/") */

@@ -1,10 +1,13 @@
 /* buf.c: growable buffers and allocation that cannot return NULL. */
 #include "buf.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void oom(void)
 {
@@ -134,4 +137,32 @@ char *line_value(const char *text, const char *key)
 		line = nl ? nl + 1 : NULL;
 	}
 	return NULL;
+}
+
+int buf_read_fd(struct buf *b, int fd)
+{
+	char tmp[4096];
+	ssize_t n;
+
+	while ((n = read(fd, tmp, sizeof tmp)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		buf_add(b, tmp, (size_t)n);
+	}
+	return 0;
+}
+
+int buf_read_file(struct buf *b, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc, e;
+
+	if (fd < 0)
+		return -1;
+	rc = buf_read_fd(b, fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
 }

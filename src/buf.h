@@ -33,6 +33,10 @@ void buf_chomp(struct buf *b);
  */
 char *line_value(const char *text, const char *key);
 
+/* Appends what fd gives until EOF; the file at path. 0, or -1 with errno. */
+int buf_read_fd(struct buf *b, int fd);
+int buf_read_file(struct buf *b, const char *path);
+
 void *xmalloc(size_t n);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);

@@ -27,6 +27,8 @@ const struct opt_def cli_options[] = {
 	{ OPT_EXCLUDE, 0, "exclude", ARG_WORD, "PATTERN", "leave out the untracked files matching PATTERN, gitignore-style (repeatable)" },
 	{ OPT_DRY_RUN, 'n', "dry-run", ARG_NONE, NULL, "say what would change; change nothing remotely" },
 	{ OPT_JSON, 0, "json", ARG_NONE, NULL, "print one JSON object on stdout" },
+	{ OPT_JOBS, 0, "jobs", ARG_WORD, "N", "destinations synced at once, when several are named (8)" },
+	{ OPT_DEST_FILE, 0, "dest-file", ARG_FILE, "FILE", "destinations, one a line; - for stdin" },
 	{ OPT_CANCEL, 0, "cancel", ARG_NONE, NULL, "remove the forward instead" },
 	{ OPT_ADOPT, 0, "adopt", ARG_NONE, NULL, "take over a repository sidecar did not create, or another one's workspace" },
 	{ OPT_ENV, 'e', "env", ARG_WORD, "K=V", "set an environment variable for the command (repeatable)" },
@@ -109,6 +111,20 @@ int parse_depth(const char *s, int *depth)
 	n = strtol(s, NULL, 10);
 	if (depth)
 		*depth = (int)n;
+	return 0;
+}
+
+int parse_jobs(const char *s, long *jobs)
+{
+	*jobs = FANOUT_JOBS;
+	if (!s)
+		return 0;
+	if (!*s || strlen(s) > 3 || strspn(s, "0123456789") != strlen(s) ||
+	    (*jobs = strtol(s, NULL, 10)) < 1 || *jobs > FANOUT_JOBS_MAX) {
+		error("invalid value '%s' for --jobs: use a whole number from 1 to %d", s,
+		      FANOUT_JOBS_MAX);
+		return ERR_USAGE;
+	}
 	return 0;
 }
 
@@ -278,6 +294,12 @@ static enum err apply_option(struct args *a, const struct opt_def *o, const char
 		break;
 	case OPT_DRY_RUN: a->dry_run = 1; break;
 	case OPT_ADOPT: a->adopt = 1; break;
+	case OPT_JOBS:
+		if ((rc = parse_jobs(val, &(long){ 0 })))
+			return rc;
+		a->jobs = val;
+		break;
+	case OPT_DEST_FILE: a->dest_file = val; break;
 	case OPT_JSON: a->json = 1; break;
 	case OPT_CANCEL: a->cancel = 1; break;
 	case OPT_ENV:

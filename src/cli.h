@@ -18,7 +18,7 @@ enum opt_id {
 	OPT_INITIAL_INTERVAL, OPT_MAX_INTERVAL, OPT_CONNECT_TIMEOUT, OPT_AUTH_WAIT, OPT_PERSIST,
 	/* per command */
 	OPT_WORKDIR, OPT_MODE, OPT_DEPTH, OPT_INCLUDE, OPT_EXCLUDE, OPT_DRY_RUN, OPT_JSON, OPT_ENV, OPT_ENV_FILE,
-	OPT_ADOPT, OPT_CANCEL, OPT_DEBOUNCE, OPT_INTERVAL, OPT_NO_RESTART, OPT_HELP
+	OPT_ADOPT, OPT_JOBS, OPT_DEST_FILE, OPT_CANCEL, OPT_DEBOUNCE, OPT_INTERVAL, OPT_NO_RESTART, OPT_HELP
 };
 
 /* What an option's argument is, for help text and completion. */
@@ -50,6 +50,8 @@ struct args {
 	const char *workdir;
 	const char *mode;
 	const char *depth;	/* --depth as given */
+	const char *jobs;	/* --jobs as given, or NULL */
+	const char *dest_file;	/* --dest-file FILE, "-" for stdin */
 	int dry_run;
 	int adopt;
 	int cancel;		/* forward --cancel */
@@ -133,6 +135,14 @@ int check_workdir(const char *wd, const char *from);
 
 /* A --depth value: a whole number, 0 for all history. 0, or -1 when bad. */
 int parse_depth(const char *s, int *depth);
+
+/*
+ * A --jobs value, or NULL for the default (FANOUT_JOBS): a whole number
+ * from 1 to FANOUT_JOBS_MAX. 0, or ERR_USAGE after saying why.
+ */
+#define FANOUT_JOBS 8
+#define FANOUT_JOBS_MAX 256
+int parse_jobs(const char *s, long *jobs);
 
 /* Usage of the program, or of one command, on stdout. */
 void cli_usage(const struct cmd_entry *cmd);

@@ -1,4 +1,5 @@
 /* cmd_sync.c: sync. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "commands.h"
 #include "duration.h"
 #include "err.h"
+#include "fanout.h"
 #include "json.h"
 #include "msg.h"
 #include "snapshot.h"
@@ -30,49 +32,41 @@ static long peak_rss_kib(void)
 	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : -1;
 }
 
-static void print_json(const struct sync_opts *o, const char *mode, const struct conn *c,
-		       const struct sync_result *r, long long elapsed)
+static void json_object(struct buf *b, const struct sync_opts *o, const char *mode,
+			const struct conn *c, const struct sync_result *r, long long elapsed)
 {
-	struct buf b = BUF_INIT;
-	buf_addc(&b, '{');
-	json_kv_str(&b, "dest", o->dest);
-	json_kv_str(&b, "workdir", o->workdir);
-	json_kv_str(&b, "remote_workdir", r->remote_workdir);
-	json_kv_str(&b, "mode", mode);
-	json_kv_str(&b, "result", r->result);
-	json_kv_str(&b, "snapshot", r->snapshot);
-	json_kv_str(&b, "base", r->base);
-	json_kv_int(&b, "files_changed", r->files_changed);
-	json_kv_int(&b, "bytes_sent", (long long)r->bytes_sent);
-	json_kv_int(&b, "round_trips", c->sessions);
-	json_kv_int(&b, "handshakes", c->handshakes);
-	json_kv_int(&b, "attempts", c->attempts);
-	json_kv_int(&b, "elapsed_ms", elapsed);
-	json_kv_str(&b, "saved_ref", r->saved_refs.n ? r->saved_refs.v[0] : NULL);
-	buf_adds(&b, ",\"saved_refs\":[");
+	buf_addc(b, '{');
+	json_kv_str(b, "dest", o->dest);
+	json_kv_str(b, "workdir", o->workdir);
+	json_kv_str(b, "remote_workdir", r->remote_workdir);
+	json_kv_str(b, "mode", mode);
+	json_kv_str(b, "result", r->result);
+	json_kv_str(b, "snapshot", r->snapshot);
+	json_kv_str(b, "base", r->base);
+	json_kv_int(b, "files_changed", r->files_changed);
+	json_kv_int(b, "bytes_sent", (long long)r->bytes_sent);
+	json_kv_int(b, "round_trips", c->sessions);
+	json_kv_int(b, "handshakes", c->handshakes);
+	json_kv_int(b, "attempts", c->attempts);
+	json_kv_int(b, "elapsed_ms", elapsed);
+	json_kv_str(b, "saved_ref", r->saved_refs.n ? r->saved_refs.v[0] : NULL);
+	buf_adds(b, ",\"saved_refs\":[");
 	for (size_t i = 0; i < r->saved_refs.n; i++) {
 		if (i)
-			buf_addc(&b, ',');
-		json_str(&b, r->saved_refs.v[i]);
+			buf_addc(b, ',');
+		json_str(b, r->saved_refs.v[i]);
 	}
-	buf_addc(&b, ']');
-	json_kv_int(&b, "peak_rss_kib", peak_rss_kib());
-	buf_adds(&b, "}\n");
-	fputs(b.s, stdout);
-	buf_free(&b);
+	buf_addc(b, ']');
+	json_kv_int(b, "peak_rss_kib", peak_rss_kib());
+	buf_addc(b, '}');
 }
 
-enum err sync_workspace(struct env *e, struct conn *c)
+/* The sync's options, checked once whatever the number of destinations. */
+static enum err sync_options(struct env *e, struct sync_opts *o)
 {
-	struct args *a = e->a;
-	struct sync_opts o = { 0 };
-	struct sync_result r = { 0 };
-	struct sync_job *job;
-	long long start = now_ms();
 	const char *mode = e->set->mode.value;
 	int rc;
 
-	memset(c, 0, sizeof *c);
 	if (strcmp(mode, "snapshot") && strcmp(mode, "patch")) {
 		error("invalid mode '%s' in %s: use snapshot or patch", mode, e->set->mode.from);
 		return ERR_USAGE;
@@ -80,63 +74,301 @@ enum err sync_workspace(struct env *e, struct conn *c)
 	if (!e->toplevel)
 		return error("not inside a git repository with a working tree "
 			     "(run sidecar in your checkout, or use -C DIR)");
-	o.workdir = env_workdir(e);
-	if ((rc = check_workdir(o.workdir, e->set->workdir.from)))
+	o->workdir = env_workdir(e);
+	if ((rc = check_workdir(o->workdir, e->set->workdir.from)))
 		return rc;
-	o.toplevel = e->toplevel;
-	o.gitdir = e->gitdir;
-	o.repo = &e->repo;
-	o.patch = strcmp(mode, "patch") == 0;
-	if (parse_depth(e->set->depth.value, &o.depth) < 0) {
+	o->toplevel = e->toplevel;
+	o->gitdir = e->gitdir;
+	o->repo = &e->repo;
+	o->patch = strcmp(mode, "patch") == 0;
+	if (parse_depth(e->set->depth.value, &o->depth) < 0) {
 		error("invalid depth '%s' in %s: use a whole number, 0 for all history",
 		      e->set->depth.value, e->set->depth.from);
 		return ERR_USAGE;
 	}
-	o.dry_run = a->dry_run;
-	o.adopt = a->adopt;
-	o.json = a->json;
-	o.dest = env_dest(e);
-	if (!o.dest || o.dest[0] == '-' || e->a->positional.n > 1)
-		return env_conn(e, c);	/* says what is wrong */
-	if (!(o.rundir = env_rundir(e)))
+	o->dry_run = e->a->dry_run;
+	o->adopt = e->a->adopt;
+	o->json = e->a->json;
+	if (!(o->rundir = env_rundir(e)))
 		return ERR_FAIL;
-	job = sync_start(&e->git, &o, &r);
+	return 0;
+}
+
+/*
+ * One destination, o->dest: the sync, then its line on stderr, or its JSON
+ * object in json with --json; *result says how it ended ("synced",
+ * "up-to-date", "dry-run"), NULL when it failed.
+ */
+static enum err sync_dest(struct env *e, struct sync_opts *o, struct conn *c, struct buf *json,
+			  const char **result)
+{
+	struct sync_result r = { 0 };
+	struct sync_job *job;
+	long long start = now_ms();
+	int rc;
+
+	*result = NULL;
+	job = sync_start(&e->git, o, &r);
 	if ((rc = env_conn(e, c)) == 0)
 		rc = sync_run(job, c);
 	sync_end(job);
-	if (rc == 0 && !a->json && r.result) {
+	if (rc == 0 && r.result)
+		*result = strcmp(r.result, "synced") == 0 ? "synced" :
+			  strcmp(r.result, "up-to-date") == 0 ? "up-to-date" : "dry-run";
+	if (rc == 0 && !o->json && r.result) {
 		char size[32], took[32];
 		human_size(r.bytes_sent, size, sizeof size);
 		format_duration(now_ms() - start, took, sizeof took);
 		if (strcmp(r.result, "up-to-date") == 0)
-			info("%s:%s is up to date", o.dest, o.workdir);
+			info("%s:%s is up to date", o->dest, o->workdir);
 		else if (strcmp(r.result, "synced") == 0)
 			info("synced %s:%s: %lld file%s changed, %s sent, %d round trip%s, %s",
-			     o.dest, o.workdir, r.files_changed, r.files_changed == 1 ? "" : "s",
+			     o->dest, o->workdir, r.files_changed, r.files_changed == 1 ? "" : "s",
 			     size, c->sessions, c->sessions == 1 ? "" : "s", took);
 	}
-	if (rc == 0 && a->json)
-		print_json(&o, mode, c, &r, now_ms() - start);
+	if (rc == 0 && o->json)
+		json_object(json, o, e->set->mode.value, c, &r, now_ms() - start);
 	sync_result_free(&r);
 	return rc;
 }
 
+enum err sync_workspace(struct env *e, struct conn *c)
+{
+	struct sync_opts o = { 0 };
+	struct buf json = BUF_INIT;
+	const char *result;
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	if ((rc = sync_options(e, &o)))
+		return rc;
+	o.dest = env_dest(e);
+	if (!o.dest || o.dest[0] == '-' || e->a->positional.n > 1)
+		return env_conn(e, c);	/* says what is wrong */
+	rc = sync_dest(e, &o, c, &json, &result);
+	if (rc == 0 && o.json) {
+		buf_addc(&json, '\n');
+		fputs(json.s, stdout);
+	}
+	buf_free(&json);
+	return rc;
+}
+
+/* --- several destinations ------------------------------------------------ */
+
+struct fan {
+	struct env *e;
+	struct sync_opts o;	/* o.prepared: the one local snapshot */
+	size_t counts[3];	/* synced, up to date, dry run */
+	struct buf failed;	/* "DEST (exit N), ..." */
+	size_t nfailed;
+};
+
+static const char *const fan_results[] = { "synced", "up-to-date", "dry-run" };
+
+/* In a copy of sidecar: one destination; out gets "RESULT\n" then its JSON. */
+static enum err fan_run(void *ctx, const char *dest, struct buf *out)
+{
+	struct fan *f = ctx;
+	struct buf json = BUF_INIT;
+	const char *result;
+	struct conn c;
+	enum err rc;
+
+	f->e->resolved.dest.value = dest;	/* this copy's own */
+	strv_truncate(&f->e->a->positional, 0);
+	f->o.dest = dest;
+	memset(&c, 0, sizeof c);
+	rc = sync_dest(f->e, &f->o, &c, &json, &result);
+	env_conn_done(f->e, &c);
+	conn_free(&c);
+	buf_addf(out, "%s\n", result ? result : "failed");
+	buf_add(out, json.s, json.len);
+	buf_free(&json);
+	return rc;
+}
+
+static void fan_done(void *ctx, const struct fanout_task *t)
+{
+	struct fan *f = ctx;
+	const char *out = buf_str(&t->out);
+
+	for (size_t i = 0; t->rc == ERR_OK && i < 3; i++) {
+		size_t n = strlen(fan_results[i]);
+		if (strncmp(out, fan_results[i], n) == 0 && out[n] == '\n') {
+			f->counts[i]++;
+			return;
+		}
+	}
+	buf_addf(&f->failed, "%s%s (exit %d)", f->nfailed ? ", " : "", t->dest,
+		 err_exit(t->rc ? t->rc : ERR_FAIL, -1, 0, 0));
+	f->nfailed++;
+}
+
+/* The JSON array: each destination's object, in the order they were named. */
+static void fan_json(const struct fan *f, const struct fanout *run)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addc(&b, '[');
+	for (size_t i = 0; i < run->n; i++) {
+		const struct fanout_task *t = &run->tasks[i];
+		const char *obj = memchr(t->out.s ? t->out.s : "", '\n', t->out.len);
+		if (i)
+			buf_addc(&b, ',');
+		if (t->rc == ERR_OK && obj && obj[1] == '{') {
+			buf_add(&b, obj + 1, t->out.len - (size_t)(obj + 1 - t->out.s));
+			continue;
+		}
+		buf_addc(&b, '{');
+		json_kv_str(&b, "dest", t->dest);
+		json_kv_str(&b, "workdir", f->o.workdir);
+		json_kv_str(&b, "mode", f->e->set->mode.value);
+		json_kv_str(&b, "result", "failed");
+		json_kv_int(&b, "exit_status", err_exit(t->rc ? t->rc : ERR_FAIL, -1, 0, 0));
+		buf_addc(&b, '}');
+	}
+	buf_adds(&b, "]\n");
+	fputs(b.s, stdout);
+	buf_free(&b);
+}
+
+/*
+ * sync to every destination of dests: one local snapshot, then one copy of
+ * sidecar per destination, --jobs at once, each with its own connection
+ * and retries. Exit status: the most severe of theirs.
+ */
+static enum err sync_fanout(struct env *e, const struct strv *dests, long jobs)
+{
+	struct fan f = { .e = e };
+	struct local l;
+	struct fanout run = { 0 };
+	enum err rc;
+
+	if ((rc = sync_options(e, &f.o)))
+		return rc;
+	f.o.no_progress = 1;	/* several would draw over each other */
+	if ((rc = sync_prepare(&e->git, &f.o, &l))) {
+		local_free(&l);
+		return rc;
+	}
+	f.o.prepared = &l;
+	run.n = dests->n;
+	run.tasks = xmalloc(run.n * sizeof *run.tasks);
+	memset(run.tasks, 0, run.n * sizeof *run.tasks);
+	for (size_t i = 0; i < run.n; i++)
+		run.tasks[i].dest = dests->v[i];
+	run.jobs = (size_t)jobs < run.n ? (size_t)jobs : run.n;
+	run.run = fan_run;
+	run.done = fan_done;
+	run.ctx = &f;
+	rc = fanout_run(&run);
+	if (e->a->json)
+		fan_json(&f, &run);
+	if (f.nfailed)
+		error("%zu of %zu destinations failed: %s", f.nfailed, run.n, f.failed.s);
+	else if (f.counts[2])
+		info("dry run on %zu destinations", run.n);
+	else
+		info("%zu destinations: %zu synced, %zu up to date", run.n, f.counts[0], f.counts[1]);
+	for (size_t i = 0; i < run.n; i++)
+		buf_free(&run.tasks[i].out);
+	free(run.tasks);
+	buf_free(&f.failed);
+	local_free(&l);
+	return rc;
+}
+
+/* A destination named once, in the order given. */
+static void add_dest(struct strv *dests, const char *d, size_t n)
+{
+	for (size_t i = 0; i < dests->n; i++)
+		if (strlen(dests->v[i]) == n && strncmp(dests->v[i], d, n) == 0)
+			return;
+	strv_pushf(dests, "%.*s", (int)n, d);
+}
+
+/* The words of text, split at blanks and newlines; a line from # on is a comment. */
+static void add_words(struct strv *dests, const char *text)
+{
+	const char *p = text;
+
+	while (*p) {
+		size_t n;
+		p += strspn(p, " \t\r\n");
+		if (*p == '#') {
+			p += strcspn(p, "\n");
+			continue;
+		}
+		n = strcspn(p, " \t\r\n");
+		if (n)
+			add_dest(dests, p, n);
+		p += n;
+	}
+}
+
+/*
+ * The destinations: the arguments and --dest-file's lines, else the
+ * setting (SIDECAR_DEST, sidecar.destination), which may name several.
+ */
+static enum err sync_dests(struct env *e, struct strv *dests)
+{
+	const struct args *a = e->a;
+
+	for (size_t i = 0; i < a->positional.n; i++)
+		add_dest(dests, a->positional.v[i], strlen(a->positional.v[i]));
+	if (a->dest_file) {
+		struct buf text = BUF_INIT;
+		int rc = strcmp(a->dest_file, "-") == 0 ? buf_read_fd(&text, 0) :
+			 buf_read_file(&text, a->dest_file);
+		if (rc < 0) {
+			error("cannot read --dest-file %s: %s", a->dest_file, strerror(errno));
+			buf_free(&text);
+			return ERR_USAGE;
+		}
+		add_words(dests, buf_str(&text));
+		buf_free(&text);
+		if (!dests->n) {
+			error("--dest-file %s names no destination", a->dest_file);
+			return ERR_USAGE;
+		}
+	}
+	if (!dests->n && e->set->dest.value)
+		add_words(dests, e->set->dest.value);
+	return 0;
+}
+
 static enum err cmd_sync(struct env *e)
 {
+	struct strv dests = STRV_INIT;
 	struct conn c;
-	enum err rc = sync_workspace(e, &c);
+	long jobs;
+	enum err rc;
 
+	if ((rc = parse_jobs(e->a->jobs, &jobs)) || (rc = sync_dests(e, &dests)))
+		goto out;
+	if (dests.n > 1) {
+		rc = sync_fanout(e, &dests, jobs);
+		goto out;
+	}
+	if (dests.n == 1 && !e->a->positional.n)
+		e->resolved.dest.value = dests.v[0];	/* the setting, trimmed */
+	strv_truncate(&e->a->positional, 1);	/* the same one named again */
+	rc = sync_workspace(e, &c);
 	env_conn_done(e, &c);
 	conn_free(&c);
+out:
+	strv_free(&dests);
 	return rc;
 }
 
 const struct cmd_entry cmd_sync_entry = {
 	.name = "sync",
-	.synopsis = "[options] [DEST]",
+	.synopsis = "[options] [DEST]...",
 	.summary = "make DEST's workspace equal to the local working tree",
 	.options = (const enum opt_id[]){ OPT_WORKDIR, OPT_MODE, OPT_DEPTH, OPT_INCLUDE,
-					  OPT_EXCLUDE, OPT_DRY_RUN, OPT_ADOPT, OPT_JSON, OPT_NONE },
+					  OPT_EXCLUDE, OPT_DRY_RUN, OPT_ADOPT, OPT_JSON, OPT_JOBS,
+					  OPT_DEST_FILE, OPT_NONE },
 	.operand = OPERAND_DEST,
 	.flags = CMD_REPOSITORY | CMD_CONNECTS,
 	.run = cmd_sync,

@@ -254,6 +254,17 @@ static enum err conn_setup(struct env *e, struct conn *c, int may_start)
 		error("no destination: name one, set SIDECAR_DEST, or run 'sidecar use DEST'");
 		return ERR_USAGE;
 	}
+	if (dest[strcspn(dest, " \t\r\n")]) {
+		size_t n = 0;
+		for (const char *p = dest; *p; n++) {
+			p += strspn(p, " \t\r\n");
+			p += strcspn(p, " \t\r\n");
+			p += strspn(p, " \t\r\n");
+		}
+		error("%s names %zu destinations ('%s'); only sync takes several: name one",
+		      e->set->dest.from, n, dest);
+		return ERR_USAGE;
+	}
 	return conn_init(c, &e->conn_opts, dest);
 }
 

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "err.h"
 #include "sig.h"
 
 extern char **environ;
@@ -649,4 +651,53 @@ int proc_run(struct proc *p)
 {
 	int rc = proc_start(p);
 	return rc ? rc : proc_finish(p);
+}
+
+int proc_task_start(struct proc_task *t)
+{
+	int fds[2];
+	sigset_t all, old;
+
+	t->pid = -1;
+	t->out_pipe = -1;
+	if (make_pipe(fds) < 0)
+		return -1;
+	fflush(NULL);	/* nothing buffered is written twice */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	t->pid = fork();
+	if (t->pid == 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		close(fds[0]);
+		if (sig_rearm() < 0)
+			_exit(ERR_FAIL);
+		int rc = t->fn(t->ctx, fds[1]);
+		fflush(NULL);
+		_exit(rc);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(fds[1]);
+	if (t->pid < 0) {
+		close(fds[0]);
+		return -1;
+	}
+	t->out_pipe = fds[0];
+	return 0;
+}
+
+int proc_task_wait(struct proc_task *t)
+{
+	int wstatus;
+
+	close_fd(&t->out_pipe);
+	if (t->pid <= 0)
+		return -1;
+	while (waitpid(t->pid, &wstatus, 0) < 0) {
+		if (errno != EINTR) {
+			t->pid = -1;
+			return -1;
+		}
+	}
+	t->pid = -1;
+	return decode(wstatus);
 }

@@ -106,4 +106,25 @@ int proc_finish(struct proc *p);
 /* proc_start then proc_finish. */
 int proc_run(struct proc *p);
 
+/*
+ * A task: fn runs in a forked copy of sidecar, with no exec, so that it
+ * starts from all sidecar has computed. The copy keeps sidecar's signal
+ * handlers on a self-pipe of its own, and sidecar's stdin, stdout and
+ * stderr; its status is what fn returns (0 to 125), or 128+N when signal
+ * N ended it. What fn writes to fd reaches sidecar through out_pipe; fd is
+ * close-on-exec, so no program the copy runs holds it, and out_pipe is at
+ * EOF once the copy has ended.
+ */
+struct proc_task {
+	int (*fn)(void *ctx, int fd);
+	void *ctx;
+	pid_t pid;		/* results: the copy, or -1 */
+	int out_pipe;		/* sidecar's end, -1 when closed */
+};
+
+/* Starts the task: 0, or -1 when fork or pipe failed. */
+int proc_task_start(struct proc_task *t);
+/* Closes out_pipe and reaps the copy: its status, or -1. */
+int proc_task_wait(struct proc_task *t);
+
 #endif

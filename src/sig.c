@@ -23,16 +23,39 @@ static void on_signal(int signo)
 	errno = saved;
 }
 
+static int make_wake(void)
+{
+	int fds[2];
+
+	if (pipe(fds) < 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+		fcntl(fds[i], F_SETFL, O_NONBLOCK);
+	}
+	wake[0] = fds[0];
+	wake[1] = fds[1];
+	return 0;
+}
+
+int sig_rearm(void)
+{
+	int old[2] = { wake[0], wake[1] };
+
+	wake[1] = -1;	/* a handler that runs meanwhile writes nowhere */
+	wake[0] = -1;
+	for (int i = 0; i < 2; i++)
+		if (old[i] >= 0)
+			close(old[i]);
+	return make_wake();
+}
+
 int sig_init(void)
 {
 	struct sigaction sa = { 0 };
 
-	if (pipe(wake) < 0)
+	if (make_wake() < 0)
 		return -1;
-	for (int i = 0; i < 2; i++) {
-		fcntl(wake[i], F_SETFD, FD_CLOEXEC);
-		fcntl(wake[i], F_SETFL, O_NONBLOCK);
-	}
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++)

@@ -14,6 +14,12 @@ extern volatile sig_atomic_t sig_caught;
  */
 int sig_init(void);
 
+/*
+ * A new self-pipe, the old one closed: for a forked copy of sidecar, whose
+ * wake-ups must not be read by its parent. Returns 0 or -1.
+ */
+int sig_rearm(void);
+
 /* The self-pipe's read end, for poll(); -1 before sig_init(). */
 int sig_wakefd(void);
 

@@ -46,6 +46,14 @@ void strv_free(struct strv *s)
 	s->n = s->cap = 0;
 }
 
+void strv_truncate(struct strv *s, size_t n)
+{
+	while (s->n > n) {
+		free(s->v[--s->n]);
+		s->v[s->n] = NULL;
+	}
+}
+
 const char *const *strv_argv(struct strv *s)
 {
 	static const char *const empty[] = { NULL };

@@ -58,7 +58,7 @@ static void progress(void *arg, unsigned long long bytes)
 	struct sync_job *x = arg;
 	long long now = now_ms();
 
-	if (!msg_tty() || msg_quiet() || now - x->progress_start < 1000 ||
+	if (!msg_tty() || msg_quiet() || x->o->no_progress || now - x->progress_start < 1000 ||
 	    now - x->progress_last < 250)
 		return;
 	x->progress_last = now;
@@ -299,6 +299,18 @@ static void take_reply(struct sync_job *x, const struct reply *r)
 	}
 }
 
+/* Says what the scan leaves out. */
+static void not_synced(const struct local *l)
+{
+	if (l->has_submodules)
+		warn("submodules are not synced; only the superproject's files are");
+	for (size_t i = 0; i < l->nested.n; i++)
+		warn("%s is a git repository inside the working tree: its files are not synced "
+		     "(git add leaves it out; an empty directory on the sidecar); make it a submodule, "
+		     "or sync it on its own with 'sidecar -C %s sync -w NAME'",
+		     l->nested.v[i], l->nested.v[i]);
+}
+
 /* Ends the scan begun by sync_start, once. */
 static enum err ensure_scanned(struct sync_job *x)
 {
@@ -311,13 +323,7 @@ static enum err ensure_scanned(struct sync_job *x)
 	if ((rc = local_scan_finish(x->g, &x->l)))
 		return rc;
 	x->scanned = 1;
-	if (x->l.has_submodules)
-		warn("submodules are not synced; only the superproject's files are");
-	for (size_t i = 0; i < x->l.nested.n; i++)
-		warn("%s is a git repository inside the working tree: its files are not synced "
-		     "(git add leaves it out; an empty directory on the sidecar); make it a submodule, "
-		     "or sync it on its own with 'sidecar -C %s sync -w NAME'",
-		     x->l.nested.v[i], x->l.nested.v[i]);
+	not_synced(&x->l);
 	return 0;
 }
 
@@ -827,7 +833,13 @@ struct sync_job *sync_start(const struct git *g, const struct sync_opts *o,
 	x->r = r;
 	sync_key(o->dest, o->workdir, x->key);
 	x->mark = script_mark(x);
-	x->start_rc = local_scan_start(g, o->repo, o->rundir, &x->l);
+	if (o->prepared) {
+		x->l = *o->prepared;	/* borrowed: sync_end leaves it */
+		x->scanned = 1;
+		r->snapshot = xstrdup(x->l.snapshot);
+	} else {
+		x->start_rc = local_scan_start(g, o->repo, o->rundir, &x->l);
+	}
 	if (!o->patch && !x->start_rc) {
 		/* the last snapshot synced there, and HEAD then: its parent */
 		buf_addf(&ref, "refs/sidecar/synced/%s", x->key);
@@ -872,8 +884,20 @@ void sync_end(struct sync_job *x)
 	free(x->roots);
 	strv_free(&x->known_have);
 	free(x->mark);
-	local_free(&x->l);
+	if (!x->o->prepared)
+		local_free(&x->l);
 	free(x);
+}
+
+enum err sync_prepare(const struct git *g, const struct sync_opts *o, struct local *l)
+{
+	enum err rc;
+
+	if ((rc = local_scan_start(g, o->repo, o->rundir, l)) ||
+	    (rc = local_scan_finish(g, l)) || (rc = local_snapshot(g, l)))
+		return rc;
+	not_synced(l);
+	return 0;
 }
 
 void sync_result_free(struct sync_result *r)

@@ -19,6 +19,8 @@ struct sync_opts {
 	int adopt;		/* take over a repository sidecar did not create */
 	int json;		/* stdout is for the JSON object only */
 	const char *rundir;	/* the control directory (rundir) */
+	int no_progress;	/* no progress line, even on a terminal */
+	const struct local *prepared;	/* a scan and snapshot made already, or NULL */
 };
 
 struct sync_result {
@@ -39,6 +41,13 @@ struct sync_job;
  * does the rest over c, connecting as needed, and returns an exit status.
  * sync_end frees the job whatever happened.
  */
+/*
+ * The local scan and snapshot alone, made once for several destinations:
+ * then each sync's opts.prepared points to l, which the caller frees with
+ * local_free when they are done. Says what is not synced, once.
+ */
+enum err sync_prepare(const struct git *g, const struct sync_opts *o, struct local *l);
+
 struct sync_job *sync_start(const struct git *g, const struct sync_opts *o,
 			    struct sync_result *r);
 enum err sync_run(struct sync_job *j, struct conn *c);

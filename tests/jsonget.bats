@@ -238,6 +238,17 @@ get() {
 	run -1 --separate-stderr jsonget -k base <<<'[]'
 }
 
+@test "-e prints each element of an array on a line, compact; commas in strings and inside stay" {
+	run -0 jsonget -e <<<'[ {"a": [1, 2], "b": "x,]\"y"} , 3, "s t" ,null ]'
+	assert_output "$(printf '%s\n' '{"a":[1,2],"b":"x,]\"y"}' 3 '"s t"' null)"
+	run -0 jsonget -e <<<' [ ] '
+	assert_output ''
+	run -1 --separate-stderr jsonget -e <<<'{"a":1}'
+	[[ $stderr == *"not an array"* ]]
+	run -1 --separate-stderr jsonget -e <<<'[1,]'
+	[ -z "$output" ]
+}
+
 # --- usage -----------------------------------------------------------------------
 
 @test "usage errors exit 2" {
@@ -247,4 +258,5 @@ get() {
 	run -2 --separate-stderr jsonget -x <<<'{}'
 	run -2 --separate-stderr jsonget -- <<<'{}'
 	run -2 --separate-stderr jsonget -- a b <<<'{}'
+	run -2 --separate-stderr jsonget -e a <<<'[]'
 }

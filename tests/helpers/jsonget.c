@@ -5,6 +5,7 @@
  * usage: jsonget              exit 0 when stdin is exactly one JSON value
  *        jsonget [--] KEY     print the value of the top-level member KEY
  *        jsonget -k KEY...    exit 0 when every KEY is a top-level member
+ *        jsonget -e           print each element of an array on a line
  *
  * The input is one JSON text as RFC 8259 defines it: a value with
  * whitespace (a final newline among it) around it and nothing else. It
@@ -63,7 +64,7 @@ static const char oom[] = "out of memory";
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: jsonget [[--] KEY | -k KEY...] < JSON\n");
+	fprintf(stderr, "usage: jsonget [[--] KEY | -k KEY... | -e] < JSON\n");
 	return EXIT_USAGE;
 }
 
@@ -550,6 +551,48 @@ static int put_value(const struct span *v, FILE *out)
 	return 0;
 }
 
+/*
+ * The elements of an array that parse_text accepted, each as put_compact
+ * writes it, a line each: a comma outside any string and at the array's
+ * own depth ends one.
+ */
+static int put_elements(const struct span *v, FILE *out)
+{
+	int in_string = 0, escaped = 0, depth = 0, any = 0;
+
+	for (size_t i = 1; i + 1 < v->len; i++) {
+		char c = v->s[i];
+		if (in_string) {
+			if (escaped)
+				escaped = 0;
+			else if (c == '\\')
+				escaped = 1;
+			else if (c == '"')
+				in_string = 0;
+		} else if (c == '"') {
+			in_string = 1;
+		} else if (is_ws((unsigned char)c)) {
+			continue;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		} else if (c == ',' && depth == 0) {
+			putc('\n', out);
+			continue;
+		}
+		putc(c, out);
+		any = 1;
+	}
+	if (any)
+		putc('\n', out);
+	if (fflush(out) != 0 || ferror(out)) {
+		fprintf(stderr, "jsonget: cannot write the elements: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* --- main ------------------------------------------------------------- */
 
 /* Where a parser stopped, as "line L, column C" (bytes, both from 1). */
@@ -572,12 +615,19 @@ static void report(const struct parser *p)
 	fprintf(stderr, "jsonget: invalid JSON at line %zu, column %zu: %s\n", line, col, p->err);
 }
 
-/* Fills q from the command line; sets *print for KEY. -1 on a usage error. */
+/*
+ * Fills q from the command line; sets *print for KEY, 2 for -e. -1 on a
+ * usage error.
+ */
 static int parse_args(int argc, char **argv, struct query *q, int *print)
 {
 	*print = 0;
 	if (argc == 1)
 		return 0;
+	if (argc == 2 && strcmp(argv[1], "-e") == 0) {
+		*print = 2;
+		return 0;
+	}
 	if (strcmp(argv[1], "-k") == 0 && argc > 2) {
 		q->keys = argv + 2;
 		q->n = (size_t)argc - 2;
@@ -615,6 +665,14 @@ static int run(struct query *q, int print)
 	p.len = in.len;
 	if (parse_text(&p, q->n ? q : NULL, &value)) {
 		report(&p);
+		goto out;
+	}
+	if (print == 2) {
+		if (value.s[0] != '[') {
+			fprintf(stderr, "jsonget: the value is not an array\n");
+			goto out;
+		}
+		rc = put_elements(&value, stdout) ? EXIT_NO : EXIT_YES;
 		goto out;
 	}
 	if (q->n && value.s[0] != '{') {

@@ -12,6 +12,7 @@
 #include "conn_int.h"
 #include "duration.h"
 #include "err.h"
+#include "fanout.h"
 #include "proc.h"
 #include "quote.h"
 #include "sig.h"
@@ -19,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -999,6 +1001,99 @@ static void test_socket_listens(void)
 	rmdir(dir);
 }
 
+static pid_t fan_parent;
+
+/* A task for test_fanout: its rc is named by its dest, its out is the dest. */
+static enum err fan_task(void *ctx, const char *dest, struct buf *out)
+{
+	(void)ctx;
+	buf_addf(out, "ran %s in %s", dest, getpid() == fan_parent ? "the parent" : "a copy");
+	if (strcmp(dest, "kill") == 0)
+		raise(SIGKILL);
+	return strcmp(dest, "fail3") == 0 ? ERR_PERMANENT :
+	       strcmp(dest, "fail4") == 0 ? ERR_UNREACHABLE : ERR_OK;
+}
+
+static void fan_done_cb(void *ctx, const struct fanout_task *t)
+{
+	struct strv *order = ctx;
+	strv_push(order, t->dest);
+}
+
+static void test_fanout(void)
+{
+	long jobs;
+	struct fanout_task tasks[5];
+	const char *names[] = { "a", "fail3", "b", "fail4", "kill" };
+	struct strv order = STRV_INIT;
+	struct fanout f = { .tasks = tasks, .n = 5, .jobs = 2, .run = fan_task,
+			    .done = fan_done_cb, .ctx = &order };
+	enum err worst;
+
+	CHECK(parse_jobs(NULL, &jobs) == 0 && jobs == FANOUT_JOBS, "fanout: --jobs defaults to 8");
+	CHECK(parse_jobs("1", &jobs) == 0 && jobs == 1, "fanout: --jobs 1");
+	CHECK(parse_jobs("256", &jobs) == 0 && jobs == 256, "fanout: --jobs 256, the most");
+	CHECK_INT(parse_jobs("0", &jobs), ERR_USAGE, "fanout: --jobs 0 is a usage error");
+	CHECK_INT(parse_jobs("257", &jobs), ERR_USAGE, "fanout: --jobs 257 is a usage error");
+	CHECK_INT(parse_jobs("-1", &jobs), ERR_USAGE, "fanout: --jobs -1 is a usage error");
+	CHECK_INT(parse_jobs("", &jobs), ERR_USAGE, "fanout: an empty --jobs is a usage error");
+	CHECK_INT(parse_jobs("2x", &jobs), ERR_USAGE, "fanout: --jobs 2x is a usage error");
+
+	CHECK_INT(fanout_rc(0), ERR_OK, "fanout: a copy's 0 is ERR_OK");
+	CHECK_INT(fanout_rc(ERR_UNREACHABLE), ERR_UNREACHABLE, "fanout: a copy's rc comes back");
+	CHECK_INT(fanout_rc(128 + SIGINT), ERR_SIGNAL, "fanout: a copy a signal ended");
+	CHECK_INT(fanout_rc(-1), ERR_FAIL, "fanout: a copy that could not be reaped failed");
+	CHECK_INT(fanout_rc(99), ERR_FAIL, "fanout: an unknown status is a failure");
+
+	memset(tasks, 0, sizeof tasks);
+	for (int i = 0; i < 5; i++)
+		tasks[i].dest = names[i];
+	fan_parent = getpid();
+	worst = fanout_run(&f);
+	CHECK_INT(worst, ERR_SIGNAL, "fanout: the worst rc, a copy killed by a signal");
+	CHECK_INT(order.n, 5, "fanout: done is called once per task");
+	CHECK_INT(tasks[0].rc, ERR_OK, "fanout: task a is ERR_OK");
+	CHECK_INT(tasks[1].rc, ERR_PERMANENT, "fanout: task fail3 is ERR_PERMANENT");
+	CHECK_INT(tasks[3].rc, ERR_UNREACHABLE, "fanout: task fail4 is ERR_UNREACHABLE");
+	CHECK_INT(tasks[4].rc, ERR_SIGNAL, "fanout: task kill is ERR_SIGNAL");
+	CHECK_STR(buf_str(&tasks[2].out), "ran b in a copy", "fanout: out comes back from the copy");
+	CHECK_INT(tasks[4].out.len, 0, "fanout: a copy killed before it spoke brings nothing");
+	for (int i = 0; i < 5; i++) {
+		CHECK(tasks[i].started && tasks[i].t.pid == -1 && tasks[i].t.out_pipe == -1,
+		      "fanout: every copy started, reaped, its pipe closed");
+		buf_free(&tasks[i].out);
+	}
+	strv_free(&order);
+
+	/* one at a time, and the worst of 3 and 4 is 4 */
+	memset(tasks, 0, sizeof tasks);
+	tasks[0].dest = "fail3";
+	tasks[1].dest = "fail4";
+	tasks[2].dest = "a";
+	f.n = 3;
+	f.jobs = 1;
+	worst = fanout_run(&f);
+	CHECK_INT(worst, ERR_UNREACHABLE, "fanout: 4 over 3 over 0");
+	CHECK(order.n == 3 && strcmp(order.v[0], "fail3") == 0 && strcmp(order.v[1], "fail4") == 0 &&
+	      strcmp(order.v[2], "a") == 0, "fanout: --jobs 1 runs them in turn, in order");
+	for (int i = 0; i < 3; i++)
+		buf_free(&tasks[i].out);
+	strv_free(&order);
+
+	{
+		struct strv s = STRV_INIT;
+		strv_push(&s, "x");
+		strv_push(&s, "y");
+		strv_push(&s, "z");
+		strv_truncate(&s, 1);
+		CHECK(s.n == 1 && strcmp(s.v[0], "x") == 0 && s.v[1] == NULL,
+		      "strv_truncate keeps the first n, NULL-terminated");
+		strv_truncate(&s, 4);
+		CHECK_INT(s.n, 1, "strv_truncate to more than it has changes nothing");
+		strv_free(&s);
+	}
+}
+
 int main(void)
 {
 	/* As sidecar's main does: nothing but 0, 1 and 2 open. */
@@ -1019,5 +1114,6 @@ int main(void)
 	}
 	test_proc();
 	test_proc_pump();
+	test_fanout();
 	return unit_done();
 }

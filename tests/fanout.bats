@@ -1,0 +1,211 @@
+#!/usr/bin/env bats
+# fanout.bats: one sync to several sidecars at once: one local snapshot,
+# one copy of sidecar per destination, each with its own connection and
+# retries, against several real sshd instances on 127.0.0.1.
+
+load test_helper
+load sync_helper
+
+setup() {
+	sync_setup
+}
+
+teardown() {
+	common_teardown
+}
+
+# extra_sidecar NAME [--delay-ms N]: one more sshd on 127.0.0.1, with the
+# same keys as the first, whose sessions live in their own home
+# ($BATS_TEST_TMPDIR/home-NAME); ssh knows it as the Host alias NAME. With
+# --delay-ms it starts that much later (a machine still booting) and this
+# returns at once.
+extra_sidecar() {
+	local name=$1 delay_ms='' dir="$BATS_TEST_TMPDIR/sshd" port home pid
+	[ "${2:-}" != --delay-ms ] || delay_ms=$3
+	port=$(free_port) || return 1
+	home=$BATS_TEST_TMPDIR/home-$name
+	mkdir -p "$home"
+	sed -e "s|^ListenAddress .*|ListenAddress 127.0.0.1:$port|" \
+		-e "s|^PidFile .*|PidFile $dir/$name.pid|" \
+		-e "s|^AuthorizedKeysFile .*|AuthorizedKeysFile $dir/$name.keys|" \
+		"$dir/sshd_config" >"$dir/$name.config"
+	sed "s|HOME=[^\"]*|HOME=$home|" "$dir/authorized_keys" >"$dir/$name.keys"
+	printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$dir/host_ed25519.pub")" \
+		>>"$BATS_TEST_TMPDIR/known_hosts"
+	printf 'Host %s\n\tHostName 127.0.0.1\n\tPort %s\n\tUser %s\n' "$name" "$port" "$(id -un)" \
+		>>"$SSH_CONFIG"
+	local cmd=($(_sc_sshd_prog) -D -f "$dir/$name.config" -E "$dir/$name.log")
+	if [ -n "$delay_ms" ]; then
+		# The sleep is the fault being staged (a machine still booting),
+		# not a way to wait for something.
+		(sleep "$((delay_ms / 1000)).$(printf '%03d' $((delay_ms % 1000)))" &&
+			exec "${cmd[@]}") </dev/null >>"$dir/$name.out" 2>&1 3>&- &
+		_sc_track $!
+		return 0
+	fi
+	"${cmd[@]}" </dev/null >>"$dir/$name.out" 2>&1 3>&- &
+	pid=$!
+	_sc_track "$pid"
+	wait_until --timeout-ms 5000 test -s "$dir/$name.pid" || {
+		cat "$dir/$name.out" >&2
+		return 1
+	}
+}
+
+# dead_sidecar NAME: a Host alias NAME for a port nothing listens on.
+dead_sidecar() {
+	printf 'Host %s\n\tHostName 127.0.0.1\n\tPort %s\n' "$1" "$(free_port)" >>"$SSH_CONFIG"
+}
+
+# elements: the objects of the JSON array in $output, one a line, into $objs.
+elements() {
+	mapfile -t objs < <(jsonget -e <<<"$output")
+}
+
+@test "three sidecars at once: all equal to the local tree; one JSON object each, in the order named" {
+	extra_sidecar b
+	extra_sidecar c
+	printf 'changed\n' >>README.md
+	printf 'new\n' >untracked.txt
+	run -0 --separate-stderr sc sync --json "$DEST" b c
+	elements
+	[ "${#objs[@]}" -eq 3 ]
+	local i d
+	for i in 0 1 2; do
+		d=$(jsonget dest <<<"${objs[i]}")
+		[ "$d" = "$(printf '%s\n' "$DEST" b c | sed -n "$((i + 1))p")" ]
+		[ "$(jsonget result <<<"${objs[i]}")" = synced ]
+		[ "$(jsonget workdir <<<"${objs[i]}")" = proj ]
+		[ "$(jsonget handshakes <<<"${objs[i]}")" = 1 ]
+	done
+	# one snapshot for all
+	[ "$(jsonget snapshot <<<"${objs[0]}")" = "$(jsonget snapshot <<<"${objs[1]}")" ]
+	[ "$(jsonget snapshot <<<"${objs[0]}")" = "$(jsonget snapshot <<<"${objs[2]}")" ]
+	assert_same_tree "$LOCAL" "$REMOTE"
+	assert_same_tree "$LOCAL" "$BATS_TEST_TMPDIR/home-b/proj"
+	assert_same_tree "$LOCAL" "$BATS_TEST_TMPDIR/home-c/proj"
+	[[ $stderr == *"3 destinations: 3 synced, 0 up to date"* ]]
+	# again: each is up to date, and says so on its own line
+	run -0 --separate-stderr sc sync "$DEST" b c
+	[[ $stderr == *"$DEST:proj is up to date"* ]]
+	[[ $stderr == *"b:proj is up to date"* ]]
+	[[ $stderr == *"c:proj is up to date"* ]]
+	[[ $stderr == *"3 destinations: 0 synced, 3 up to date"* ]]
+	[ -z "$output" ]
+}
+
+@test "one booting late and one unreachable: the others sync, the dead one is exit 4, and it delays no one" {
+	extra_sidecar late --delay-ms 1500
+	dead_sidecar dead
+	run -4 --separate-stderr sc sync --json --max-wait 6s --initial-interval 100ms \
+		--max-interval 300ms dead late "$DEST"
+	elements
+	[ "${#objs[@]}" -eq 3 ]
+	[ "${objs[0]}" = '{"dest":"dead","workdir":"proj","mode":"snapshot","result":"failed","exit_status":4}' ]
+	[ "$(jsonget dest <<<"${objs[1]}")" = late ]
+	[ "$(jsonget result <<<"${objs[1]}")" = synced ]
+	[ "$(jsonget dest <<<"${objs[2]}")" = "$DEST" ]
+	[ "$(jsonget result <<<"${objs[2]}")" = synced ]
+	assert_same_tree "$LOCAL" "$REMOTE"
+	assert_same_tree "$LOCAL" "$BATS_TEST_TMPDIR/home-late/proj"
+	# the late one was waited for, and the dead one gave up after both synced
+	[[ $stderr == *"waiting for late to accept SSH"* ]]
+	[[ $stderr == *"1 of 3 destinations failed: dead (exit 4)"* ]]
+	local synced gaveup
+	synced=$(grep -n 'synced late:proj' <<<"$stderr" | cut -d: -f1)
+	gaveup=$(grep -n 'gave up' <<<"$stderr" | head -n 1 | cut -d: -f1)
+	[ -n "$synced" ] && [ -n "$gaveup" ] && [ "$synced" -lt "$gaveup" ]
+	# without --json, each line comes as its sync ends: the reachable ones first
+	run -4 --separate-stderr sc sync --max-wait 2s --initial-interval 100ms \
+		--max-interval 300ms dead "$DEST"
+	[ "$(grep -n "$DEST:proj is up to date" <<<"$stderr" | cut -d: -f1)" -lt \
+		"$(grep -n 'dead' <<<"$stderr" | grep -v waiting | head -n 1 | cut -d: -f1)" ]
+}
+
+@test "the most severe status wins: 4 over 3 over 1" {
+	dead_sidecar dead
+	# a host whose key is not the one known: permanent, 3
+	local port
+	port=$(sed -n 's/^ListenAddress 127.0.0.1://p' "$BATS_TEST_TMPDIR/sshd/sshd_config")
+	printf 'Host badkey\n\tHostName localhost\n\tPort %s\n\tStrictHostKeyChecking yes\n' \
+		"$port" >>"$SSH_CONFIG"
+	run -3 --separate-stderr sc sync badkey "$DEST"
+	[[ $stderr == *"1 of 2 destinations failed: badkey (exit 3)"* ]]
+	run -4 --separate-stderr sc sync --max-wait 1s --initial-interval 100ms badkey dead "$DEST"
+	[[ $stderr == *"2 of 3 destinations failed: badkey (exit 3), dead (exit 4)"* ||
+		$stderr == *"2 of 3 destinations failed: dead (exit 4), badkey (exit 3)"* ]]
+	assert_same_tree "$LOCAL" "$REMOTE"
+}
+
+@test "--dest-file and a sidecar.destination that names several" {
+	extra_sidecar b
+	printf '# the pool\n%s\n\n  b  \n' "$DEST" >"$BATS_TEST_TMPDIR/pool"
+	run -0 --separate-stderr sc sync --dest-file "$BATS_TEST_TMPDIR/pool"
+	[[ $stderr == *"2 destinations: 2 synced, 0 up to date"* ]]
+	assert_same_tree "$LOCAL" "$BATS_TEST_TMPDIR/home-b/proj"
+	printf 'more\n' >>README.md
+	run -0 --separate-stderr sc sync --dest-file - <"$BATS_TEST_TMPDIR/pool"
+	[[ $stderr == *"2 destinations: 2 synced, 0 up to date"* ]]
+	printf 'again\n' >>README.md
+	git config sidecar.destination "$DEST b"
+	run -0 --separate-stderr sc sync
+	[[ $stderr == *"2 destinations: 2 synced, 0 up to date"* ]]
+	assert_same_tree "$LOCAL" "$REMOTE"
+	assert_same_tree "$LOCAL" "$BATS_TEST_TMPDIR/home-b/proj"
+	# a destination named twice is synced once
+	run -0 --separate-stderr sc sync "$DEST" "$DEST"
+	[[ $stderr == *"$DEST:proj is up to date"* ]]
+	[[ $stderr != *destinations* ]]
+}
+
+@test "--jobs 1: one at a time, all the same" {
+	extra_sidecar b
+	run -0 --separate-stderr sc sync --jobs 1 --json b "$DEST"
+	elements
+	[ "${#objs[@]}" -eq 2 ]
+	assert_same_tree "$LOCAL" "$REMOTE"
+	assert_same_tree "$LOCAL" "$BATS_TEST_TMPDIR/home-b/proj"
+}
+
+@test "the local snapshot is made once for every destination" {
+	extra_sidecar b
+	extra_sidecar c
+	printf 'changed\n' >>README.md
+	mkdir -p "$BATS_TEST_TMPDIR/trace"
+	run -0 --separate-stderr sc -v sync "$DEST" b c
+	# the scan's `add -A` and the snapshot's commit-tree, once each
+	[ "$(grep -c ' add -A' <<<"$stderr")" -eq 1 ]
+	[ "$(grep -c 'commit-tree' <<<"$stderr")" -eq 1 ]
+}
+
+@test "usage: a bad --jobs, an empty or missing --dest-file (exit 2); nothing created" {
+	run -2 --separate-stderr sc sync --jobs 0 "$DEST" b
+	[[ $stderr == *"invalid value '0' for --jobs"* ]]
+	run -2 --separate-stderr sc sync --jobs x "$DEST"
+	printf '# nobody\n\n' >"$BATS_TEST_TMPDIR/empty"
+	run -2 --separate-stderr sc sync --dest-file "$BATS_TEST_TMPDIR/empty"
+	[[ $stderr == *"names no destination"* ]]
+	run -2 --separate-stderr sc sync --dest-file "$BATS_TEST_TMPDIR/missing"
+	[[ $stderr == *"cannot read --dest-file"* ]]
+	[ ! -e "$REMOTE" ]
+}
+
+@test "one destination at a time for the commands that take one" {
+	git config sidecar.destination "$DEST b"
+	run -2 --separate-stderr sc exec -- true
+	[[ $stderr == *"names 2 destinations"* ]]
+}
+
+@test "Ctrl-C during a fan-out: 130, and no copy of sidecar is left" {
+	dead_sidecar dead
+	dead_sidecar dead2
+	sc_background sync --max-wait 60s --initial-interval 100ms --max-interval 200ms dead dead2
+	wait_until --timeout-ms 10000 grep -q 'waiting for dead2' "$BATS_TEST_TMPDIR/err"
+	wait_until --timeout-ms 10000 grep -q 'waiting for dead ' "$BATS_TEST_TMPDIR/err"
+	local copies
+	copies=$(pgrep -P "$SC_PID" -x sidecar || true)
+	[ "$(wc -w <<<"$copies")" -eq 2 ]
+	interrupt_and_check INT 130
+	# shellcheck disable=SC2086 # one pid per word
+	_sc_wait_gone 5000 $copies || fail "a copy of sidecar outlived the interrupt: $copies"
+}

@@ -497,11 +497,15 @@ static int parse_text(struct parser *p, struct query *q, struct span *value)
 
 /* --- output ------------------------------------------------------------- */
 
-/* An object or an array as written, less the whitespace between tokens. */
-static void put_compact(const struct span *v, FILE *out)
+/*
+ * An object or an array as written, less the whitespace between tokens; a
+ * comma outside every string, object and array (in the span of an array's
+ * elements) becomes a newline. Returns how many bytes it wrote.
+ */
+static size_t put_compact(const struct span *v, FILE *out)
 {
-	int in_string = 0, escaped = 0;
-	size_t i;
+	int in_string = 0, escaped = 0, depth = 0;
+	size_t i, n = 0;
 	char c;
 
 	for (i = 0; i < v->len; i++) {
@@ -517,9 +521,17 @@ static void put_compact(const struct span *v, FILE *out)
 			in_string = 1;
 		} else if (is_ws((unsigned char)c)) {
 			continue;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		} else if (c == ',' && depth == 0) {
+			c = '\n';
 		}
 		putc(c, out);
+		n++;
 	}
+	return n;
 }
 
 /* Prints a value that parse_text accepted, and a newline. */
@@ -551,40 +563,12 @@ static int put_value(const struct span *v, FILE *out)
 	return 0;
 }
 
-/*
- * The elements of an array that parse_text accepted, each as put_compact
- * writes it, a line each: a comma outside any string and at the array's
- * own depth ends one.
- */
+/* The elements of an array that parse_text accepted, each as put_compact writes it, a line each. */
 static int put_elements(const struct span *v, FILE *out)
 {
-	int in_string = 0, escaped = 0, depth = 0, any = 0;
+	struct span inner = { v->s + 1, v->len - 2 };
 
-	for (size_t i = 1; i + 1 < v->len; i++) {
-		char c = v->s[i];
-		if (in_string) {
-			if (escaped)
-				escaped = 0;
-			else if (c == '\\')
-				escaped = 1;
-			else if (c == '"')
-				in_string = 0;
-		} else if (c == '"') {
-			in_string = 1;
-		} else if (is_ws((unsigned char)c)) {
-			continue;
-		} else if (c == '{' || c == '[') {
-			depth++;
-		} else if (c == '}' || c == ']') {
-			depth--;
-		} else if (c == ',' && depth == 0) {
-			putc('\n', out);
-			continue;
-		}
-		putc(c, out);
-		any = 1;
-	}
-	if (any)
+	if (put_compact(&inner, out))
 		putc('\n', out);
 	if (fflush(out) != 0 || ferror(out)) {
 		fprintf(stderr, "jsonget: cannot write the elements: %s\n", strerror(errno));

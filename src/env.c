@@ -254,7 +254,7 @@ static enum err conn_setup(struct env *e, struct conn *c, int may_start)
 		error("no destination: name one, set SIDECAR_DEST, or run 'sidecar use DEST'");
 		return ERR_USAGE;
 	}
-	if (dest[strcspn(dest, " \t\r\n")]) {
+	if (!e->a->positional.n && dest[strcspn(dest, " \t\r\n")]) {
 		size_t n = 0;
 		for (const char *p = dest; *p; n++) {
 			p += strspn(p, " \t\r\n");

@@ -97,7 +97,7 @@ elements() {
 @test "one booting late and one unreachable: the others sync, the dead one is exit 4, and it delays no one" {
 	extra_sidecar late --delay-ms 1500
 	dead_sidecar dead
-	run -4 --separate-stderr sc sync --json --max-wait 6s --initial-interval 100ms \
+	run -4 --separate-stderr sc sync --json --max-wait 10s --initial-interval 100ms \
 		--max-interval 300ms dead late "$DEST"
 	elements
 	[ "${#objs[@]}" -eq 3 ]
@@ -116,7 +116,7 @@ elements() {
 	gaveup=$(grep -n 'gave up' <<<"$stderr" | head -n 1 | cut -d: -f1)
 	[ -n "$synced" ] && [ -n "$gaveup" ] && [ "$synced" -lt "$gaveup" ]
 	# without --json, each line comes as its sync ends: the reachable ones first
-	run -4 --separate-stderr sc sync --max-wait 2s --initial-interval 100ms \
+	run -4 --separate-stderr sc sync --max-wait 5s --initial-interval 100ms \
 		--max-interval 300ms dead "$DEST"
 	[ "$(grep -n "$DEST:proj is up to date" <<<"$stderr" | cut -d: -f1)" -lt \
 		"$(grep -n 'dead' <<<"$stderr" | grep -v waiting | head -n 1 | cut -d: -f1)" ]

@@ -8,6 +8,10 @@
 #include "commands.h"
 #include "err.h"
 #include "interrupt.h"
+#include "snapshot.h"
+#include "sig.h"
+#include "json.h"
+#include "fanout.h"
 #include "msg.h"
 
 /* How long the session that passes a signal on may take. */
@@ -219,7 +223,7 @@ enum err command_env(struct env *e, struct strv *env)
 	return ERR_OK;
 }
 
-static enum err cmd_exec(struct env *e)
+static enum err exec_one(struct env *e)
 {
 	struct strv env = STRV_INIT;
 	struct conn c;
@@ -244,7 +248,7 @@ static enum err cmd_exec(struct env *e)
  * that fails is the exit status, and the command does not run; once it
  * ran, a connection that fails is 255, as for exec.
  */
-static enum err cmd_run(struct env *e)
+static enum err run_one(struct env *e)
 {
 	struct strv env = STRV_INIT;
 	struct conn c;
@@ -270,6 +274,141 @@ static enum err cmd_run(struct env *e)
 	return rc;
 }
 
+/* --- several destinations ------------------------------------------------ */
+
+struct xfan {
+	struct env *e;
+	enum err (*one)(struct env *e);
+	int as_ssh;		/* exec: a failed connection is 255 */
+	struct buf failed;	/* "DEST (exit N), ..." */
+	size_t nfailed;
+	int worst;		/* the highest exit status */
+};
+
+/* In a copy of sidecar: the command on one destination; its exit status. */
+static int xfan_run(void *ctx, const char *dest, struct buf *out)
+{
+	struct xfan *x = ctx;
+	struct env *e = x->e;
+	enum err rc;
+
+	e->resolved.dest.value = dest;	/* this copy's own */
+	strv_truncate(&e->a->positional, 0);
+	e->json_sink = out;
+	rc = x->one(e);
+	return err_exit(rc, e->remote_status, x->as_ssh, sig_caught);
+}
+
+static void xfan_done(void *ctx, const struct fanout_task *t)
+{
+	struct xfan *x = ctx;
+
+	if (t->status > x->worst)
+		x->worst = t->status;
+	if (t->status == 0)
+		return;
+	buf_addf(&x->failed, "%s%s (exit %d)", x->nfailed ? ", " : "", t->dest,
+		 t->status < 0 ? 1 : t->status);
+	x->nfailed++;
+}
+
+/*
+ * exec or run on every destination at once, --jobs at a time, each line
+ * the command prints headed by its destination; run makes the local
+ * snapshot once. Standard input is not forwarded (no copy could own it).
+ * The exit status is the highest of theirs.
+ */
+static enum err several(struct env *e, enum err (*one)(struct env *), const struct strv *dests,
+			long jobs)
+{
+	struct xfan x = { .e = e, .one = one, .as_ssh = one == exec_one };
+	struct fanout run = { 0 };
+	struct local l;
+	enum err rc = ERR_OK;
+
+	memset(&l, 0, sizeof l);
+	if (one == run_one && (rc = sync_prepare_env(e, &l))) {
+		local_free(&l);
+		return rc;
+	}
+	run.n = dests->n;
+	run.tasks = xmalloc(run.n * sizeof *run.tasks);
+	memset(run.tasks, 0, run.n * sizeof *run.tasks);
+	for (size_t i = 0; i < run.n; i++)
+		run.tasks[i].dest = dests->v[i];
+	run.jobs = (size_t)jobs < run.n ? (size_t)jobs : run.n;
+	run.prefix = 1;
+	run.run = xfan_run;
+	run.done = xfan_done;
+	run.ctx = &x;
+	rc = fanout_run(&run);
+	if (e->a->json) {
+		struct buf b = BUF_INIT;
+		buf_addc(&b, '[');
+		for (size_t i = 0; i < run.n; i++) {
+			if (i)
+				buf_addc(&b, ',');
+			if (run.tasks[i].out.len) {
+				buf_add(&b, run.tasks[i].out.s, run.tasks[i].out.len);
+				continue;
+			}
+			buf_addc(&b, '{');
+			json_kv_str(&b, "dest", run.tasks[i].dest);
+			json_kv_str(&b, "result", "failed");
+			buf_addc(&b, '}');
+		}
+		buf_adds(&b, "]\n");
+		fputs(b.s, stdout);
+		buf_free(&b);
+	}
+	if (x.nfailed)
+		error("%s failed on %zu of %zu destinations: %s", e->a->command, x.nfailed, run.n,
+		      x.failed.s);
+	for (size_t i = 0; i < run.n; i++)
+		buf_free(&run.tasks[i].out);
+	free(run.tasks);
+	buf_free(&x.failed);
+	e->prepared = NULL;
+	local_free(&l);
+	e->remote_status = x.worst < 0 ? 1 : x.worst;
+	return rc;
+}
+
+/* One destination, or several side by side. */
+static enum err one_or_several(struct env *e, enum err (*one)(struct env *))
+{
+	struct strv dests = STRV_INIT;
+	long jobs;
+	enum err rc;
+
+	if ((rc = parse_jobs(e->a->jobs, &jobs)) || (rc = env_dests(e, &dests)))
+		goto out;
+	if (dests.n > 1) {
+		struct strv env = STRV_INIT;
+		if ((rc = command_env(e, &env)) == ERR_OK)	/* checked once, not per copy */
+			rc = several(e, one, &dests, jobs);
+		strv_free(&env);
+		goto out;
+	}
+	if (dests.n == 1 && !e->a->positional.n)
+		e->resolved.dest.value = dests.v[0];	/* the setting, trimmed */
+	strv_truncate(&e->a->positional, 1);	/* the same one named again */
+	rc = one(e);
+out:
+	strv_free(&dests);
+	return rc;
+}
+
+static enum err cmd_exec(struct env *e)
+{
+	return one_or_several(e, exec_one);
+}
+
+static enum err cmd_run(struct env *e)
+{
+	return one_or_several(e, run_one);
+}
+
 static enum err cmd_ssh(struct env *e)
 {
 	struct args *a = e->a;
@@ -289,9 +428,10 @@ static enum err cmd_ssh(struct env *e)
 
 const struct cmd_entry cmd_exec_entry = {
 	.name = "exec",
-	.synopsis = "[options] [DEST] -- CMD [ARG]...",
+	.synopsis = "[options] [DEST]... -- CMD [ARG]...",
 	.summary = "run CMD in the remote workspace",
-	.options = (const enum opt_id[]){ OPT_WORKDIR, OPT_ENV, OPT_ENV_FILE, OPT_NONE },
+	.options = (const enum opt_id[]){ OPT_WORKDIR, OPT_ENV, OPT_ENV_FILE, OPT_JOBS,
+					  OPT_DEST_FILE, OPT_NONE },
 	.operand = OPERAND_DEST,
 	.flags = CMD_REPOSITORY | CMD_CONNECTS | CMD_REMOTE | CMD_SSH_STATUS,
 	.run = cmd_exec,
@@ -299,11 +439,11 @@ const struct cmd_entry cmd_exec_entry = {
 
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
-	.synopsis = "[options] [DEST] -- CMD [ARG]...",
+	.synopsis = "[options] [DEST]... -- CMD [ARG]...",
 	.summary = "sync, then run CMD in the remote workspace",
 	.options = (const enum opt_id[]){ OPT_WORKDIR, OPT_MODE, OPT_DEPTH, OPT_INCLUDE,
 					  OPT_EXCLUDE, OPT_ADOPT, OPT_JSON,
-					  OPT_ENV, OPT_ENV_FILE, OPT_NONE },
+					  OPT_ENV, OPT_ENV_FILE, OPT_JOBS, OPT_DEST_FILE, OPT_NONE },
 	.operand = OPERAND_DEST,
 	.flags = CMD_REPOSITORY | CMD_CONNECTS | CMD_REMOTE,
 	.run = cmd_run,

@@ -89,8 +89,22 @@ static enum err sync_options(struct env *e, struct sync_opts *o)
 	o->dry_run = e->a->dry_run;
 	o->adopt = e->a->adopt;
 	o->json = e->a->json;
+	o->prepared = e->prepared;
+	o->no_progress = e->prepared != NULL;	/* several would draw over each other */
 	if (!(o->rundir = env_rundir(e)))
 		return ERR_FAIL;
+	return 0;
+}
+
+enum err sync_prepare_env(struct env *e, struct local *l)
+{
+	struct sync_opts o = { 0 };
+	enum err rc;
+
+	memset(l, 0, sizeof *l);
+	if ((rc = sync_options(e, &o)) || (rc = sync_prepare(&e->git, &o, l)))
+		return rc;
+	e->prepared = l;
 	return 0;
 }
 
@@ -146,7 +160,9 @@ enum err sync_workspace(struct env *e, struct conn *c)
 	if (!o.dest || o.dest[0] == '-' || e->a->positional.n > 1)
 		return env_conn(e, c);	/* says what is wrong */
 	rc = sync_dest(e, &o, c, &json, &result);
-	if (rc == 0 && o.json) {
+	if (rc == 0 && o.json && e->json_sink) {
+		buf_add(e->json_sink, json.s, json.len);
+	} else if (rc == 0 && o.json) {
 		buf_addc(&json, '\n');
 		fputs(json.s, stdout);
 	}
@@ -158,42 +174,48 @@ enum err sync_workspace(struct env *e, struct conn *c)
 
 struct fan {
 	struct env *e;
-	struct sync_opts o;	/* o.prepared: the one local snapshot */
 	size_t counts[3];	/* synced, up to date, dry run */
 	struct buf failed;	/* "DEST (exit N), ..." */
 	size_t nfailed;
+	enum err worst;
 };
 
 static const char *const fan_results[] = { "synced", "up-to-date", "dry-run" };
 
 /* In a copy of sidecar: one destination; out gets "RESULT\n" then its JSON. */
-static enum err fan_run(void *ctx, const char *dest, struct buf *out)
+static int fan_run(void *ctx, const char *dest, struct buf *out)
 {
 	struct fan *f = ctx;
+	struct sync_opts o = { 0 };
 	struct buf json = BUF_INIT;
-	const char *result;
+	const char *result = NULL;
 	struct conn c;
 	enum err rc;
 
 	f->e->resolved.dest.value = dest;	/* this copy's own */
 	strv_truncate(&f->e->a->positional, 0);
-	f->o.dest = dest;
 	memset(&c, 0, sizeof c);
-	rc = sync_dest(f->e, &f->o, &c, &json, &result);
+	if ((rc = sync_options(f->e, &o)) == 0) {
+		o.dest = dest;
+		rc = sync_dest(f->e, &o, &c, &json, &result);
+	}
 	env_conn_done(f->e, &c);
 	conn_free(&c);
 	buf_addf(out, "%s\n", result ? result : "failed");
 	buf_add(out, json.s, json.len);
 	buf_free(&json);
-	return rc;
+	return (int)rc;
 }
 
 static void fan_done(void *ctx, const struct fanout_task *t)
 {
 	struct fan *f = ctx;
 	const char *out = buf_str(&t->out);
+	enum err rc = fanout_rc(t->status);
 
-	for (size_t i = 0; t->rc == ERR_OK && i < 3; i++) {
+	if (rc > f->worst)
+		f->worst = rc;
+	for (size_t i = 0; rc == ERR_OK && i < 3; i++) {
 		size_t n = strlen(fan_results[i]);
 		if (strncmp(out, fan_results[i], n) == 0 && out[n] == '\n') {
 			f->counts[i]++;
@@ -201,7 +223,7 @@ static void fan_done(void *ctx, const struct fanout_task *t)
 		}
 	}
 	buf_addf(&f->failed, "%s%s (exit %d)", f->nfailed ? ", " : "", t->dest,
-		 err_exit(t->rc ? t->rc : ERR_FAIL, -1, 0, 0));
+		 err_exit(rc ? rc : ERR_FAIL, -1, 0, 0));
 	f->nfailed++;
 }
 
@@ -213,19 +235,20 @@ static void fan_json(const struct fan *f, const struct fanout *run)
 	buf_addc(&b, '[');
 	for (size_t i = 0; i < run->n; i++) {
 		const struct fanout_task *t = &run->tasks[i];
-		const char *obj = memchr(t->out.s ? t->out.s : "", '\n', t->out.len);
+		const char *obj = memchr(buf_str(&t->out), '\n', t->out.len);
+		enum err rc = fanout_rc(t->status);
 		if (i)
 			buf_addc(&b, ',');
-		if (t->rc == ERR_OK && obj && obj[1] == '{') {
+		if (rc == ERR_OK && obj && obj[1] == '{') {
 			buf_add(&b, obj + 1, t->out.len - (size_t)(obj + 1 - t->out.s));
 			continue;
 		}
 		buf_addc(&b, '{');
 		json_kv_str(&b, "dest", t->dest);
-		json_kv_str(&b, "workdir", f->o.workdir);
+		json_kv_str(&b, "workdir", env_workdir(f->e));
 		json_kv_str(&b, "mode", f->e->set->mode.value);
 		json_kv_str(&b, "result", "failed");
-		json_kv_int(&b, "exit_status", err_exit(t->rc ? t->rc : ERR_FAIL, -1, 0, 0));
+		json_kv_int(&b, "exit_status", err_exit(rc ? rc : ERR_FAIL, -1, 0, 0));
 		buf_addc(&b, '}');
 	}
 	buf_adds(&b, "]\n");
@@ -245,14 +268,10 @@ static enum err sync_fanout(struct env *e, const struct strv *dests, long jobs)
 	struct fanout run = { 0 };
 	enum err rc;
 
-	if ((rc = sync_options(e, &f.o)))
-		return rc;
-	f.o.no_progress = 1;	/* several would draw over each other */
-	if ((rc = sync_prepare(&e->git, &f.o, &l))) {
+	if ((rc = sync_prepare_env(e, &l))) {
 		local_free(&l);
 		return rc;
 	}
-	f.o.prepared = &l;
 	run.n = dests->n;
 	run.tasks = xmalloc(run.n * sizeof *run.tasks);
 	memset(run.tasks, 0, run.n * sizeof *run.tasks);
@@ -262,7 +281,8 @@ static enum err sync_fanout(struct env *e, const struct strv *dests, long jobs)
 	run.run = fan_run;
 	run.done = fan_done;
 	run.ctx = &f;
-	rc = fanout_run(&run);
+	if (fanout_run(&run) > f.worst)
+		f.worst = ERR_SIGNAL;
 	if (e->a->json)
 		fan_json(&f, &run);
 	if (f.nfailed)
@@ -275,67 +295,9 @@ static enum err sync_fanout(struct env *e, const struct strv *dests, long jobs)
 		buf_free(&run.tasks[i].out);
 	free(run.tasks);
 	buf_free(&f.failed);
+	e->prepared = NULL;
 	local_free(&l);
-	return rc;
-}
-
-/* A destination named once, in the order given. */
-static void add_dest(struct strv *dests, const char *d, size_t n)
-{
-	for (size_t i = 0; i < dests->n; i++)
-		if (strlen(dests->v[i]) == n && strncmp(dests->v[i], d, n) == 0)
-			return;
-	strv_pushf(dests, "%.*s", (int)n, d);
-}
-
-/* The words of text, split at blanks and newlines; a line from # on is a comment. */
-static void add_words(struct strv *dests, const char *text)
-{
-	const char *p = text;
-
-	while (*p) {
-		size_t n;
-		p += strspn(p, " \t\r\n");
-		if (*p == '#') {
-			p += strcspn(p, "\n");
-			continue;
-		}
-		n = strcspn(p, " \t\r\n");
-		if (n)
-			add_dest(dests, p, n);
-		p += n;
-	}
-}
-
-/*
- * The destinations: the arguments and --dest-file's lines, else the
- * setting (SIDECAR_DEST, sidecar.destination), which may name several.
- */
-static enum err sync_dests(struct env *e, struct strv *dests)
-{
-	const struct args *a = e->a;
-
-	for (size_t i = 0; i < a->positional.n; i++)
-		add_dest(dests, a->positional.v[i], strlen(a->positional.v[i]));
-	if (a->dest_file) {
-		struct buf text = BUF_INIT;
-		int rc = strcmp(a->dest_file, "-") == 0 ? buf_read_fd(&text, 0) :
-			 buf_read_file(&text, a->dest_file);
-		if (rc < 0) {
-			error("cannot read --dest-file %s: %s", a->dest_file, strerror(errno));
-			buf_free(&text);
-			return ERR_USAGE;
-		}
-		add_words(dests, buf_str(&text));
-		buf_free(&text);
-		if (!dests->n) {
-			error("--dest-file %s names no destination", a->dest_file);
-			return ERR_USAGE;
-		}
-	}
-	if (!dests->n && e->set->dest.value)
-		add_words(dests, e->set->dest.value);
-	return 0;
+	return f.worst;
 }
 
 static enum err cmd_sync(struct env *e)
@@ -345,7 +307,7 @@ static enum err cmd_sync(struct env *e)
 	long jobs;
 	enum err rc;
 
-	if ((rc = parse_jobs(e->a->jobs, &jobs)) || (rc = sync_dests(e, &dests)))
+	if ((rc = parse_jobs(e->a->jobs, &jobs)) || (rc = env_dests(e, &dests)))
 		goto out;
 	if (dests.n > 1) {
 		rc = sync_fanout(e, &dests, jobs);

@@ -73,6 +73,10 @@ struct env {
 	struct conn_opts conn_opts;	/* what env_conn gave the connection */
 	int remote_status;	/* exec, ssh: the remote command's exit status, or -1 */
 	char *rundir;		/* the control directory, once env_rundir made it */
+	/* several destinations: the local snapshot made once, for each copy */
+	const struct local *prepared;
+	/* several destinations: where a copy's sync puts its --json object */
+	struct buf *json_sink;
 };
 
 /* Changes to -C DIR; with the command's CMD_REPOSITORY, reads git config once. */
@@ -81,6 +85,13 @@ void env_free(struct env *e);
 
 /* The control directory (rundir), made and checked once; NULL after saying why. */
 const char *env_rundir(struct env *e);
+
+/*
+ * The destinations of a command that takes several (sync, run, exec): the
+ * arguments and the words of --dest-file's lines (a line from # on is a
+ * comment), else the words of DEST's setting; each once, in order.
+ */
+enum err env_dests(struct env *e, struct strv *dests);
 
 /* DEST: argument, then $SIDECAR_DEST, then sidecar.destination; NULL if none. */
 const char *env_dest(struct env *e);
@@ -152,6 +163,11 @@ enum err command_env(struct env *e, struct strv *env);
  * and left for the caller to close and free, whatever happened.
  */
 enum err sync_workspace(struct env *e, struct conn *c);
+/*
+ * For several destinations: checks the sync's options and makes the local
+ * snapshot once, into l (local_free it after), and points e->prepared to it.
+ */
+enum err sync_prepare_env(struct env *e, struct local *l);
 
 extern const struct cmd_entry cmd_sync_entry, cmd_run_entry, cmd_watch_entry, cmd_wait_entry, cmd_exec_entry,
 	cmd_ssh_entry, cmd_use_entry, cmd_current_entry, cmd_forget_entry,

@@ -217,6 +217,61 @@ const char *env_rundir(struct env *e)
 	return e->rundir;
 }
 
+/* A destination named once, in the order given. */
+static void add_dest(struct strv *dests, const char *d, size_t n)
+{
+	for (size_t i = 0; i < dests->n; i++)
+		if (strlen(dests->v[i]) == n && strncmp(dests->v[i], d, n) == 0)
+			return;
+	strv_pushf(dests, "%.*s", (int)n, d);
+}
+
+/* The words of text, split at blanks and newlines; a line from # on is a comment. */
+static void add_words(struct strv *dests, const char *text)
+{
+	const char *p = text;
+
+	while (*p) {
+		size_t n;
+		p += strspn(p, " \t\r\n");
+		if (*p == '#') {
+			p += strcspn(p, "\n");
+			continue;
+		}
+		n = strcspn(p, " \t\r\n");
+		if (n)
+			add_dest(dests, p, n);
+		p += n;
+	}
+}
+
+enum err env_dests(struct env *e, struct strv *dests)
+{
+	const struct args *a = e->a;
+
+	for (size_t i = 0; i < a->positional.n; i++)
+		add_dest(dests, a->positional.v[i], strlen(a->positional.v[i]));
+	if (a->dest_file) {
+		struct buf text = BUF_INIT;
+		int rc = strcmp(a->dest_file, "-") == 0 ? buf_read_fd(&text, 0) :
+			 buf_read_file(&text, a->dest_file);
+		if (rc < 0) {
+			error("cannot read --dest-file %s: %s", a->dest_file, strerror(errno));
+			buf_free(&text);
+			return ERR_USAGE;
+		}
+		add_words(dests, buf_str(&text));
+		buf_free(&text);
+		if (!dests->n) {
+			error("--dest-file %s names no destination", a->dest_file);
+			return ERR_USAGE;
+		}
+	}
+	if (!dests->n && e->set->dest.value)
+		add_words(dests, e->set->dest.value);
+	return 0;
+}
+
 const char *env_dest(struct env *e)
 {
 	return e->set->dest.value;
@@ -261,7 +316,7 @@ static enum err conn_setup(struct env *e, struct conn *c, int may_start)
 			p += strcspn(p, " \t\r\n");
 			p += strspn(p, " \t\r\n");
 		}
-		error("%s names %zu destinations ('%s'); only sync takes several: name one",
+		error("%s names %zu destinations ('%s'); only sync, run and exec take several: name one",
 		      e->set->dest.from, n, dest);
 		return ERR_USAGE;
 	}

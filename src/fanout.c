@@ -2,8 +2,10 @@
 #include "fanout.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,7 +25,7 @@ static int task_main(void *ctx, int fd)
 {
 	struct fanout_task *t = ctx;
 	struct buf out = BUF_INIT;
-	enum err rc = t->f->run(t->f->ctx, t->dest, &out);
+	int status = t->f->run(t->f->ctx, t->dest, &out);
 
 	for (size_t off = 0; off < out.len;) {
 		ssize_t n = write(fd, out.s + off, out.len - off);
@@ -34,54 +36,91 @@ static int task_main(void *ctx, int fd)
 		off += (size_t)n;
 	}
 	buf_free(&out);
-	return (int)rc;
+	return status;
 }
 
-static void task_end(struct fanout *f, struct fanout_task *t, enum err rc)
+/* The whole lines of part, each as "DEST: line" on fp; at_end: the rest too. */
+static void put_lines(const struct fanout_task *t, struct buf *part, FILE *fp, int at_end)
 {
-	t->rc = rc;
-	f->done(f->ctx, t);
+	size_t start = 0;
+
+	for (size_t i = 0; i < part->len; i++) {
+		if (part->s[i] != '\n')
+			continue;
+		fprintf(fp, "%s: %.*s\n", t->dest, (int)(i - start), part->s + start);
+		start = i + 1;
+	}
+	if (at_end && start < part->len) {
+		fprintf(fp, "%s: %.*s\n", t->dest, (int)(part->len - start), part->s + start);
+		start = part->len;
+	}
+	fflush(fp);
+	if (start) {
+		memmove(part->s, part->s + start, part->len - start);
+		part->len -= start;
+		part->s[part->len] = '\0';
+	}
 }
 
-/* Reads what the copy wrote; at EOF reaps it: 1 when it ended. */
-static int task_read(struct fanout *f, struct fanout_task *t)
+/* Reads what fd has into b: 0 when it read some, -1 when none is there now, 1 at EOF or an error. */
+static int take(int fd, struct buf *b)
 {
 	char tmp[4096];
-	ssize_t n = read(t->t.out_pipe, tmp, sizeof tmp);
+	ssize_t n = read(fd, tmp, sizeof tmp);
 
 	if (n > 0) {
-		buf_add(&t->out, tmp, (size_t)n);
+		buf_add(b, tmp, (size_t)n);
 		return 0;
 	}
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return 0;
-	task_end(f, t, fanout_rc(proc_task_wait(&t->t)));
-	return 1;
+	return n < 0 && (errno == EINTR || errno == EAGAIN) ? -1 : 1;
+}
+
+/*
+ * The copy has ended (its result pipe is at EOF): what its stdout and
+ * stderr still hold comes out, without waiting for a program it left
+ * running that holds them too; then it is reaped.
+ */
+static void task_end(struct fanout *f, struct fanout_task *t)
+{
+	static FILE *const *const dst[2] = { &stdout, &stderr };
+
+	for (int i = 0; i < 2; i++) {
+		int fd = t->t.std_pipe[i];
+		if (fd < 0)
+			continue;
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+		while (take(fd, &t->part[i]) == 0)
+			;
+		put_lines(t, &t->part[i], *dst[i], 1);
+	}
+	t->status = proc_task_wait(&t->t);
+	f->done(f->ctx, t);
 }
 
 enum err fanout_run(struct fanout *f)
 {
 	struct pollfd *pfd;
 	struct fanout_task **live;
-	size_t next = 0, running = 0;
+	size_t next = 0, running = 0, slots = f->prefix ? 3 : 1;
 	int passed = 0;
-	enum err worst = ERR_OK;
 
-	pfd = f->pfd = xmalloc((f->jobs + 1) * sizeof *pfd);
+	pfd = f->pfd = xmalloc((f->jobs * slots + 1) * sizeof *pfd);
 	live = f->live = xmalloc(f->jobs * sizeof *live);
 	for (size_t i = 0; i < f->n; i++) {
 		f->tasks[i].f = f;
 		f->tasks[i].t.pid = -1;
-		f->tasks[i].t.out_pipe = -1;
+		f->tasks[i].t.out_pipe = f->tasks[i].t.std_pipe[0] = f->tasks[i].t.std_pipe[1] = -1;
 	}
 	for (;;) {
 		while (!sig_caught && running < f->jobs && next < f->n) {
 			struct fanout_task *t = &f->tasks[next++];
 			t->t.fn = task_main;
 			t->t.ctx = t;
+			t->t.capture = f->prefix;
 			if (proc_task_start(&t->t) < 0) {
-				error("cannot start the sync to %s: %s", t->dest, strerror(errno));
-				task_end(f, t, ERR_FAIL);
+				error("cannot start the task for %s: %s", t->dest, strerror(errno));
+				t->status = -1;
+				f->done(f->ctx, t);
 				continue;
 			}
 			t->started = 1;
@@ -97,10 +136,14 @@ enum err fanout_run(struct fanout *f)
 		pfd[0].fd = sig_wakefd();
 		pfd[0].events = POLLIN;
 		for (size_t i = 0; i < running; i++) {
-			pfd[i + 1].fd = live[i]->t.out_pipe;
-			pfd[i + 1].events = POLLIN;
+			struct pollfd *p = &pfd[1 + i * slots];
+			p[0].fd = live[i]->t.out_pipe;
+			for (size_t k = 1; k < slots; k++)
+				p[k].fd = live[i]->t.std_pipe[k - 1];
+			for (size_t k = 0; k < slots; k++)
+				p[k].events = POLLIN;
 		}
-		if (poll(pfd, running + 1, -1) < 0) {
+		if (poll(pfd, running * slots + 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -108,19 +151,34 @@ enum err fanout_run(struct fanout *f)
 		if (pfd[0].revents)
 			sig_drain();
 		for (size_t i = running; i-- > 0;) {
-			if (!pfd[i + 1].revents || !task_read(f, live[i]))
-				continue;
-			live[i] = live[--running];	/* ended */
+			struct fanout_task *t = live[i];
+			struct pollfd *p = &pfd[1 + i * slots];
+			for (size_t k = 1; k < slots; k++) {
+				if (!p[k].revents)
+					continue;
+				int end = take(p[k].fd, &t->part[k - 1]) == 1;
+				put_lines(t, &t->part[k - 1], k == 1 ? stdout : stderr, end);
+				if (end) {
+					close(p[k].fd);	/* no more polls */
+					t->t.std_pipe[k - 1] = -1;
+				}
+			}
+			if (p[0].revents && take(p[0].fd, &t->out) == 1) {
+				task_end(f, t);
+				live[i] = live[--running];
+			}
 		}
 	}
-	for (; next < f->n; next++)
-		task_end(f, &f->tasks[next], ERR_SIGNAL);
+	for (; next < f->n; next++) {
+		f->tasks[next].status = PROC_SIGNALED(sig_caught ? sig_caught : SIGINT);
+		f->done(f->ctx, &f->tasks[next]);
+	}
 	for (size_t i = 0; i < f->n; i++)
-		if (f->tasks[i].rc > worst)
-			worst = f->tasks[i].rc;
+		for (int k = 0; k < 2; k++)
+			buf_free(&f->tasks[i].part[k]);
 	free(pfd);
 	free(live);
 	f->pfd = NULL;
 	f->live = NULL;
-	return worst;
+	return sig_caught ? ERR_SIGNAL : ERR_OK;
 }

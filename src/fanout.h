@@ -14,9 +14,10 @@ struct fanout;
 struct fanout_task {
 	const char *dest;
 	struct buf out;		/* what its copy's run left in its out */
-	enum err rc;		/* how it ended */
+	int status;		/* the copy's: what run returned, 128+N for signal N, -1 */
 	int started;
 	struct proc_task t;
+	struct buf part[2];	/* internal: a line of stdout, stderr not ended yet */
 	struct fanout *f;	/* internal */
 };
 
@@ -24,8 +25,13 @@ struct fanout {
 	struct fanout_task *tasks;
 	size_t n;
 	size_t jobs;		/* at most this many at once */
-	/* runs in the copy: what it leaves in out comes back, its return value is the rc */
-	enum err (*run)(void *ctx, const char *dest, struct buf *out);
+	/*
+	 * When set, the copies' stdin is /dev/null, and each line of their
+	 * stdout and stderr comes out of ours as "DEST: line", as it ends.
+	 */
+	int prefix;
+	/* runs in the copy: what it leaves in out comes back, what it returns is the status (0-255) */
+	int (*run)(void *ctx, const char *dest, struct buf *out);
 	/* runs here as each task ends, in the order they end */
 	void (*done)(void *ctx, const struct fanout_task *t);
 	void *ctx;
@@ -39,12 +45,13 @@ struct fanout {
 /*
  * Runs every task, starting the next as one ends, so that a slow
  * destination holds up none of the others. A signal to sidecar is passed
- * on to every copy still running, and the tasks not started yet end with
- * ERR_SIGNAL unstarted. Returns the most severe rc.
+ * on to every copy still running, and the tasks not started yet end
+ * unstarted with the status 128+N. Returns ERR_SIGNAL when a signal came,
+ * else ERR_OK: what the statuses mean is the caller's to say.
  */
 enum err fanout_run(struct fanout *f);
 
-/* The status of a task's copy (proc_task_wait) as its rc. Pure. */
+/* A status of a copy whose run returned an enum err, as that error. Pure. */
 enum err fanout_rc(int status);
 
 #endif

@@ -653,15 +653,38 @@ int proc_run(struct proc *p)
 	return rc ? rc : proc_finish(p);
 }
 
+/* In the copy, with capture: stdin from /dev/null, stdout and stderr to the pipes. */
+static int task_streams(int std[2][2])
+{
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (null < 0 || dup2(null, 0) < 0 || dup2(std[0][1], 1) < 0 || dup2(std[1][1], 2) < 0)
+		return -1;
+	close(null);
+	for (int i = 0; i < 2; i++) {
+		close(std[i][0]);
+		close(std[i][1]);
+	}
+	return 0;
+}
+
 int proc_task_start(struct proc_task *t)
 {
-	int fds[2];
+	int fds[2], std[2][2] = { { -1, -1 }, { -1, -1 } };
 	sigset_t all, old;
 
 	t->pid = -1;
-	t->out_pipe = -1;
+	t->out_pipe = t->std_pipe[0] = t->std_pipe[1] = -1;
 	if (make_pipe(fds) < 0)
 		return -1;
+	if (t->capture && (make_pipe(std[0]) < 0 || make_pipe(std[1]) < 0)) {
+		for (int i = 0; i < 2; i++) {
+			close_fd(&std[i][0]);
+			close_fd(&std[i][1]);
+			close_fd(&fds[i]);
+		}
+		return -1;
+	}
 	fflush(NULL);	/* nothing buffered is written twice */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
@@ -669,7 +692,7 @@ int proc_task_start(struct proc_task *t)
 	if (t->pid == 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(fds[0]);
-		if (sig_rearm() < 0)
+		if (sig_rearm() < 0 || (t->capture && task_streams(std) < 0))
 			_exit(ERR_FAIL);
 		int rc = t->fn(t->ctx, fds[1]);
 		fflush(NULL);
@@ -677,8 +700,14 @@ int proc_task_start(struct proc_task *t)
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(fds[1]);
+	for (int i = 0; i < 2; i++) {
+		close_fd(&std[i][1]);
+		t->std_pipe[i] = std[i][0];
+	}
 	if (t->pid < 0) {
 		close(fds[0]);
+		close_fd(&t->std_pipe[0]);
+		close_fd(&t->std_pipe[1]);
 		return -1;
 	}
 	t->out_pipe = fds[0];
@@ -690,6 +719,8 @@ int proc_task_wait(struct proc_task *t)
 	int wstatus;
 
 	close_fd(&t->out_pipe);
+	close_fd(&t->std_pipe[0]);
+	close_fd(&t->std_pipe[1]);
 	if (t->pid <= 0)
 		return -1;
 	while (waitpid(t->pid, &wstatus, 0) < 0) {

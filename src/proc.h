@@ -118,13 +118,17 @@ int proc_run(struct proc *p);
 struct proc_task {
 	int (*fn)(void *ctx, int fd);
 	void *ctx;
+	/* when set, the copy's stdin is /dev/null and its stdout and stderr
+	   are pipes to sidecar: std_pipe[0], std_pipe[1] */
+	int capture;
 	pid_t pid;		/* results: the copy, or -1 */
 	int out_pipe;		/* sidecar's end, -1 when closed */
+	int std_pipe[2];	/* with capture, sidecar's ends, -1 when closed */
 };
 
 /* Starts the task: 0, or -1 when fork or pipe failed. */
 int proc_task_start(struct proc_task *t);
-/* Closes out_pipe and reaps the copy: its status, or -1. */
+/* Closes the pipes and reaps the copy: its status, or -1. */
 int proc_task_wait(struct proc_task *t);
 
 #endif

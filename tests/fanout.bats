@@ -57,6 +57,11 @@ dead_sidecar() {
 	printf 'Host %s\n\tHostName 127.0.0.1\n\tPort %s\n' "$1" "$(free_port)" >>"$SSH_CONFIG"
 }
 
+# both_running CMDLINE: the command runs on two sidecars.
+both_running() {
+	[ "$(remote_pids "$1" | wc -w)" -eq 2 ]
+}
+
 # elements: the objects of the JSON array in $output, one a line, into $objs.
 elements() {
 	mapfile -t objs < <(jsonget -e <<<"$output")
@@ -192,7 +197,12 @@ elements() {
 
 @test "one destination at a time for the commands that take one" {
 	git config sidecar.destination "$DEST b"
-	run -2 --separate-stderr sc exec -- true
+	local cmd
+	for cmd in wait status disconnect; do
+		run -2 --separate-stderr sc "$cmd"
+		[[ $stderr == *"git config sidecar.destination names 2 destinations ('$DEST b'); only sync, run and exec take several"* ]]
+	done
+	run -2 --separate-stderr sc ssh -- true
 	[[ $stderr == *"names 2 destinations"* ]]
 }
 
@@ -208,4 +218,58 @@ elements() {
 	interrupt_and_check INT 130
 	# shellcheck disable=SC2086 # one pid per word
 	_sc_wait_gone 5000 $copies || fail "a copy of sidecar outlived the interrupt: $copies"
+}
+
+# --- exec and run ------------------------------------------------------------
+
+@test "exec on several: each line headed by its destination, stdout and stderr apart; the highest status" {
+	extra_sidecar b
+	run -0 --separate-stderr sc sync "$DEST" b
+	run -0 --separate-stderr sc exec "$DEST" b -- sh -c 'echo "out $PWD"; echo err >&2'
+	[ "$(grep -c . <<<"$output")" -eq 2 ]
+	grep -qx "$DEST: out $REMOTE" <<<"$output"
+	grep -qx "b: out $BATS_TEST_TMPDIR/home-b/proj" <<<"$output"
+	grep -qx "$DEST: err" <<<"$stderr"
+	grep -qx "b: err" <<<"$stderr"
+	# standard input is not forwarded to several
+	run -0 --separate-stderr sc exec "$DEST" b -- sh -c 'cat; echo end' <<<"not for them"
+	[ "$(sort <<<"$output")" = "$(printf '%s\n' "$DEST: end" "b: end" | sort)" ]
+	# one fails: its status, and the summary names it
+	touch "$BATS_TEST_TMPDIR/home-b/proj/marker"
+	run -3 --separate-stderr sc exec "$DEST" b -- sh -c '[ ! -e marker ] || exit 3'
+	[[ $stderr == *"exec failed on 1 of 2 destinations: b (exit 3)"* ]]
+}
+
+@test "exec on several with one unreachable: 255 for it, as ssh; the others ran" {
+	dead_sidecar dead
+	run -0 --separate-stderr sc sync "$DEST"
+	run -255 --separate-stderr sc exec --max-wait 1s --initial-interval 100ms dead "$DEST" -- echo hi
+	[ "$output" = "$DEST: hi" ]
+	[[ $stderr == *"exec failed on 1 of 2 destinations: dead (exit 255)"* ]]
+}
+
+@test "run on several: one local snapshot, then the command on each; --json is one array" {
+	extra_sidecar b
+	printf 'edited\n' >>README.md
+	run -0 --separate-stderr sc -v run "$DEST" b -- tail -n 1 README.md
+	[ "$(sort <<<"$output")" = "$(printf '%s\n' "$DEST: edited" "b: edited" | sort)" ]
+	[ "$(grep -c ' add -A' <<<"$stderr")" -eq 1 ]
+	[ "$(grep -c 'commit-tree' <<<"$stderr")" -eq 1 ]
+	printf 'again\n' >>README.md
+	run -0 --separate-stderr sc run --json "$DEST" b -- true
+	elements
+	[ "${#objs[@]}" -eq 2 ]
+	[ "$(jsonget dest <<<"${objs[0]}")" = "$DEST" ]
+	[ "$(jsonget dest <<<"${objs[1]}")" = b ]
+	[ "$(jsonget result <<<"${objs[0]}")" = synced ]
+	[ "$(jsonget result <<<"${objs[1]}")" = synced ]
+	assert_same_tree "$LOCAL" "$BATS_TEST_TMPDIR/home-b/proj"
+}
+
+@test "Ctrl-C during exec on several: 130, and the command is stopped on every sidecar" {
+	extra_sidecar b
+	run -0 --separate-stderr sc sync "$DEST" b
+	sc_background exec "$DEST" b -- sh -c 'sleep 271 & sleep 272; wait'
+	wait_until --timeout-ms 10000 both_running 'sleep 272'
+	interrupt_and_check INT 130 'sleep 271' 'sleep 272'
 }

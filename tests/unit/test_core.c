@@ -1004,12 +1004,19 @@ static void test_socket_listens(void)
 static pid_t fan_parent;
 
 /* A task for test_fanout: its rc is named by its dest, its out is the dest. */
-static enum err fan_task(void *ctx, const char *dest, struct buf *out)
+static int fan_task(void *ctx, const char *dest, struct buf *out)
 {
 	(void)ctx;
 	buf_addf(out, "ran %s in %s", dest, getpid() == fan_parent ? "the parent" : "a copy");
 	if (strcmp(dest, "kill") == 0)
 		raise(SIGKILL);
+	if (strncmp(dest, "talk", 4) == 0) {
+		char line[64];
+		int got = fgets(line, sizeof line, stdin) != NULL;	/* /dev/null: nothing */
+		printf("one\ntwo %s", got ? "read stdin" : "and no newline");
+		fprintf(stderr, "err line\n");
+		return 7;
+	}
 	return strcmp(dest, "fail3") == 0 ? ERR_PERMANENT :
 	       strcmp(dest, "fail4") == 0 ? ERR_UNREACHABLE : ERR_OK;
 }
@@ -1029,6 +1036,7 @@ static void test_fanout(void)
 	struct fanout f = { .tasks = tasks, .n = 5, .jobs = 2, .run = fan_task,
 			    .done = fan_done_cb, .ctx = &order };
 	enum err worst;
+	int status[5];
 
 	CHECK(parse_jobs(NULL, &jobs) == 0 && jobs == FANOUT_JOBS, "fanout: --jobs defaults to 8");
 	CHECK(parse_jobs("1", &jobs) == 0 && jobs == 1, "fanout: --jobs 1");
@@ -1049,13 +1057,15 @@ static void test_fanout(void)
 	for (int i = 0; i < 5; i++)
 		tasks[i].dest = names[i];
 	fan_parent = getpid();
-	worst = fanout_run(&f);
-	CHECK_INT(worst, ERR_SIGNAL, "fanout: the worst rc, a copy killed by a signal");
+	CHECK_INT(fanout_run(&f), ERR_OK, "fanout: no signal came");
+	for (int i = 0; i < 5; i++)
+		status[i] = tasks[i].status;
 	CHECK_INT(order.n, 5, "fanout: done is called once per task");
-	CHECK_INT(tasks[0].rc, ERR_OK, "fanout: task a is ERR_OK");
-	CHECK_INT(tasks[1].rc, ERR_PERMANENT, "fanout: task fail3 is ERR_PERMANENT");
-	CHECK_INT(tasks[3].rc, ERR_UNREACHABLE, "fanout: task fail4 is ERR_UNREACHABLE");
-	CHECK_INT(tasks[4].rc, ERR_SIGNAL, "fanout: task kill is ERR_SIGNAL");
+	CHECK_INT(status[0], ERR_OK, "fanout: task a is ERR_OK");
+	CHECK_INT(fanout_rc(status[1]), ERR_PERMANENT, "fanout: task fail3 is ERR_PERMANENT");
+	CHECK_INT(fanout_rc(status[3]), ERR_UNREACHABLE, "fanout: task fail4 is ERR_UNREACHABLE");
+	CHECK_INT(status[4], 128 + SIGKILL, "fanout: task kill ended by SIGKILL");
+	CHECK_INT(fanout_rc(status[4]), ERR_SIGNAL, "fanout: task kill is ERR_SIGNAL");
 	CHECK_STR(buf_str(&tasks[2].out), "ran b in a copy", "fanout: out comes back from the copy");
 	CHECK_INT(tasks[4].out.len, 0, "fanout: a copy killed before it spoke brings nothing");
 	for (int i = 0; i < 5; i++) {
@@ -1072,13 +1082,70 @@ static void test_fanout(void)
 	tasks[2].dest = "a";
 	f.n = 3;
 	f.jobs = 1;
-	worst = fanout_run(&f);
+	fanout_run(&f);
+	worst = ERR_OK;
+	for (int i = 0; i < 3; i++)
+		if (fanout_rc(tasks[i].status) > worst)
+			worst = fanout_rc(tasks[i].status);
 	CHECK_INT(worst, ERR_UNREACHABLE, "fanout: 4 over 3 over 0");
 	CHECK(order.n == 3 && strcmp(order.v[0], "fail3") == 0 && strcmp(order.v[1], "fail4") == 0 &&
 	      strcmp(order.v[2], "a") == 0, "fanout: --jobs 1 runs them in turn, in order");
 	for (int i = 0; i < 3; i++)
 		buf_free(&tasks[i].out);
 	strv_free(&order);
+
+	/* prefix: each line of a copy's stdout and stderr headed by its dest */
+	{
+		char tmpl[] = "/tmp/sidecar-unit-XXXXXX";
+		int fd = mkstemp(tmpl), saved_out = dup(1), saved_err = dup(2);
+		struct buf got = BUF_INIT;
+		char tmp[512];
+		ssize_t n;
+
+		memset(tasks, 0, sizeof tasks);
+		tasks[0].dest = "talk1";
+		tasks[1].dest = "talk2";
+		f.n = 2;
+		f.jobs = 2;
+		f.prefix = 1;
+		fflush(stdout);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		fanout_run(&f);
+		fflush(stdout);
+		dup2(saved_out, 1);
+		dup2(saved_err, 2);
+		close(saved_out);
+		close(saved_err);
+		lseek(fd, 0, SEEK_SET);
+		while ((n = read(fd, tmp, sizeof tmp)) > 0)
+			buf_add(&got, tmp, (size_t)n);
+		close(fd);
+		unlink(tmpl);
+		for (int i = 0; i < 2; i++) {
+			char want[64];
+			CHECK_INT(tasks[i].status, 7, "fanout: prefix: the copy's status");
+			snprintf(want, sizeof want, "%s: one\n", tasks[i].dest);
+			CHECK(strstr(buf_str(&got), want), "fanout: prefix: a whole line, headed");
+			snprintf(want, sizeof want, "%s: two and no newline\n", tasks[i].dest);
+			CHECK(strstr(buf_str(&got), want),
+			      "fanout: prefix: stdin is /dev/null; a last line without newline gets one");
+			snprintf(want, sizeof want, "%s: err line\n", tasks[i].dest);
+			CHECK(strstr(buf_str(&got), want), "fanout: prefix: stderr too");
+			CHECK(tasks[i].t.std_pipe[0] == -1 && tasks[i].t.std_pipe[1] == -1,
+			      "fanout: prefix: the pipes are closed");
+			buf_free(&tasks[i].out);
+		}
+		{
+			size_t lines = 0;
+			for (size_t i = 0; i < got.len; i++)
+				lines += got.s[i] == '\n';
+			CHECK_INT(lines, 6, "fanout: prefix: three lines from each, nothing else");
+		}
+		buf_free(&got);
+		strv_free(&order);
+		f.prefix = 0;
+	}
 
 	{
 		struct strv s = STRV_INIT;

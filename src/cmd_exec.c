@@ -322,7 +322,7 @@ static enum err several(struct env *e, enum err (*one)(struct env *), const stru
 			long jobs)
 {
 	struct xfan x = { .e = e, .one = one, .as_ssh = one == exec_one };
-	struct fanout run = { 0 };
+	struct fanout run;
 	struct local l;
 	enum err rc = ERR_OK;
 
@@ -331,12 +331,7 @@ static enum err several(struct env *e, enum err (*one)(struct env *), const stru
 		local_free(&l);
 		return rc;
 	}
-	run.n = dests->n;
-	run.tasks = xmalloc(run.n * sizeof *run.tasks);
-	memset(run.tasks, 0, run.n * sizeof *run.tasks);
-	for (size_t i = 0; i < run.n; i++)
-		run.tasks[i].dest = dests->v[i];
-	run.jobs = (size_t)jobs < run.n ? (size_t)jobs : run.n;
+	fanout_init(&run, (const char *const *)dests->v, dests->n, jobs);
 	run.prefix = 1;
 	run.run = xfan_run;
 	run.done = xfan_done;
@@ -364,9 +359,7 @@ static enum err several(struct env *e, enum err (*one)(struct env *), const stru
 	if (x.nfailed)
 		error("%s failed on %zu of %zu destinations: %s", e->a->command, x.nfailed, run.n,
 		      x.failed.s);
-	for (size_t i = 0; i < run.n; i++)
-		buf_free(&run.tasks[i].out);
-	free(run.tasks);
+	fanout_free(&run);
 	buf_free(&x.failed);
 	e->prepared = NULL;
 	local_free(&l);

@@ -265,19 +265,14 @@ static enum err sync_fanout(struct env *e, const struct strv *dests, long jobs)
 {
 	struct fan f = { .e = e };
 	struct local l;
-	struct fanout run = { 0 };
+	struct fanout run;
 	enum err rc;
 
 	if ((rc = sync_prepare_env(e, &l))) {
 		local_free(&l);
 		return rc;
 	}
-	run.n = dests->n;
-	run.tasks = xmalloc(run.n * sizeof *run.tasks);
-	memset(run.tasks, 0, run.n * sizeof *run.tasks);
-	for (size_t i = 0; i < run.n; i++)
-		run.tasks[i].dest = dests->v[i];
-	run.jobs = (size_t)jobs < run.n ? (size_t)jobs : run.n;
+	fanout_init(&run, (const char *const *)dests->v, dests->n, jobs);
 	run.run = fan_run;
 	run.done = fan_done;
 	run.ctx = &f;
@@ -291,9 +286,7 @@ static enum err sync_fanout(struct env *e, const struct strv *dests, long jobs)
 		info("dry run on %zu destinations", run.n);
 	else
 		info("%zu destinations: %zu synced, %zu up to date", run.n, f.counts[0], f.counts[1]);
-	for (size_t i = 0; i < run.n; i++)
-		buf_free(&run.tasks[i].out);
-	free(run.tasks);
+	fanout_free(&run);
 	buf_free(&f.failed);
 	e->prepared = NULL;
 	local_free(&l);

@@ -20,6 +20,26 @@ enum err fanout_rc(int status)
 	return status > 128 ? ERR_SIGNAL : ERR_FAIL;
 }
 
+void fanout_init(struct fanout *f, const char *const *dests, size_t n, long jobs)
+{
+	memset(f, 0, sizeof *f);
+	f->n = n;
+	f->tasks = xmalloc(n * sizeof *f->tasks);
+	memset(f->tasks, 0, n * sizeof *f->tasks);
+	for (size_t i = 0; i < n; i++)
+		f->tasks[i].dest = dests[i];
+	f->jobs = jobs > 0 && (size_t)jobs < n ? (size_t)jobs : n;
+}
+
+void fanout_free(struct fanout *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		buf_free(&f->tasks[i].out);
+	free(f->tasks);
+	f->tasks = NULL;
+	f->n = 0;
+}
+
 /* In the copy: the task, then what it says, to the parent. */
 static int task_main(void *ctx, int fd)
 {

@@ -42,6 +42,10 @@ struct fanout {
 	struct fanout_task **live;
 };
 
+/* A task for each destination, jobs at once at most; fanout_free frees them. */
+void fanout_init(struct fanout *f, const char *const *dests, size_t n, long jobs);
+void fanout_free(struct fanout *f);
+
 /*
  * Runs every task, starting the next as one ends, so that a slow
  * destination holds up none of the others. A signal to sidecar is passed

@@ -14,14 +14,13 @@ teardown() {
 	common_teardown
 }
 
-# extra_sidecar NAME [--delay-ms N]: one more sshd on 127.0.0.1, with the
-# same keys as the first, whose sessions live in their own home
+# extra_sidecar NAME [--later]: one more sshd on 127.0.0.1, with the same
+# keys as the first, whose sessions live in their own home
 # ($BATS_TEST_TMPDIR/home-NAME); ssh knows it as the Host alias NAME. With
-# --delay-ms it starts that much later (a machine still booting) and this
-# returns at once.
+# --later it is only configured (a machine still booting): start_sidecar
+# NAME starts it.
 extra_sidecar() {
-	local name=$1 delay_ms='' dir="$BATS_TEST_TMPDIR/sshd" port home pid
-	[ "${2:-}" != --delay-ms ] || delay_ms=$3
+	local name=$1 dir="$BATS_TEST_TMPDIR/sshd" port home
 	port=$(free_port) || return 1
 	home=$BATS_TEST_TMPDIR/home-$name
 	mkdir -p "$home"
@@ -34,18 +33,14 @@ extra_sidecar() {
 		>>"$BATS_TEST_TMPDIR/known_hosts"
 	printf 'Host %s\n\tHostName 127.0.0.1\n\tPort %s\n\tUser %s\n' "$name" "$port" "$(id -un)" \
 		>>"$SSH_CONFIG"
-	local cmd=($(_sc_sshd_prog) -D -f "$dir/$name.config" -E "$dir/$name.log")
-	if [ -n "$delay_ms" ]; then
-		# The sleep is the fault being staged (a machine still booting),
-		# not a way to wait for something.
-		(sleep "$((delay_ms / 1000)).$(printf '%03d' $((delay_ms % 1000)))" &&
-			exec "${cmd[@]}") </dev/null >>"$dir/$name.out" 2>&1 3>&- &
-		_sc_track $!
-		return 0
-	fi
-	"${cmd[@]}" </dev/null >>"$dir/$name.out" 2>&1 3>&- &
-	pid=$!
-	_sc_track "$pid"
+	[ "${2:-}" = --later ] || start_sidecar "$name"
+}
+
+start_sidecar() {
+	local name=$1 dir="$BATS_TEST_TMPDIR/sshd"
+	$(_sc_sshd_prog) -D -f "$dir/$name.config" -E "$dir/$name.log" \
+		</dev/null >>"$dir/$name.out" 2>&1 3>&- &
+	_sc_track $!
 	wait_until --timeout-ms 5000 test -s "$dir/$name.pid" || {
 		cat "$dir/$name.out" >&2
 		return 1
@@ -100,31 +95,33 @@ elements() {
 }
 
 @test "one booting late and one unreachable: the others sync, the dead one is exit 4, and it delays no one" {
-	extra_sidecar late --delay-ms 1500
+	extra_sidecar late --later
 	dead_sidecar dead
-	run -4 --separate-stderr sc sync --json --max-wait 10s --initial-interval 100ms \
-		--max-interval 300ms dead late "$DEST"
+	sc_background sync --max-wait 20s --initial-interval 100ms --max-interval 300ms \
+		dead late "$DEST"
+	# the late one boots once it has been waited for
+	wait_until --timeout-ms 20000 grep -q 'waiting for late to accept SSH' "$BATS_TEST_TMPDIR/err"
+	start_sidecar late
+	# both reachable ones synced while the dead one is still waited for
+	wait_until --timeout-ms 20000 grep -q 'synced late:proj' "$BATS_TEST_TMPDIR/err"
+	wait_until --timeout-ms 20000 grep -q "synced $DEST:proj" "$BATS_TEST_TMPDIR/err"
+	! grep -q 'gave up' "$BATS_TEST_TMPDIR/err"
+	local rc=0
+	wait "$SC_PID" || rc=$?
+	[ "$rc" -eq 4 ] || fail "exit $rc: $(cat "$BATS_TEST_TMPDIR/err")"
+	grep -q "gave up on dead after" "$BATS_TEST_TMPDIR/err"
+	grep -q "1 of 3 destinations failed: dead (exit 4)" "$BATS_TEST_TMPDIR/err"
+	assert_same_tree "$LOCAL" "$REMOTE"
+	assert_same_tree "$LOCAL" "$BATS_TEST_TMPDIR/home-late/proj"
+	# --json: one array, in the order named, the dead one's object short
+	run -4 --separate-stderr sc sync --json --max-wait 1s --initial-interval 100ms dead late "$DEST"
 	elements
 	[ "${#objs[@]}" -eq 3 ]
 	[ "${objs[0]}" = '{"dest":"dead","workdir":"proj","mode":"snapshot","result":"failed","exit_status":4}' ]
 	[ "$(jsonget dest <<<"${objs[1]}")" = late ]
-	[ "$(jsonget result <<<"${objs[1]}")" = synced ]
+	[ "$(jsonget result <<<"${objs[1]}")" = up-to-date ]
 	[ "$(jsonget dest <<<"${objs[2]}")" = "$DEST" ]
-	[ "$(jsonget result <<<"${objs[2]}")" = synced ]
-	assert_same_tree "$LOCAL" "$REMOTE"
-	assert_same_tree "$LOCAL" "$BATS_TEST_TMPDIR/home-late/proj"
-	# the late one was waited for, and the dead one gave up after both synced
-	[[ $stderr == *"waiting for late to accept SSH"* ]]
-	[[ $stderr == *"1 of 3 destinations failed: dead (exit 4)"* ]]
-	local synced gaveup
-	synced=$(grep -n 'synced late:proj' <<<"$stderr" | cut -d: -f1)
-	gaveup=$(grep -n 'gave up' <<<"$stderr" | head -n 1 | cut -d: -f1)
-	[ -n "$synced" ] && [ -n "$gaveup" ] && [ "$synced" -lt "$gaveup" ]
-	# without --json, each line comes as its sync ends: the reachable ones first
-	run -4 --separate-stderr sc sync --max-wait 5s --initial-interval 100ms \
-		--max-interval 300ms dead "$DEST"
-	[ "$(grep -n "$DEST:proj is up to date" <<<"$stderr" | cut -d: -f1)" -lt \
-		"$(grep -n 'dead' <<<"$stderr" | grep -v waiting | head -n 1 | cut -d: -f1)" ]
+	[ "$(jsonget result <<<"${objs[2]}")" = up-to-date ]
 }
 
 @test "the most severe status wins: 4 over 3 over 1" {

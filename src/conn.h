@@ -72,6 +72,8 @@ void conn_opts_defaults(struct conn_opts *o);
  * the network.
  */
 enum err conn_init(struct conn *c, const struct conn_opts *o, const char *dest);
+/* A DEST ssh may be given: not empty, no option, no control character; ERR_USAGE after saying why. */
+enum err conn_check_dest(const char *dest);
 void conn_free(struct conn *c);
 
 /*

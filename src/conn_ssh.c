@@ -84,7 +84,7 @@ void conn_session_argv(const struct conn *c, struct strv *a, int tty, const char
 	strv_push(a, command);
 }
 
-static enum err check_dest(const char *dest)
+enum err conn_check_dest(const char *dest)
 {
 	if (!dest || !*dest) {
 		error("no destination: name one, set SIDECAR_DEST, or run 'sidecar use DEST'");
@@ -329,7 +329,7 @@ enum err conn_init(struct conn *c, const struct conn_opts *o, const char *dest)
 	c->rng = (unsigned long long)now_ms() ^ ((unsigned long long)getpid() << 32);
 	backoff_init(&c->bo, o->initial_ms, o->max_interval_ms, o->max_wait_ms);
 	options_id(c);
-	if ((rc = check_dest(dest)))
+	if ((rc = conn_check_dest(dest)))
 		return rc;
 	if (!(c->ctl_dir = o->ctl_dir ? xstrdup(o->ctl_dir) : rundir()))
 		return ERR_FAIL;

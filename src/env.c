@@ -269,6 +269,9 @@ enum err env_dests(struct env *e, struct strv *dests)
 	}
 	if (!dests->n && e->set->dest.value)
 		add_words(dests, e->set->dest.value);
+	for (size_t i = 0; dests->n > 1 && i < dests->n; i++)
+		if (conn_check_dest(dests->v[i]))
+			return ERR_USAGE;	/* before any copy starts */
 	return 0;
 }
 
@@ -309,6 +312,8 @@ static enum err conn_setup(struct env *e, struct conn *c, int may_start)
 		error("no destination: name one, set SIDECAR_DEST, or run 'sidecar use DEST'");
 		return ERR_USAGE;
 	}
+	if ((rc = conn_check_dest(dest)))
+		return rc;
 	if (!e->a->positional.n && dest[strcspn(dest, " \t\r\n")]) {
 		size_t n = 0;
 		for (const char *p = dest; *p; n++) {

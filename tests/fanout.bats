@@ -189,6 +189,13 @@ elements() {
 	[[ $stderr == *"names no destination"* ]]
 	run -2 --separate-stderr sc sync --dest-file "$BATS_TEST_TMPDIR/missing"
 	[[ $stderr == *"cannot read --dest-file"* ]]
+	# a destination that ssh would read as an option stops all of them
+	printf '%s\n-oProxyCommand=touch\n' "$DEST" >"$BATS_TEST_TMPDIR/hostile"
+	run -2 --separate-stderr sc sync --dest-file "$BATS_TEST_TMPDIR/hostile"
+	[[ $stderr == *"strange destination '-oProxyCommand=touch' blocked"* ]]
+	git config sidecar.destination "$DEST -oProxyCommand=touch"
+	run -2 --separate-stderr sc sync
+	[[ $stderr == *"strange destination '-oProxyCommand=touch' blocked"* ]]
 	[ ! -e "$REMOTE" ]
 }
 

@@ -74,7 +74,7 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
-start_link() {	# start_link NAME LINKSIM_ARGS...
+start_linksim() {	# start_linksim NAME LINKSIM_ARGS...: its port in $work/NAME.port
 	local name=$1 i
 	shift
 	"$here/tests/helpers/linksim" "$@" -t "$LOOPBACK_PORT" -p "$work/$name.port" \
@@ -85,8 +85,11 @@ start_link() {	# start_link NAME LINKSIM_ARGS...
 		sleep 0.01
 	done
 	[ -s "$work/$name.port" ] || { echo "bench: linksim did not start" >&2; cat "$work/$name.err" >&2; exit 1; }
-	lhost[$name]=sidecar-$name
-	loopback_alias "sidecar-$name" "$(cat "$work/$name.port")"
+}
+start_link() {	# start_link NAME LINKSIM_ARGS...
+	start_linksim "$@"
+	lhost[$1]=sidecar-$1
+	loopback_alias "sidecar-$1" "$(cat "$work/$1.port")"
 }
 
 # wire_bytes LINK: the bytes linksim delivered so far, both directions
@@ -377,6 +380,59 @@ for debounce in 200ms 0; do
 	printf '\n' >&2
 done
 
+# --- fan-out: one sync to four sidecars at once -------------------------------
+# Four sidecars on the one loopback sshd, each a port of its own (a
+# linksim that passes bytes on at once, so each has its own shared
+# connection) and a key of its own whose sessions have their own home
+# (loopback_other). After a one-file edit, sync to the first alone, then to
+# all four; and a first sync of the whole tree to one fresh sidecar, then
+# to four. Local processes of each, counted by strace: the local snapshot
+# is made once.
+fan_hosts=(fan1 fan2 fan3 fan4)
+for h in "${fan_hosts[@]}"; do
+	start_linksim "$h"
+	loopback_other "$h" "$(cat "$work/$h.port")"
+done
+fan_one() {	# N: sync the last edit to the first N sidecars; prints its ms
+	local t0 t1
+	t0=$(now_us)
+	(cd "$repo" && sc sync -F "$cfg" -w bench-fan "${fan_hosts[@]:0:$1}") ||
+		{ echo "bench: fan-out to $1 failed" >&2; failed=1; }
+	t1=$(now_us)
+	echo $(((t1 - t0) / 1000))
+}
+fan_fresh() {	# N: the same after removing the first N workspaces
+	local h
+	for h in "${fan_hosts[@]:0:$1}"; do
+		rm -rf "$LOOPBACK_DIR/home-$h/bench-fan"
+	done
+	fan_one "$1"
+}
+printf ' fan-out (direct)  ' >&2
+fan_one 4 >/dev/null
+for ((r = 0; r < runs; r++)); do
+	for n in 1 4; do
+		edit one "fan.$n.$r"
+		fan_one "$n" >>"$work/samples/fan.one.$n"
+	done
+	printf '.' >&2
+done
+for ((r = 0; r < first_runs; r++)); do
+	for n in 1 4; do
+		fan_fresh "$n" >>"$work/samples/fan.fresh.$n"
+	done
+	printf '.' >&2
+done
+for n in 1 4; do
+	edit one "fan.procs.$n"
+	(cd "$repo" && strace -f -qq -e trace=execve -e signal=none -o "$work/fan.$n.strace" \
+		"$here/sidecar" -q sync -F "$cfg" -w bench-fan "${fan_hosts[@]:0:$n}") ||
+		{ echo "bench: fan-out to $n failed under strace" >&2; failed=1; }
+	execs "$work/fan.$n.strace" >"$work/samples/fan.procs.$n"
+	grep -c 'execve("[^"]*/git",' "$work/fan.$n.strace" >"$work/samples/fan.git.$n"
+done
+printf '\n' >&2
+
 # --- peak memory of sidecar itself while it streams a big file --------------
 big_rss=- big_sent=-
 if [ "$big_mb" -gt 0 ]; then
@@ -420,6 +476,12 @@ mkdir -p "$(dirname "$tsv")"
 		"$l_run" "$l_se" "$(ratio "$l_run" "$l_se")" "$l_rs" "$(ratio "$l_run" "$l_rs")"
 	printf '# watch\tedit to sidecar, median of %s: %s ms (--debounce 200ms), %s ms (--debounce 0)\n' \
 		"$watch_runs" "$(median <"$work/samples/watch.200ms")" "$(median <"$work/samples/watch.0")"
+	f1=$(median <"$work/samples/fan.one.1") f4=$(median <"$work/samples/fan.one.4")
+	g1=$(median <"$work/samples/fan.fresh.1") g4=$(median <"$work/samples/fan.fresh.4")
+	printf '# fanout\tone-file edit: 1 sidecar %s ms, 4 at once %s ms (%sx); first sync: 1 %s ms, 4 %s ms (%sx); local processes: 1 %s (%s git), 4 %s (%s git)\n' \
+		"$f1" "$f4" "$(ratio "$f4" "$f1")" "$g1" "$g4" "$(ratio "$g4" "$g1")" \
+		"$(cat "$work/samples/fan.procs.1")" "$(cat "$work/samples/fan.git.1")" \
+		"$(cat "$work/samples/fan.procs.4")" "$(cat "$work/samples/fan.git.4")"
 	printf 'link\tscenario\ttool\truns\tms\twire_bytes\tround_trips\thandshakes\twritten\tlocal_procs\tremote_procs\tpeak_rss_kib\ttime_vs_rsync\tbytes_vs_rsync\tbytes_sent_reported\n'
 	for link in $links; do
 		for scen in $scenarios; do

@@ -9,6 +9,9 @@
 # logs to FILE every program it and its sessions execute.
 # loopback_alias NAME PORT adds a host NAME that reaches the same sshd
 # through 127.0.0.1:PORT (a forwarder such as tests/helpers/linksim).
+# loopback_other NAME PORT adds a host NAME, reached through 127.0.0.1:PORT
+# (a forwarder to the same sshd), that is another sidecar: its own key,
+# whose sessions have their own $HOME, DIR/home-NAME.
 
 loopback_need() {
 	local missing=() tool
@@ -104,6 +107,26 @@ Host $name
 	HostKeyAlias $name
 	User $(id -un)
 	IdentityFile $dir/client_key
+	IdentitiesOnly yes
+	UserKnownHostsFile $dir/known_hosts
+	GlobalKnownHostsFile /dev/null
+	StrictHostKeyChecking yes
+CONF
+}
+
+loopback_other() {
+	local name=$1 port=$2 dir=$LOOPBACK_DIR
+	mkdir -p "$dir/home-$name"
+	ssh-keygen -q -N '' -t ed25519 -f "$dir/key-$name"
+	printf 'environment="HOME=%s" %s\n' "$dir/home-$name" "$(cat "$dir/key-$name.pub")" \
+		>>"$dir/authorized_keys"
+	cat >>"$dir/ssh_config" <<CONF
+Host $name
+	HostName 127.0.0.1
+	Port $port
+	HostKeyAlias [127.0.0.1]:$LOOPBACK_PORT
+	User $(id -un)
+	IdentityFile $dir/key-$name
 	IdentitiesOnly yes
 	UserKnownHostsFile $dir/known_hosts
 	GlobalKnownHostsFile /dev/null

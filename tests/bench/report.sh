@@ -60,6 +60,8 @@ END {
 		printf "edit-test loop (one-file edit, then true there), medians: %s\n", meta["loop"]
 	if ("watch" in meta)
 		printf "sidecar watch, %s\n", meta["watch"]
+	if ("fanout" in meta)
+		printf "fan-out to 4 sidecars, %s\n", meta["fanout"]
 	printf "trips: sidecar round_trips/handshakes (--json); seed: ssh connections, each a handshake\n"
 	printf "own count: the bytes_sent sidecar reports (--json), beside the wire count of both directions\n"
 }' "$tsv"

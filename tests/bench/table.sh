@@ -44,6 +44,8 @@ END {
 		printf "Edit-test loop on loopback (a one-file edit, then `true` on the sidecar), medians: %s.\n\n", meta["loop"]
 	if ("watch" in meta)
 		printf "`sidecar watch` on loopback, from a one-file edit to the file on the sidecar: %s.\n", meta["watch"]
+	if ("fanout" in meta)
+		printf "\n`sidecar sync` to four loopback sidecars at once (on the same 2 cores as the sidecars themselves), medians: %s.\n", meta["fanout"]
 }' "$tsv"
 }
 if [ -z "$readme" ]; then

@@ -63,7 +63,14 @@ tests/unit/test_protocol: tests/unit/test_protocol.c tests/unit/remote_source.c 
 tests/helpers/%: tests/helpers/%.c
 	$(CC) $(ALLFLAGS) -o $@ $<
 
-build-tests: sidecar $(UNIT) $(HELPERS)
+# sidecar as it watches where there is no inotify: it looks every --interval.
+build/watch-poll.o: src/watch.c $(HDR) Makefile
+	mkdir -p build && $(CC) $(ALLFLAGS) -DSIDECAR_WATCH_POLL -c -o $@ src/watch.c
+
+tests/helpers/sidecar-poll: src/main.o $(filter-out src/watch.o, $(OBJ)) build/watch-poll.o
+	$(CC) $(ALLFLAGS) $(LDFLAGS) -o $@ $^
+
+build-tests: sidecar $(UNIT) $(HELPERS) tests/helpers/sidecar-poll
 
 # Compiles side by side in the test targets.
 NPROC = $$(nproc 2>/dev/null || echo 2)
@@ -139,7 +146,8 @@ uninstall:
 		$(DESTDIR)$(ZSHDIR)/_sidecar $(DESTDIR)$(FISHDIR)/sidecar.fish
 
 clean-objects:
-	rm -f src/*.o sidecar $(UNIT) $(HELPERS) tests/unit/remote_source.c
+	rm -f src/*.o sidecar $(UNIT) $(HELPERS) tests/unit/remote_source.c \
+		build/watch-poll.o tests/helpers/sidecar-poll
 
 clean: clean-objects
 	rm -f $(GEN) src/*.tmp

@@ -238,3 +238,33 @@ watch_stop() {
 	run -2 --separate-stderr sc watch "$DEST" --
 	[[ $stderr == *"watch needs a command after '--'"* ]]
 }
+
+@test "watch without inotify (the portable build): it looks every --interval; edits sync, ignored files do not" {
+	printf '*.log\n' >>.git/info/exclude
+	SIDECAR_BIN=$_SC_ROOT/tests/helpers/sidecar-poll
+	[ -x "$SIDECAR_BIN" ] || fail "missing $SIDECAR_BIN: run 'make build-tests'"
+	sc_background watch "$DEST" -v --interval 100ms
+	wait_until --timeout-ms 30000 grep -q "^sidecar: looking at $LOCAL for changes every 100ms" \
+		"$BATS_TEST_TMPDIR/err" || fail "no watch: $(tail -n 5 "$BATS_TEST_TMPDIR/err")"
+	assert_same_tree "$LOCAL" "$REMOTE"
+	# it looks on its own, with nothing changed, and syncs nothing
+	local n
+	n=$(looks)
+	wait_until --timeout-ms 10000 looked_since "$((n + 2))"
+	[ "$(syncs)" -eq 1 ]
+	printf 'polled\n' >README.md
+	wait_until --timeout-ms 20000 remote_is README.md 'polled'
+	wait_until --timeout-ms 20000 syncs_are 2
+	mkdir -p newdir
+	printf 'deep\n' >newdir/file.txt
+	wait_until --timeout-ms 20000 remote_is newdir/file.txt 'deep'
+	wait_until --timeout-ms 20000 syncs_are 3
+	# an ignored file: looked at, never synced
+	printf 'noise\n' >run.log
+	n=$(looks)
+	wait_until --timeout-ms 10000 looked_since "$((n + 3))"
+	[ "$(syncs)" -eq 3 ]
+	[ ! -e "$REMOTE/run.log" ]
+	grep -q 'inotify' "$BATS_TEST_TMPDIR/err" && fail "the portable build spoke of inotify"
+	watch_stop
+}

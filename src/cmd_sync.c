@@ -90,7 +90,9 @@ static enum err sync_options(struct env *e, struct sync_opts *o)
 	o->adopt = e->a->adopt;
 	o->json = e->a->json;
 	o->prepared = e->prepared;
-	o->no_progress = e->prepared != NULL;	/* several would draw over each other */
+	/* a prepared snapshot: fan-out, where several would draw over each
+	   other, or watch, which says one line a sync */
+	o->no_progress = e->prepared != NULL;
 	if (!(o->rundir = env_rundir(e)))
 		return ERR_FAIL;
 	return 0;

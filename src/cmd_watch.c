@@ -30,15 +30,22 @@ struct watcher {
 	int interrupted;	/* CMD was interrupted for a change */
 };
 
-/* Whether the working tree differs from what was last synced (unsure: yes). */
-static int changed(struct watcher *t)
+/*
+ * Whether the working tree differs from what was last synced (unsure:
+ * yes). With look, the scan and snapshot that said so stay there for the
+ * sync (look->snapshot NULL when there is none); local_free it after.
+ */
+static int changed(struct watcher *t, struct local *look)
 {
 	struct behind b;
 	char *synced, *snapshot;
 	int r;
 
 	behind_start(t->e, t->dest, t->wd, &b);
+	b.keep = look != NULL;
 	r = behind_finish(t->e, &b, &synced, &snapshot);
+	if (look)
+		*look = b.l;
 	free(synced);
 	free(snapshot);
 	return r != 0;
@@ -57,7 +64,7 @@ static int restart_ready(void *ctx)
 	t->news = 1;
 	if (watch_fd(&t->w) < 0)
 		return 1;	/* the kernel stopped telling: its fd is gone */
-	return t->interrupted = changed(t);
+	return t->interrupted = changed(t, NULL);
 }
 
 /*
@@ -204,12 +211,19 @@ static enum err cmd_watch(struct env *e)
 		if ((rc = settle(&t)))
 			break;
 		synced = 0;
-		if (changed(&t)) {
-			rc = sync_now(e);
-			if (rc == ERR_SIGNAL || sig_caught)
-				break;
-			synced = rc == ERR_OK;
+		struct local look;
+		if (!changed(&t, &look)) {
+			local_free(&look);
+			continue;
 		}
+		/* the look's scan and snapshot are the sync's: no second scan */
+		e->prepared = look.snapshot ? &look : NULL;
+		rc = sync_now(e);
+		e->prepared = NULL;
+		local_free(&look);
+		if (rc == ERR_SIGNAL || sig_caught)
+			break;
+		synced = rc == ERR_OK;
 	}
 	watch_close(&t.w);
 	strv_free(&skip);

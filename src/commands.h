@@ -130,6 +130,7 @@ struct behind {
 	struct local l;
 	struct git_job synced;	/* reads refs/sidecar/synced/<key> meanwhile */
 	enum err rc;	/* of the scan's start */
+	int keep;	/* set by the caller: behind_finish leaves l to it (local_free) */
 };
 
 void behind_start(struct env *e, const char *dest, const char *wd, struct behind *b);

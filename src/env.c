@@ -427,7 +427,8 @@ int behind_finish(struct env *e, struct behind *b, char **synced, char **snapsho
 		*snapshot = xstrdup(b->l.snapshot);
 		behind = *synced ? strcmp(*synced, *snapshot) != 0 : -1;
 	}
-	local_free(&b->l);
+	if (!b->keep)
+		local_free(&b->l);
 	git_job_free(&b->synced);
 	return behind;
 }

@@ -292,8 +292,7 @@ static int xfan_run(void *ctx, const char *dest, struct buf *out)
 	struct env *e = x->e;
 	enum err rc;
 
-	e->resolved.dest.value = dest;	/* this copy's own */
-	strv_truncate(&e->a->positional, 0);
+	env_one_dest(e, dest);
 	e->json_sink = out;
 	rc = x->one(e);
 	return err_exit(rc, e->remote_status, x->as_ssh, sig_caught);
@@ -303,12 +302,13 @@ static void xfan_done(void *ctx, const struct fanout_task *t)
 {
 	struct xfan *x = ctx;
 
-	if (t->status > x->worst)
-		x->worst = t->status;
-	if (t->status == 0)
+	int status = t->status < 0 ? 1 : t->status;	/* -1: it never ran */
+
+	if (status > x->worst)
+		x->worst = status;
+	if (status == 0)
 		return;
-	buf_addf(&x->failed, "%s%s (exit %d)", x->nfailed ? ", " : "", t->dest,
-		 t->status < 0 ? 1 : t->status);
+	buf_addf(&x->failed, "%s%s (exit %d)", x->nfailed ? ", " : "", t->dest, status);
 	x->nfailed++;
 }
 
@@ -356,40 +356,34 @@ static enum err several(struct env *e, enum err (*one)(struct env *), const stru
 		fputs(b.s, stdout);
 		buf_free(&b);
 	}
-	if (x.nfailed)
+	if (x.nfailed && !run.gone)
 		error("%s failed on %zu of %zu destinations: %s", e->a->command, x.nfailed, run.n,
 		      x.failed.s);
 	fanout_free(&run);
 	buf_free(&x.failed);
 	e->prepared = NULL;
 	local_free(&l);
-	e->remote_status = x.worst < 0 ? 1 : x.worst;
+	/* a reader that went away, as a shell says of a pipeline's writer */
+	e->remote_status = run.gone ? PROC_SIGNALED(SIGPIPE) : x.worst;
 	return rc;
 }
 
 /* One destination, or several side by side. */
 static enum err one_or_several(struct env *e, enum err (*one)(struct env *))
 {
-	struct strv dests = STRV_INIT;
 	long jobs;
 	enum err rc;
 
-	if ((rc = parse_jobs(e->a->jobs, &jobs)) || (rc = env_dests(e, &dests)))
-		goto out;
-	if (dests.n > 1) {
+	if ((rc = env_targets(e, &jobs)))
+		return rc;
+	if (e->dests.n > 1) {
 		struct strv env = STRV_INIT;
 		if ((rc = command_env(e, &env)) == ERR_OK)	/* checked once, not per copy */
-			rc = several(e, one, &dests, jobs);
+			rc = several(e, one, &e->dests, jobs);
 		strv_free(&env);
-		goto out;
+		return rc;
 	}
-	if (dests.n == 1 && !e->a->positional.n)
-		e->resolved.dest.value = dests.v[0];	/* the setting, trimmed */
-	strv_truncate(&e->a->positional, 1);	/* the same one named again */
-	rc = one(e);
-out:
-	strv_free(&dests);
-	return rc;
+	return one(e);
 }
 
 static enum err cmd_exec(struct env *e)

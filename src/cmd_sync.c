@@ -194,8 +194,7 @@ static int fan_run(void *ctx, const char *dest, struct buf *out)
 	struct conn c;
 	enum err rc;
 
-	f->e->resolved.dest.value = dest;	/* this copy's own */
-	strv_truncate(&f->e->a->positional, 0);
+	env_one_dest(f->e, dest);
 	memset(&c, 0, sizeof c);
 	if ((rc = sync_options(f->e, &o)) == 0) {
 		o.dest = dest;
@@ -297,25 +296,17 @@ static enum err sync_fanout(struct env *e, const struct strv *dests, long jobs)
 
 static enum err cmd_sync(struct env *e)
 {
-	struct strv dests = STRV_INIT;
 	struct conn c;
 	long jobs;
 	enum err rc;
 
-	if ((rc = parse_jobs(e->a->jobs, &jobs)) || (rc = env_dests(e, &dests)))
-		goto out;
-	if (dests.n > 1) {
-		rc = sync_fanout(e, &dests, jobs);
-		goto out;
-	}
-	if (dests.n == 1 && !e->a->positional.n)
-		e->resolved.dest.value = dests.v[0];	/* the setting, trimmed */
-	strv_truncate(&e->a->positional, 1);	/* the same one named again */
+	if ((rc = env_targets(e, &jobs)))
+		return rc;
+	if (e->dests.n > 1)
+		return sync_fanout(e, &e->dests, jobs);
 	rc = sync_workspace(e, &c);
 	env_conn_done(e, &c);
 	conn_free(&c);
-out:
-	strv_free(&dests);
 	return rc;
 }
 

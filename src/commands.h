@@ -77,6 +77,7 @@ struct env {
 	const struct local *prepared;
 	/* several destinations: where a copy's sync puts its --json object */
 	struct buf *json_sink;
+	struct strv dests;	/* what env_targets found */
 };
 
 /* Changes to -C DIR; with the command's CMD_REPOSITORY, reads git config once. */
@@ -92,6 +93,14 @@ const char *env_rundir(struct env *e);
  * comment), else the words of DEST's setting; each once, in order.
  */
 enum err env_dests(struct env *e, struct strv *dests);
+/*
+ * For sync, run and exec: the destinations (env_dests) into e->dests, and
+ * --jobs. With several, the connection settings are checked here, once;
+ * with one, DEST is that one.
+ */
+enum err env_targets(struct env *e, long *jobs);
+/* In a copy of several: DEST is dest alone. */
+void env_one_dest(struct env *e, const char *dest);
 
 /* DEST: argument, then $SIDECAR_DEST, then sidecar.destination; NULL if none. */
 const char *env_dest(struct env *e);

@@ -203,6 +203,7 @@ enum err env_init(struct env *e, struct args *a, const struct cmd_entry *cmd)
 void env_free(struct env *e)
 {
 	settings_free(&e->resolved);
+	strv_free(&e->dests);
 	free(e->rundir);
 	free(e->toplevel);
 	free(e->gitdir);
@@ -285,12 +286,11 @@ const char *env_workdir(struct env *e)
 	return e->set->workdir.value;
 }
 
-static enum err conn_setup(struct env *e, struct conn *c, int may_start)
+/* The connection's settings into e->conn_opts, checked; may_start: the ones of starting it too. */
+static enum err conn_settings(struct env *e, int may_start)
 {
-	const char *dest = env_dest(e);
-	enum err rc;
+	enum err rc = ERR_OK;
 
-	memset(c, 0, sizeof *c);	/* conn_free is safe whatever happens */
 	e->conn_opts = e->a->conn;
 	e->conn_opts.ssh = e->set->ssh;
 	if (!(e->conn_opts.ctl_dir = env_rundir(e)))
@@ -302,6 +302,37 @@ static enum err conn_setup(struct env *e, struct conn *c, int may_start)
 				    &e->conn_opts.auth_wait_ms)) ||
 	     (rc = setting_duration(&e->set->persist, e->a->conn.persist_ms,
 				    &e->conn_opts.persist_ms))))
+		return rc;
+	return ERR_OK;
+}
+
+enum err env_targets(struct env *e, long *jobs)
+{
+	enum err rc;
+
+	if ((rc = parse_jobs(e->a->jobs, jobs)) || (rc = env_dests(e, &e->dests)))
+		return rc;
+	if (e->dests.n > 1)
+		return conn_settings(e, 1);	/* once, before any copy starts */
+	if (e->dests.n == 1 && !e->a->positional.n)
+		e->resolved.dest.value = e->dests.v[0];	/* the setting, trimmed */
+	strv_truncate(&e->a->positional, 1);	/* the same one named again */
+	return ERR_OK;
+}
+
+void env_one_dest(struct env *e, const char *dest)
+{
+	e->resolved.dest.value = dest;
+	strv_truncate(&e->a->positional, 0);
+}
+
+static enum err conn_setup(struct env *e, struct conn *c, int may_start)
+{
+	const char *dest = env_dest(e);
+	enum err rc;
+
+	memset(c, 0, sizeof *c);	/* conn_free is safe whatever happens */
+	if ((rc = conn_settings(e, may_start)))
 		return rc;
 	if (e->a->positional.n > 1) {
 		error("unexpected argument '%s'; put a remote command after '--'",
@@ -315,14 +346,11 @@ static enum err conn_setup(struct env *e, struct conn *c, int may_start)
 	if ((rc = conn_check_dest(dest)))
 		return rc;
 	if (!e->a->positional.n && dest[strcspn(dest, " \t\r\n")]) {
-		size_t n = 0;
-		for (const char *p = dest; *p; n++) {
-			p += strspn(p, " \t\r\n");
-			p += strcspn(p, " \t\r\n");
-			p += strspn(p, " \t\r\n");
-		}
+		struct strv words = STRV_INIT;
+		add_words(&words, dest);
 		error("%s names %zu destinations ('%s'); only sync, run and exec take several: name one",
-		      e->set->dest.from, n, dest);
+		      e->set->dest.from, words.n, dest);
+		strv_free(&words);
 		return ERR_USAGE;
 	}
 	return conn_init(c, &e->conn_opts, dest);

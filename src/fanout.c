@@ -44,9 +44,18 @@ void fanout_free(struct fanout *f)
 static int task_main(void *ctx, int fd)
 {
 	struct fanout_task *t = ctx;
+	struct fanout *f = t->f;
 	struct buf out = BUF_INIT;
-	int status = t->f->run(t->f->ctx, t->dest, &out);
+	int status;
 
+	/* the pipes of the copies started before this one are theirs */
+	for (size_t i = 0; i < f->running; i++) {
+		close(f->live[i]->t.out_pipe);
+		for (int k = 0; k < 2; k++)
+			if (f->live[i]->t.std_pipe[k] >= 0)
+				close(f->live[i]->t.std_pipe[k]);
+	}
+	status = f->run(f->ctx, t->dest, &out);
 	for (size_t off = 0; off < out.len;) {
 		ssize_t n = write(fd, out.s + off, out.len - off);
 		if (n < 0 && errno == EINTR)
@@ -59,27 +68,37 @@ static int task_main(void *ctx, int fd)
 	return status;
 }
 
-/* The whole lines of part, each as "DEST: line" on fp; at_end: the rest too. */
-static void put_lines(const struct fanout_task *t, struct buf *part, FILE *fp, int at_end)
+/* A line longer than this goes out in parts: memory stays bounded. */
+#define LINE_MAX_BYTES 65536
+
+/*
+ * The whole lines of part, each as "DEST: line" on fp, bytes as they are;
+ * at_end, or past LINE_MAX_BYTES, the rest too. -1 when fp cannot be
+ * written (a reader that went away).
+ */
+static int put_lines(const struct fanout_task *t, struct buf *part, FILE *fp, int at_end)
 {
 	size_t start = 0;
 
 	for (size_t i = 0; i < part->len; i++) {
 		if (part->s[i] != '\n')
 			continue;
-		fprintf(fp, "%s: %.*s\n", t->dest, (int)(i - start), part->s + start);
+		fprintf(fp, "%s: ", t->dest);
+		fwrite(part->s + start, 1, i + 1 - start, fp);
 		start = i + 1;
 	}
-	if (at_end && start < part->len) {
-		fprintf(fp, "%s: %.*s\n", t->dest, (int)(part->len - start), part->s + start);
+	if ((at_end || part->len - start > LINE_MAX_BYTES) && start < part->len) {
+		fprintf(fp, "%s: ", t->dest);
+		fwrite(part->s + start, 1, part->len - start, fp);
+		putc('\n', fp);
 		start = part->len;
 	}
-	fflush(fp);
 	if (start) {
 		memmove(part->s, part->s + start, part->len - start);
 		part->len -= start;
 		part->s[part->len] = '\0';
 	}
+	return fflush(fp) == 0 && !ferror(fp) ? 0 : -1;
 }
 
 /* Reads what fd has into b: 0 when it read some, -1 when none is there now, 1 at EOF or an error. */
@@ -111,7 +130,8 @@ static void task_end(struct fanout *f, struct fanout_task *t)
 		fcntl(fd, F_SETFL, O_NONBLOCK);
 		while (take(fd, &t->part[i]) == 0)
 			;
-		put_lines(t, &t->part[i], *dst[i], 1);
+		if (!f->gone && put_lines(t, &t->part[i], *dst[i], 1))
+			f->gone = 1;
 	}
 	t->status = proc_task_wait(&t->t);
 	f->done(f->ctx, t);
@@ -132,7 +152,7 @@ enum err fanout_run(struct fanout *f)
 		f->tasks[i].t.out_pipe = f->tasks[i].t.std_pipe[0] = f->tasks[i].t.std_pipe[1] = -1;
 	}
 	for (;;) {
-		while (!sig_caught && running < f->jobs && next < f->n) {
+		while (!sig_caught && !f->gone && running < f->jobs && next < f->n) {
 			struct fanout_task *t = &f->tasks[next++];
 			t->t.fn = task_main;
 			t->t.ctx = t;
@@ -145,12 +165,14 @@ enum err fanout_run(struct fanout *f)
 			}
 			t->started = 1;
 			live[running++] = t;
+			f->running = running;
 		}
 		if (!running)
 			break;
-		if (sig_caught && !passed) {
+		if ((sig_caught || f->gone) && !passed) {
+			/* a reader that went away ends them as a SIGTERM would */
 			for (size_t i = 0; i < running; i++)
-				kill(live[i]->t.pid, sig_caught);
+				kill(live[i]->t.pid, sig_caught ? sig_caught : SIGTERM);
 			passed = 1;
 		}
 		pfd[0].fd = sig_wakefd();
@@ -166,6 +188,11 @@ enum err fanout_run(struct fanout *f)
 		if (poll(pfd, running * slots + 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
+			/* cannot wait for news: stop them, and end each */
+			for (size_t i = 0; i < running; i++)
+				kill(live[i]->t.pid, SIGTERM);
+			while (running)
+				task_end(f, live[--running]);
 			break;
 		}
 		if (pfd[0].revents)
@@ -177,7 +204,10 @@ enum err fanout_run(struct fanout *f)
 				if (!p[k].revents)
 					continue;
 				int end = take(p[k].fd, &t->part[k - 1]) == 1;
-				put_lines(t, &t->part[k - 1], k == 1 ? stdout : stderr, end);
+				if (f->gone)
+					t->part[k - 1].len = 0;	/* nobody reads it */
+				else if (put_lines(t, &t->part[k - 1], k == 1 ? stdout : stderr, end))
+					f->gone = 1;
 				if (end) {
 					close(p[k].fd);	/* no more polls */
 					t->t.std_pipe[k - 1] = -1;
@@ -186,11 +216,12 @@ enum err fanout_run(struct fanout *f)
 			if (p[0].revents && take(p[0].fd, &t->out) == 1) {
 				task_end(f, t);
 				live[i] = live[--running];
+				f->running = running;
 			}
 		}
 	}
-	for (; next < f->n; next++) {
-		f->tasks[next].status = PROC_SIGNALED(sig_caught ? sig_caught : SIGINT);
+	for (; next < f->n; next++) {	/* not started: a signal, or nobody reads */
+		f->tasks[next].status = PROC_SIGNALED(sig_caught ? sig_caught : f->gone ? SIGPIPE : SIGTERM);
 		f->done(f->ctx, &f->tasks[next]);
 	}
 	for (size_t i = 0; i < f->n; i++)

@@ -36,10 +36,12 @@ struct fanout {
 	void (*done)(void *ctx, const struct fanout_task *t);
 	void *ctx;
 
-	/* internal: the poll set and the tasks running, kept here so that a
-	   copy, which never returns, still reaches them */
+	/* internal: the poll set and the tasks running; a copy closes the
+	   pipes of those started before it */
 	struct pollfd *pfd;
 	struct fanout_task **live;
+	size_t running;
+	int gone;		/* our stdout or stderr is closed: copies are stopped */
 };
 
 /* A task for each destination, jobs at once at most; fanout_free frees them. */
@@ -50,8 +52,10 @@ void fanout_free(struct fanout *f);
  * Runs every task, starting the next as one ends, so that a slow
  * destination holds up none of the others. A signal to sidecar is passed
  * on to every copy still running, and the tasks not started yet end
- * unstarted with the status 128+N. Returns ERR_SIGNAL when a signal came,
- * else ERR_OK: what the statuses mean is the caller's to say.
+ * unstarted with the status 128+N. With prefix, a stdout or stderr nobody
+ * reads any more (gone) ends the copies as SIGTERM would. Returns
+ * ERR_SIGNAL when a signal came, else ERR_OK: what the statuses mean is
+ * the caller's to say.
  */
 enum err fanout_run(struct fanout *f);
 

@@ -690,9 +690,12 @@ int proc_task_start(struct proc_task *t)
 	sigprocmask(SIG_BLOCK, &all, &old);
 	t->pid = fork();
 	if (t->pid == 0) {
+		/* a self-pipe of its own before any signal can write to the parent's */
+		if (sig_rearm() < 0)
+			_exit(ERR_FAIL);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(fds[0]);
-		if (sig_rearm() < 0 || (t->capture && task_streams(std) < 0))
+		if (t->capture && task_streams(std) < 0)
 			_exit(ERR_FAIL);
 		int rc = t->fn(t->ctx, fds[1]);
 		fflush(NULL);

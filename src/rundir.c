@@ -47,10 +47,15 @@ int rundir_write(const char *path, const char *data, size_t len)
 
 	buf_addf(&tmp, "%s.%ld", path, (long)getpid());
 	fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len || close(fd) < 0 ||
-	    rename(tmp.s, path) < 0) {
+	if (fd >= 0 && write(fd, data, len) != (ssize_t)len) {
+		int e = errno;
+		close(fd);
+		fd = -2;	/* written in part: removed below */
+		errno = e ? e : ENOSPC;
+	}
+	if (fd < 0 || close(fd) < 0 || rename(tmp.s, path) < 0) {
 		rc = error("cannot write %s: %s", path, strerror(errno));
-		if (fd >= 0)
+		if (fd != -1)
 			unlink(tmp.s);
 	}
 	buf_free(&tmp);

@@ -244,8 +244,8 @@ sync_dest() {
 	[ -z "$output" ]
 }
 
-@test "exec with two destinations: exit 2 (sync takes several: fanout.bats)" {
-	run --separate-stderr sc exec devbox other -- true
+@test "ssh with two destinations: exit 2 (sync, run and exec take several: fanout.bats)" {
+	run --separate-stderr sc ssh devbox other -- true
 	assert_failure 2
 	[[ $stderr == *other* ]]
 }

@@ -244,6 +244,32 @@ elements() {
 	[[ $stderr == *"exec failed on 1 of 2 destinations: b (exit 3)"* ]]
 }
 
+@test "exec on several: bytes pass as they are, NUL included; a reader that goes away ends them all" {
+	extra_sidecar b
+	run -0 --separate-stderr sc sync "$DEST" b
+	sc exec "$DEST" b -- printf 'a\000b\n' >"$BATS_TEST_TMPDIR/nul"
+	[ "$(grep -ac . "$BATS_TEST_TMPDIR/nul")" -eq 2 ]
+	[ "$(printf 'b: a\000b\n' | od -An -c)" = "$(grep -a '^b: ' "$BATS_TEST_TMPDIR/nul" | od -An -c)" ]
+	[ "$(tr -d '\n' <"$BATS_TEST_TMPDIR/nul" | wc -c)" -eq "$((${#DEST} + 11))" ]
+	# head takes one line and leaves: the endless writers are stopped, and so is sidecar
+	local rc=0
+	timeout 30 bash -c "'$SIDECAR_BIN' exec '$DEST' b -- sh -c 'while :; do echo yes; done' | head -n 1" \
+		>"$BATS_TEST_TMPDIR/head" || rc=$?
+	[ "$rc" -eq 0 ] || fail "the fan-out did not end when its reader left (status $rc)"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/head")" -eq 1 ]
+}
+
+@test "several destinations and a bad sidecar.maxWait: said once, before anything runs" {
+	extra_sidecar b
+	git config sidecar.maxWait soon
+	run -2 --separate-stderr sc sync "$DEST" b
+	[ "$(grep -c 'sidecar.maxWait' <<<"$stderr")" -eq 1 ]
+	run -2 --separate-stderr sc exec "$DEST" b -- true
+	[ "$(grep -c 'sidecar.maxWait' <<<"$stderr")" -eq 1 ]
+	[ ! -e "$REMOTE" ]
+	[ ! -e "$BATS_TEST_TMPDIR/home-b/proj" ]
+}
+
 @test "exec on several with one unreachable: 255 for it, as ssh; the others ran" {
 	dead_sidecar dead
 	run -0 --separate-stderr sc sync "$DEST"

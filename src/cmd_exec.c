@@ -10,7 +10,6 @@
 #include "interrupt.h"
 #include "snapshot.h"
 #include "sig.h"
-#include "json.h"
 #include "fanout.h"
 #include "msg.h"
 
@@ -306,10 +305,8 @@ static void xfan_done(void *ctx, const struct fanout_task *t)
 
 	if (status > x->worst)
 		x->worst = status;
-	if (status == 0)
-		return;
-	buf_addf(&x->failed, "%s%s (exit %d)", x->nfailed ? ", " : "", t->dest, status);
-	x->nfailed++;
+	if (status != 0)
+		failed_add(&x->failed, &x->nfailed, t->dest, status);
 }
 
 /*
@@ -347,10 +344,8 @@ static enum err several(struct env *e, enum err (*one)(struct env *), const stru
 				buf_add(&b, run.tasks[i].out.s, run.tasks[i].out.len);
 				continue;
 			}
-			buf_addc(&b, '{');
-			json_kv_str(&b, "dest", run.tasks[i].dest);
-			json_kv_str(&b, "result", "failed");
-			buf_addc(&b, '}');
+			json_failed(&b, e, run.tasks[i].dest,
+				    run.tasks[i].status < 0 ? 1 : run.tasks[i].status);
 		}
 		buf_adds(&b, "]\n");
 		fputs(b.s, stdout);

@@ -174,6 +174,23 @@ enum err sync_workspace(struct env *e, struct conn *c)
 
 /* --- several destinations ------------------------------------------------ */
 
+void json_failed(struct buf *b, const struct env *e, const char *dest, int exit_status)
+{
+	buf_addc(b, '{');
+	json_kv_str(b, "dest", dest);
+	json_kv_str(b, "workdir", e->set->workdir.value);
+	json_kv_str(b, "mode", e->set->mode.value);
+	json_kv_str(b, "result", "failed");
+	json_kv_int(b, "exit_status", exit_status);
+	buf_addc(b, '}');
+}
+
+void failed_add(struct buf *list, size_t *n, const char *dest, int exit_status)
+{
+	buf_addf(list, "%s%s (exit %d)", *n ? ", " : "", dest, exit_status);
+	(*n)++;
+}
+
 struct fan {
 	struct env *e;
 	size_t counts[3];	/* synced, up to date, dry run */
@@ -223,9 +240,7 @@ static void fan_done(void *ctx, const struct fanout_task *t)
 			return;
 		}
 	}
-	buf_addf(&f->failed, "%s%s (exit %d)", f->nfailed ? ", " : "", t->dest,
-		 err_exit(rc ? rc : ERR_FAIL, -1, 0, 0));
-	f->nfailed++;
+	failed_add(&f->failed, &f->nfailed, t->dest, err_exit(rc ? rc : ERR_FAIL, -1, 0, 0));
 }
 
 /* The JSON array: each destination's object, in the order they were named. */
@@ -244,13 +259,7 @@ static void fan_json(const struct fan *f, const struct fanout *run)
 			buf_add(&b, obj + 1, t->out.len - (size_t)(obj + 1 - t->out.s));
 			continue;
 		}
-		buf_addc(&b, '{');
-		json_kv_str(&b, "dest", t->dest);
-		json_kv_str(&b, "workdir", env_workdir(f->e));
-		json_kv_str(&b, "mode", f->e->set->mode.value);
-		json_kv_str(&b, "result", "failed");
-		json_kv_int(&b, "exit_status", err_exit(rc ? rc : ERR_FAIL, -1, 0, 0));
-		buf_addc(&b, '}');
+		json_failed(&b, f->e, t->dest, err_exit(rc ? rc : ERR_FAIL, -1, 0, 0));
 	}
 	buf_adds(&b, "]\n");
 	fputs(b.s, stdout);

@@ -178,6 +178,10 @@ enum err sync_workspace(struct env *e, struct conn *c);
  * snapshot once, into l (local_free it after), and points e->prepared to it.
  */
 enum err sync_prepare_env(struct env *e, struct local *l);
+/* Several destinations: the JSON object of one that failed with exit_status. */
+void json_failed(struct buf *b, const struct env *e, const char *dest, int exit_status);
+/* Several destinations: "DEST (exit N)" added to the list of failures, *n counted. */
+void failed_add(struct buf *list, size_t *n, const char *dest, int exit_status);
 
 extern const struct cmd_entry cmd_sync_entry, cmd_run_entry, cmd_watch_entry, cmd_wait_entry, cmd_exec_entry,
 	cmd_ssh_entry, cmd_use_entry, cmd_current_entry, cmd_forget_entry,

@@ -276,6 +276,13 @@ elements() {
 	run -255 --separate-stderr sc exec --max-wait 1s --initial-interval 100ms dead "$DEST" -- echo hi
 	[ "$output" = "$DEST: hi" ]
 	[[ $stderr == *"exec failed on 1 of 2 destinations: dead (exit 255)"* ]]
+	# run: the sync to it failed (4); --json's array has its short object, as sync's has
+	run -4 --separate-stderr sc run --json --max-wait 1s --initial-interval 100ms dead "$DEST" -- true
+	elements
+	[ "${#objs[@]}" -eq 2 ]
+	[ "${objs[0]}" = '{"dest":"dead","workdir":"proj","mode":"snapshot","result":"failed","exit_status":4}' ]
+	[ "$(jsonget result <<<"${objs[1]}")" = up-to-date ]
+	[[ $stderr == *"run failed on 1 of 2 destinations: dead (exit 4)"* ]]
 }
 
 @test "run on several: one local snapshot, then the command on each; --json is one array" {

@@ -7,11 +7,11 @@
 
 #include "commands.h"
 #include "err.h"
-#include "interrupt.h"
-#include "snapshot.h"
-#include "sig.h"
 #include "fanout.h"
+#include "interrupt.h"
 #include "msg.h"
+#include "sig.h"
+#include "snapshot.h"
 
 /* How long the session that passes a signal on may take. */
 #define INTERRUPT_TIMEOUT_MS 5000
@@ -300,7 +300,6 @@ static int xfan_run(void *ctx, const char *dest, struct buf *out)
 static void xfan_done(void *ctx, const struct fanout_task *t)
 {
 	struct xfan *x = ctx;
-
 	int status = t->status < 0 ? 1 : t->status;	/* -1: it never ran */
 
 	if (status > x->worst)

@@ -123,14 +123,11 @@ static enum err sync_dest(struct env *e, struct sync_opts *o, struct conn *c, st
 	long long start = now_ms();
 	int rc;
 
-	*result = NULL;
 	job = sync_start(&e->git, o, &r);
 	if ((rc = env_conn(e, c)) == 0)
 		rc = sync_run(job, c);
 	sync_end(job);
-	if (rc == 0 && r.result)
-		*result = strcmp(r.result, "synced") == 0 ? "synced" :
-			  strcmp(r.result, "up-to-date") == 0 ? "up-to-date" : "dry-run";
+	*result = rc == 0 ? r.result : NULL;	/* a literal: it outlives r */
 	if (rc == 0 && !o->json && r.result) {
 		char size[32], took[32];
 		human_size(r.bytes_sent, size, sizeof size);

@@ -178,14 +178,8 @@ void conn_check_options(struct conn *c)
 
 void conn_slurp_fd(int fd, struct buf *out)
 {
-	char tmp[4096];
-	ssize_t n;
-
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return;
-	while ((n = read(fd, tmp, sizeof tmp)) > 0 || (n < 0 && errno == EINTR))
-		if (n > 0)
-			buf_add(out, tmp, (size_t)n);
+	if (lseek(fd, 0, SEEK_SET) == 0)
+		buf_read_fd(out, fd);
 }
 
 /*

@@ -1,10 +1,8 @@
 /* excludes.c: the local ignore rules that are not in the tree. */
 #include "excludes.h"
 
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "snapshot.h"
 
@@ -57,16 +55,8 @@ void excludes_filter(const char *text, size_t len, struct buf *out)
 static void read_rules(const char *path, struct buf *out)
 {
 	struct buf text = BUF_INIT;
-	char chunk[8192];
-	ssize_t n;
-	int fd;
 
-	if (!path || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return;
-	while ((n = read(fd, chunk, sizeof chunk)) > 0)
-		buf_add(&text, chunk, (size_t)n);
-	close(fd);
-	if (n == 0 && text.len)
+	if (path && buf_read_file(&text, path) == 0 && text.len)
 		excludes_filter(text.s, text.len, out);
 	buf_free(&text);
 }

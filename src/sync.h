@@ -41,17 +41,17 @@ struct sync_job;
  * does the rest over c, connecting as needed, and returns an exit status.
  * sync_end frees the job whatever happened.
  */
+struct sync_job *sync_start(const struct git *g, const struct sync_opts *o,
+			    struct sync_result *r);
+enum err sync_run(struct sync_job *j, struct conn *c);
+void sync_end(struct sync_job *j);
+void sync_result_free(struct sync_result *r);
+
 /*
  * The local scan and snapshot alone, made once for several destinations:
  * then each sync's opts.prepared points to l, which the caller frees with
  * local_free when they are done. Says what is not synced, once.
  */
 enum err sync_prepare(const struct git *g, const struct sync_opts *o, struct local *l);
-
-struct sync_job *sync_start(const struct git *g, const struct sync_opts *o,
-			    struct sync_result *r);
-enum err sync_run(struct sync_job *j, struct conn *c);
-void sync_end(struct sync_job *j);
-void sync_result_free(struct sync_result *r);
 
 #endif

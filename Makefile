@@ -102,7 +102,7 @@ check-peers:
 	$(MAKE) build-tests EXTRA_CFLAGS="$(STRICT)"
 	./tests/peers/run peers
 
-# The sync and exec suites with each common shell as login shell and remote sh.
+# The sync, exec and pull suites with each common shell as login shell and remote sh.
 check-shells:
 	$(MAKE) build-tests EXTRA_CFLAGS="$(STRICT)"
 	./tests/peers/run shells

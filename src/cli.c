@@ -25,7 +25,7 @@ const struct opt_def cli_options[] = {
 	{ OPT_DEPTH, 0, "depth", ARG_WORD, "N", "commits of history a fresh sidecar gets; 0 = all (1)" },
 	{ OPT_INCLUDE, 0, "include", ARG_WORD, "PATTERN", "send the ignored files matching PATTERN, gitignore-style (repeatable)" },
 	{ OPT_EXCLUDE, 0, "exclude", ARG_WORD, "PATTERN", "leave out the untracked files matching PATTERN, gitignore-style (repeatable)" },
-	{ OPT_DRY_RUN, 'n', "dry-run", ARG_NONE, NULL, "say what would change; change nothing remotely" },
+	{ OPT_DRY_RUN, 'n', "dry-run", ARG_NONE, NULL, "say what would change; change nothing" },
 	{ OPT_JSON, 0, "json", ARG_NONE, NULL, "print one JSON object on stdout" },
 	{ OPT_JOBS, 0, "jobs", ARG_WORD, "N", "destinations synced at once, when several are named (8)" },
 	{ OPT_DEST_FILE, 0, "dest-file", ARG_FILE, "FILE", "destinations, one a line; - for stdin" },
@@ -36,12 +36,14 @@ const struct opt_def cli_options[] = {
 	{ OPT_DEBOUNCE, 0, "debounce", ARG_DURATION, "DUR", "quiet time after a change before syncing (200ms)" },
 	{ OPT_INTERVAL, 0, "interval", ARG_DURATION, "DUR", "how often to look for changes where the kernel cannot say (1s)" },
 	{ OPT_NO_RESTART, 0, "no-restart", ARG_NONE, NULL, "let a running CMD finish instead of interrupting it on a change" },
+	{ OPT_SAVED, 0, "saved", ARG_NONE, NULL, "apply edits a sync saved on the sidecar (the newest, or REF)" },
 	{ OPT_HELP, 'h', "help", ARG_NONE, NULL, "show this help" },
 	{ OPT_NONE, 0, NULL, ARG_NONE, NULL, NULL },
 };
 
 const struct cmd_entry *const cli_commands[] = {
 	&cmd_sync_entry, &cmd_run_entry, &cmd_watch_entry, &cmd_wait_entry, &cmd_exec_entry, &cmd_ssh_entry,
+	&cmd_pull_entry, &cmd_saved_entry,
 	&cmd_use_entry, &cmd_current_entry, &cmd_forget_entry, &cmd_status_entry,
 	&cmd_disconnect_entry, &cmd_forward_entry, &cmd_completion_entry, &cmd_help_entry,
 	&cmd_version_entry, &cmd_complete_entry, NULL,
@@ -302,6 +304,7 @@ static enum err apply_option(struct args *a, const struct opt_def *o, const char
 	case OPT_DEST_FILE: a->dest_file = val; break;
 	case OPT_JSON: a->json = 1; break;
 	case OPT_CANCEL: a->cancel = 1; break;
+	case OPT_SAVED: a->saved = 1; break;
 	case OPT_ENV:
 		if (!valid_env(val)) {
 			error("invalid environment assignment '%s': use NAME=VALUE", val);
@@ -468,6 +471,15 @@ enum err cli_parse(int argc, char **argv, struct args *a)
 		if ((cmd->flags & CMD_LAST_ARG) && a->positional.n) {
 			a->last = a->positional.v[--a->positional.n];
 			a->positional.v[a->positional.n] = NULL;
+		}
+		if (cmd->not_dest && a->positional.n && cmd->not_dest(a->positional.v[0])) {
+			/* no DEST: every argument is an operand, ahead of those after "--" */
+			struct strv all = STRV_INIT;
+			strv_pushv(&all, strv_argv(&a->positional));
+			strv_pushv(&all, strv_argv(&a->rest));
+			strv_free(&a->positional);
+			strv_free(&a->rest);
+			a->rest = all;
 		}
 		return 0;
 	}

@@ -18,7 +18,7 @@ enum opt_id {
 	OPT_INITIAL_INTERVAL, OPT_MAX_INTERVAL, OPT_CONNECT_TIMEOUT, OPT_AUTH_WAIT, OPT_PERSIST,
 	/* per command */
 	OPT_WORKDIR, OPT_MODE, OPT_DEPTH, OPT_INCLUDE, OPT_EXCLUDE, OPT_DRY_RUN, OPT_JSON, OPT_ENV, OPT_ENV_FILE,
-	OPT_ADOPT, OPT_JOBS, OPT_DEST_FILE, OPT_CANCEL, OPT_DEBOUNCE, OPT_INTERVAL, OPT_NO_RESTART, OPT_HELP
+	OPT_ADOPT, OPT_JOBS, OPT_DEST_FILE, OPT_CANCEL, OPT_DEBOUNCE, OPT_INTERVAL, OPT_NO_RESTART, OPT_SAVED, OPT_HELP
 };
 
 /* What an option's argument is, for help text and completion. */
@@ -58,6 +58,7 @@ struct args {
 	long long debounce_ms;	/* watch --debounce, -1 when not given */
 	long long interval_ms;	/* watch --interval, -1 when not given */
 	int no_restart;		/* watch --no-restart */
+	int saved;		/* pull --saved */
 	int json;
 	struct strv env;	/* -e K=V */
 	struct strv include;	/* --include PATTERN */
@@ -100,6 +101,8 @@ struct cmd_entry {
 	enum operand operand;
 	unsigned flags;
 	enum err (*run)(struct env *e);
+	/* with CMD_REMOTE: 1 when a first argument is an operand, not DEST */
+	int (*not_dest)(const char *word);
 };
 
 /* Every command, in the order help lists them; NULL-terminated. */

@@ -185,7 +185,7 @@ void failed_add(struct buf *list, size_t *n, const char *dest, int exit_status);
 
 extern const struct cmd_entry cmd_sync_entry, cmd_run_entry, cmd_watch_entry, cmd_wait_entry, cmd_exec_entry,
 	cmd_ssh_entry, cmd_use_entry, cmd_current_entry, cmd_forget_entry,
-	cmd_status_entry, cmd_disconnect_entry, cmd_forward_entry, cmd_completion_entry,
+	cmd_status_entry, cmd_disconnect_entry, cmd_forward_entry, cmd_pull_entry, cmd_saved_entry, cmd_completion_entry,
 	cmd_help_entry, cmd_version_entry, cmd_complete_entry;
 
 #endif

@@ -46,8 +46,9 @@ enum err git_cannot_run(const struct git *g, int status)
 	return err_cannot_run(g->prog, status, 0, "install git or set SIDECAR_GIT");
 }
 
+/* in: bytes for stdin, else in_fd (-1: /dev/null). */
 static int run(const struct git *g, struct buf *out, struct buf *err, const char *in,
-	       size_t in_len, const char *const *args)
+	       size_t in_len, int in_fd, const char *const *args)
 {
 	struct strv a = STRV_INIT, env = STRV_INIT;
 	struct proc p;
@@ -56,7 +57,8 @@ static int run(const struct git *g, struct buf *out, struct buf *err, const char
 	git_argv(g, &a, &env, args);
 	proc_init(&p, strv_argv(&a));
 	p.env = env.v ? strv_argv(&env) : NULL;
-	p.in = in ? IO_PIPE : IO_NULL;
+	p.in = in ? IO_PIPE : in_fd >= 0 ? IO_FD : IO_NULL;
+	p.in_fd = in_fd;
 	p.in_data = in;
 	p.in_len = in_len;
 	p.out = out ? IO_PIPE : IO_NULL;
@@ -78,13 +80,19 @@ static int run(const struct git *g, struct buf *out, struct buf *err, const char
 int git_runv(const struct git *g, struct buf *out, struct buf *err,
 	     const char *const *args)
 {
-	return run(g, out, err, NULL, 0, args);
+	return run(g, out, err, NULL, 0, -1, args);
 }
 
 int git_run_input(const struct git *g, struct buf *out, struct buf *err, const char *in,
 		  size_t in_len, const char *const *args)
 {
-	return run(g, out, err, in ? in : "", in_len, args);
+	return run(g, out, err, in ? in : "", in_len, -1, args);
+}
+
+int git_run_fd(const struct git *g, struct buf *out, struct buf *err, int in_fd,
+	       const char *const *args)
+{
+	return run(g, out, err, NULL, 0, in_fd, args);
 }
 
 int git_run(const struct git *g, struct buf *out, struct buf *err, ...)

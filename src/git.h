@@ -30,6 +30,10 @@ int git_runv(const struct git *g, struct buf *out, struct buf *err, const char *
 int git_run_input(const struct git *g, struct buf *out, struct buf *err, const char *in,
 		  size_t in_len, const char *const *args);
 
+/* git_runv with stdin from in_fd, read from its current offset. */
+int git_run_fd(const struct git *g, struct buf *out, struct buf *err, int in_fd,
+	       const char *const *args);
+
 /* A git command that runs while sidecar does something else. */
 struct git_job {
 	struct proc p;

@@ -88,6 +88,9 @@ static const struct key {
 	{ "refused", K_TEXT, offsetof(struct reply, refused) },
 	{ "staged", K_LIST, offsetof(struct reply, staged) },
 	{ "edit", K_LIST, offsetof(struct reply, edits) },
+	{ "entry", K_LIST, offsetof(struct reply, entries) },
+	{ "entry-path", K_LIST, offsetof(struct reply, entry_paths) },
+	{ "pack", K_FLAG, offsetof(struct reply, pack) },
 	{ "waiting", K_KEEPALIVE, 0 },
 };
 
@@ -112,6 +115,8 @@ void reply_free(struct reply *r)
 	strv_free(&r->saved);
 	strv_free(&r->staged);
 	strv_free(&r->edits);
+	strv_free(&r->entries);
+	strv_free(&r->entry_paths);
 	reply_init(r);
 }
 

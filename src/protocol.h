@@ -42,6 +42,9 @@ struct reply {
 	struct strv saved;	/* every ref the sidecar saved edits to */
 	struct strv staged;	/* the parts of those holding the index found there */
 	struct strv edits;	/* raw diff-tree lines: what sidecar left -> the workspace */
+	struct strv entries;	/* "REF COMMIT BASE KIND": saved refs, or what collect made */
+	struct strv entry_paths;	/* "REF ST PATH": what each entry changes */
+	int pack;		/* a pack follows the reply */
 };
 
 /*

@@ -27,6 +27,16 @@
 #     remove WD                      only a workspace sidecar created; the
 #                                    edits saved there are kept for the
 #                                    next patch-setup
+#     saved WD SEND REF HAVES        SEND 0: every ref edits were saved to
+#                                    (entry, entry-path); SEND 1: REF alone
+#                                    ("-": the newest of edits), and after
+#                                    the reply a pack of it and its base
+#     collect WD HAVES PATH...       the workspace's files at PATHs, ignored
+#                                    ones too, as a commit on what sidecar
+#                                    left there (entry), and after the reply
+#                                    a pack of it
+# HAVES: the commits the other side has, space separated ("-": none); the
+# pack after a reply (git pack-objects --thin) leaves out what they hold.
 # OWNER is the local work tree, the identity of the local repository a
 # workspace belongs to (.git/sidecar/owner); ROOTS its root commits, space
 # separated ("-": unknown, or none on an unborn branch), recorded beside
@@ -63,6 +73,13 @@
 #     edit LINE                list (probe with EDITS 1): a raw diff-tree
 #                              line from what sidecar left to the workspace
 #     waiting N                list: still waiting for the lock (a keepalive)
+#     entry REF COMMIT BASE KIND
+#                              list: a saved ref ("-" for collect's
+#                              commit), its commit, the tree its changes
+#                              are from, KIND edits|branch|collected
+#     entry-path REF ST PATH   list: a path an entry changes (diff-tree
+#                              --name-status, the path quoted as git does)
+#     pack yes                 a pack follows the end line
 #     missing-script yes       (the bootstrap) no script installed: send it
 #     installed yes|no         sent on stdin: whether it could be installed
 # Messages for the user go to stderr, each starting "sidecar: "; an
@@ -78,6 +95,8 @@ export GIT_COMMITTER_NAME=sidecar GIT_COMMITTER_EMAIL=sidecar@localhost
 export LC_ALL=C GIT_TERMINAL_PROMPT=0
 unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE
 EMPTY_TREE=4b825dc642cb6eb9a060e54bf8d69288fbee4904
+EDITS_SUBJECT='sidecar: edits found on the sidecar before a sync'
+BASE_MARK='sidecar-base:'
 
 die() { printf 'sidecar: %s\n' "$*" >&2; exit 1; }
 
@@ -539,14 +558,15 @@ current_tree() {
 
 # Commits tree $1 (the workspace as found) to refs/sidecar/saved/<UTC time>;
 # with a tree $2, the index found there is its last parent, as git stash
-# keeps it (a commit of that tree on HEAD).
+# keeps it (a commit of that tree on HEAD). Its message names the tree
+# sidecar had left there ($was), what the edits were made to (pull --saved).
 save_edits() {
 	parent=$(rev HEAD) i=
 	if [ -n "${2:-}" ]; then
 		i=$(git commit-tree "$2" ${parent:+-p "$parent"} -m "sidecar: the index (staged changes) found on the sidecar before a sync") ||
 			die "cannot save the edits found in $wd; nothing was changed"
 	fi
-	c=$(git commit-tree "$1" ${parent:+-p "$parent"} ${i:+-p "$i"} -m "sidecar: edits found on the sidecar before a sync") ||
+	c=$(git commit-tree "$1" ${parent:+-p "$parent"} ${i:+-p "$i"} -m "$EDITS_SUBJECT" -m "$BASE_MARK $was") ||
 		die "cannot save the edits found in $wd; nothing was changed"
 	save_ref "$c" "" "cannot save the edits found in $wd; nothing was changed"
 	if [ -n "$i" ] && [ -n "$parent" ]; then
@@ -1097,6 +1117,126 @@ op_remove() {
 	say removed "$real"
 }
 
+# --- what comes back: saved edits, files ----------------------------------
+
+# The objects of the revisions on stdin ("^OID" for those HAVES names that
+# are here) as a pack on the reply channel, after the reply: for a side
+# that has HAVES (space separated, "-": none), thin.
+send_pack() {
+	for o in $2; do
+		[ "$o" != - ] && git cat-file -e "$o^{commit}" 2>/dev/null && printf '^%s\n' "$o"
+	done > .git/sidecar/have.$$
+	for o in $1; do
+		[ "$o" = "$EMPTY_TREE" ] || printf '%s\n' "$o"
+	done | cat - .git/sidecar/have.$$ |
+		git pack-objects --revs --stdout --thin --delta-base-offset -q >&3
+	st=$?
+	rm -f .git/sidecar/have.$$
+	[ $st = 0 ] || die "git pack-objects failed in $wd"
+}
+
+# Each saved ref (refs/sidecar/saved/*, oldest first) as "REF COMMIT BASE
+# KIND": BASE the tree the edits were made to (its message says; else the
+# first parent's, "-" for none), KIND edits or branch (a commit a moved
+# branch would have lost).
+saved_refs() {
+	git for-each-ref --format='@@ %(refname) %(objectname) %(contents:subject)%0a%(contents:body)' \
+		refs/sidecar/saved/ | {
+		ref=
+		while IFS= read -r line; do
+			case $line in
+			"@@ "*)
+				[ -z "$ref" ] || printf '%s %s %s %s\n' "$ref" "$c" "$b" "$k"
+				set -f
+				# shellcheck disable=SC2086 # ref and commit, a word each
+				set -- $line
+				set +f
+				ref=$2 c=$3 b=- k=branch
+				[ "${line#"@@ $2 $3 "}" != "$EDITS_SUBJECT" ] || k=edits ;;
+			"$BASE_MARK "*) b=${line#"$BASE_MARK "} ;;
+			esac
+		done
+		[ -z "$ref" ] || printf '%s %s %s %s\n' "$ref" "$c" "$b" "$k"
+	}
+}
+
+# say_entry REF COMMIT BASE KIND: the entry, its base, and the paths it changes.
+say_entry() {
+	b=$3
+	[ "$b" != - ] || b=$(rev "$2^1^{tree}") || b=$EMPTY_TREE
+	say entry "$1 $2 $b $4"
+	git -c core.quotepath=on diff-tree -r --no-renames --name-status "$b" "$2" |
+		while IFS= read -r e; do say entry-path "$1 $e"; done
+}
+
+op_saved() {
+	resolve "$1"
+	send=$2 want=$3 haves=$4
+	guard_home
+	need_git
+	is_repo || die "there is no workspace $wd on the sidecar: nothing was saved there"
+	enter
+	saved_refs > .git/sidecar/saved.$$ || die "cannot read the saved refs in $wd"
+	pick=
+	while read -r r c b k; do
+		if [ "$send" = 0 ]; then
+			say_entry "$r" "$c" "$b" "$k"
+		elif [ "$r" = "$want" ] || [ "$r" = "refs/sidecar/saved/$want" ] ||
+		     { [ "$want" = - ] && [ "$k" = edits ]; }; then
+			pick="$r $c $b $k"
+		fi
+	done < .git/sidecar/saved.$$
+	rm -f .git/sidecar/saved.$$
+	[ "$send" = 0 ] && return 0
+	if [ -z "$pick" ]; then
+		[ "$want" = - ] && die "no edits were saved in $wd on the sidecar"
+		die "no saved ref $want in $wd on the sidecar; 'sidecar saved' lists them"
+	fi
+	# shellcheck disable=SC2086 # four words
+	set -- $pick
+	say_entry "$@"
+	say pack yes
+	after=send_pack revs="$2 $b"
+}
+
+# collect WD HAVES PATH...: the workspace's files at PATHs, ignored ones
+# too, as a commit on what sidecar left there, for pull to take back.
+op_collect() {
+	resolve "$1"
+	haves=$2
+	shift 2
+	guard_home
+	need_git
+	is_repo || die "there is no workspace $wd on the sidecar; sync first"
+	enter
+	read_refs
+	raw_dir
+	idx=.git/sidecar/index.pull.$$
+	trap 'rm -f "$wd/$idx"' EXIT
+	export GIT_LITERAL_PATHSPECS=1
+	base=$synced
+	[ "$base" != - ] || base=$h
+	if [ "$base" != - ]; then
+		GIT_INDEX_FILE=$idx git read-tree "$base" || die "cannot read $base in $wd"
+	fi
+	for p in "$@"; do
+		if [ ! -e "$p" ] && [ ! -L "$p" ] &&
+		   [ -z "$(GIT_INDEX_FILE=$idx git ls-files -- "$p" 2>/dev/null)" ]; then
+			die "$p is not in the workspace $wd on the sidecar"
+		fi
+	done
+	rawgit "$idx" add -f -A -- "$@" ||
+		die "cannot collect the files to pull in $wd"
+	t=$(GIT_INDEX_FILE=$idx git write-tree) || die "cannot collect the files to pull in $wd"
+	parent=
+	[ "$base" = - ] || parent=$base
+	c=$(git commit-tree "$t" ${parent:+-p "$parent"} -m "sidecar: files taken from the sidecar") ||
+		die "cannot collect the files to pull in $wd"
+	say entry "- $c $was collected"
+	say pack yes
+	after=send_pack revs=$c
+}
+
 # sh SCRIPT LOCK_WAIT OP ARGS...: the reply channel is fd 3; the script's
 # own output, and anything git or a hook prints, goes to stderr.
 exec 3>&1 1>&2
@@ -1106,6 +1246,7 @@ installing=${SIDECAR_INSTALLED:+1}
 unset SIDECAR_INSTALLED
 LOCK_WAIT=${1:-30}
 op=${2:-}
+after= revs= haves=
 [ $# -gt 1 ] && shift 2
 case $op in
 probe) op_probe "$@" ;;
@@ -1113,6 +1254,9 @@ apply) op_apply "$@" ;;
 patch-setup) op_patch_setup "$@" ;;
 patch-apply) op_patch_apply "$@" ;;
 remove) op_remove "$@" ;;
+saved) op_saved "$@" ;;
+collect) op_collect "$@" ;;
 *) die "unknown operation '$op' (the sidecar speaks another version of the protocol)" ;;
 esac || exit
 printf 'end\n' >&3
+[ -z "$after" ] || "$after" "$revs" "$haves"

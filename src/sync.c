@@ -15,23 +15,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <fcntl.h>
-
 #include "backoff.h"
 #include "err.h"
 #include "msg.h"
 #include "pack.h"
 #include "protocol.h"
 #include "rundir.h"
+#include "session.h"
 #include "sig.h"
 #include "snapshot.h"
 
-/*
- * A session silent this long is dead (a stopped master, say). A dead
- * server is found much sooner by ServerAlive; git may think quietly for a
- * while on a large repository, and a waiting lock says so every second.
- */
-#define SESSION_IDLE_MS 600000
+/* A sidecar that lost its script gets it again, this many times an attempt. */
 #define MAX_RESTARTS 2
 
 struct sync_job {
@@ -40,7 +34,7 @@ struct sync_job {
 	const struct sync_opts *o;
 	struct sync_result *r;
 	struct local l;
-	char *mark;		/* the file saying the script is installed there */
+	struct remote rm;	/* the sessions' link to the sidecar */
 	enum err start_rc;	/* what starting the scan said */
 	int scanned;		/* local_scan_finish ran */
 	struct git_job known;	/* reads the last snapshot synced to this place */
@@ -48,203 +42,24 @@ struct sync_job {
 	char *roots;		/* the local root commits, once read */
 	struct strv known_have;	/* that snapshot and its parent */
 	char key[17];
-	long long progress_start;
-	long long progress_last;
-	int progress_shown;
 };
-
-static void progress(void *arg, unsigned long long bytes)
-{
-	struct sync_job *x = arg;
-	long long now = now_ms();
-
-	if (!msg_tty() || msg_quiet() || x->o->no_progress || now - x->progress_start < 1000 ||
-	    now - x->progress_last < 250)
-		return;
-	x->progress_last = now;
-	x->progress_shown = 1;
-	double secs = (double)(now - x->progress_start) / 1000.0;
-	fprintf(stderr, "\r\033[Ksidecar: sending %.1f MiB (%.1f MiB/s)",
-		(double)bytes / 1048576.0, (double)bytes / 1048576.0 / secs);
-	fflush(stderr);
-}
-
-static void progress_done(struct sync_job *x)
-{
-	if (x->progress_shown)
-		fputs("\r\033[K", stderr);
-	x->progress_shown = 0;
-}
-
-/* Where this machine notes that the sidecar has the script installed. */
-static char *script_mark(const struct sync_job *x)
-{
-	struct buf b = BUF_INIT;
-	char key[17];
-
-	sync_key(x->o->dest, protocol_script_id(), key);
-	buf_addf(&b, "%s/script-%s", x->o->rundir, key);
-	return b.s;
-}
-
-static int script_installed(const struct sync_job *x)
-{
-	return x->mark && access(x->mark, F_OK) == 0;
-}
-
-static void script_remember(const struct sync_job *x, int installed)
-{
-	if (!x->mark)
-		return;
-	if (installed) {
-		int fd = open(x->mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-		if (fd >= 0)
-			close(fd);
-	} else {
-		unlink(x->mark);
-	}
-}
-
-/* One ssh session running one operation of remote.sh. */
-struct session {
-	struct buf cmd;		/* the remote command line */
-	struct buf in;		/* stdin ahead of the stream: script, header */
-	struct strv argv;
-	struct proc p;
-	struct buf out, err;
-	struct reply r;		/* parsed once the session is over */
-	enum boot boot;
-};
-
-/* Starts `op args` on the sidecar; its stdin stays open for session_finish. */
-static enum err session_start(struct sync_job *x, struct session *s, const char *const *args)
-{
-	const char *full[12];
-	char lock_wait[32];
-	size_t n = 0;
-
-	memset(s, 0, sizeof *s);
-	reply_init(&s->r);
-	/* the lock waits at most as long as a connection would */
-	snprintf(lock_wait, sizeof lock_wait, "%lld", x->c->o->max_wait_ms / 1000);
-	full[n++] = lock_wait;
-	for (; *args && n < sizeof full / sizeof full[0] - 1; args++)
-		full[n++] = *args;
-	full[n] = NULL;
-	/* a dry run writes nothing there, not even the script */
-	s->boot = script_installed(x) ? BOOT_RUN : x->o->dry_run ? BOOT_INLINE : BOOT_INSTALL;
-	protocol_command(&s->cmd, s->boot, full);
-	if (s->boot != BOOT_RUN)
-		protocol_install_input(&s->in);
-	conn_session_argv(x->c, &s->argv, -1, s->cmd.s);
-	proc_init(&s->p, strv_argv(&s->argv));
-	s->p.in = IO_PIPE;
-	s->p.out = IO_PIPE;
-	s->p.out_buf = &s->out;
-	s->p.err = IO_PIPE;
-	s->p.err_buf = &s->err;
-	s->p.err_tee = 1;
-	s->p.own_group = 1;
-	s->p.idle_ms = SESSION_IDLE_MS;
-	s->p.progress = progress;
-	s->p.ctx = x;
-	return conn_start(x->c, &s->p);
-}
 
 /* Every ref the sidecar saved edits to is said, whatever happens after. */
-static void take_saved(struct sync_job *x, const struct reply *r)
+static void take_saved(void *ctx, const struct reply *r)
 {
+	struct sync_job *x = ctx;
+
 	for (size_t i = 0; i < r->saved.n; i++) {
 		const char *ref = r->saved.v[i];
 		strv_push(&x->r->saved_refs, ref);
 		warn("edits found on %s were saved to %s before being overwritten; "
-		     "see them with 'sidecar exec -- git show --stat %s'", x->o->dest, ref, ref);
+		     "see them with 'sidecar saved', take them here with 'sidecar pull --saved %s'",
+		     x->o->dest, ref, ref + strlen("refs/sidecar/saved/"));
 	}
 	for (size_t i = 0; i < r->staged.n; i++)
 		warn("the index (staged changes) found on %s was saved too, as %s; "
 		     "see it with 'sidecar exec -- git show --stat %s'", x->o->dest,
 		     r->staged.v[i], r->staged.v[i]);
-}
-
-/*
- * Sends data, then what in_src gives (-1: nothing), waits for the end and
- * parses the reply into s->r. Returns ERR_OK, ERR_FAIL when the script
- * failed (it said why on stderr), ERR_DROPPED when the connection dropped,
- * ERR_RESTART when the script must be installed first, or another error.
- */
-static enum err session_finish(struct sync_job *x, struct session *s, const char *data,
-			       size_t len, int in_src)
-{
-	struct buf why = BUF_INIT;
-	struct verdict v;
-	enum err rc;
-	int status;
-
-	buf_add(&s->in, data, len);
-	s->p.in_data = s->in.s;
-	s->p.in_len = s->in.len;
-	s->p.in_src = in_src;
-	x->progress_start = x->progress_last = now_ms();
-	status = conn_finish(x->c, &s->p, &v);
-	progress_done(x);
-	x->r->bytes_sent += s->cmd.len + s->p.bytes_in;
-	if (sig_caught)
-		return ERR_SIGNAL;
-	if (v.cls == FAIL_TRANSIENT)
-		return ERR_DROPPED;
-	if (v.cls == FAIL_PERMANENT)
-		return conn_report(x->c, &v);
-	rc = status ? ERR_FAIL : ERR_OK;
-	if (reply_parse(s->out.s, s->out.len, &s->r, &why) < 0) {
-		if (rc == 0)
-			rc = error("%s; is the sidecar's sh a POSIX shell?", why.s);
-		else if (!strstr(buf_str(&s->err), "sidecar: "))
-			error("the sidecar ended the session with status %d and no reply", status);
-	} else if (s->r.missing_script) {
-		trace("the script is not installed on %s: sending it", x->o->dest);
-		script_remember(x, 0);
-		rc = ERR_RESTART;
-	} else {
-		take_saved(x, &s->r);
-		/* a refusal the command line must answer (-w, --adopt): usage */
-		if (rc == ERR_FAIL && s->r.refused && strcmp(s->r.refused, "usage") == 0)
-			rc = ERR_USAGE;
-		else if (!s->r.complete && (rc == 0 || !strstr(buf_str(&s->err), "sidecar: ")))
-			rc = error("the sidecar's reply was cut short (the session ended with status %d); "
-				  "run sync again", status);
-		else if (rc == 0 && s->boot == BOOT_INSTALL && s->r.installed)
-			script_remember(x, 1);
-	}
-	buf_free(&why);
-	return rc;
-}
-
-static void session_free(struct session *s)
-{
-	reply_free(&s->r);
-	strv_free(&s->argv);
-	buf_free(&s->cmd);
-	buf_free(&s->in);
-	buf_free(&s->out);
-	buf_free(&s->err);
-}
-
-/*
- * A whole session with len bytes of data, then a stream (in_src, -1 for
- * none) on stdin; the reply in r.
- */
-static enum err remote_op(struct sync_job *x, const char *const *args, const char *data,
-			  size_t len, int in_src, struct reply *r)
-{
-	struct session s;
-	enum err rc = session_start(x, &s, args);
-
-	if (rc == 0)
-		rc = session_finish(x, &s, data, len, in_src);
-	*r = s.r;
-	reply_init(&s.r);
-	session_free(&s);
-	return rc;
 }
 
 /* Starts git, its stdout to be streamed into a session. */
@@ -376,7 +191,7 @@ static enum err apply_start(struct sync_job *x, struct session *s, const char *e
 {
 	const char *args[] = { "apply", x->o->workdir, expect, x->o->toplevel, rts,
 			       x->o->adopt ? "1" : "0", rules_id(x), NULL };
-	return session_start(x, s, args);
+	return session_start(&x->rm, s, args);
 }
 
 /*
@@ -400,7 +215,7 @@ static enum err apply_finish(struct sync_job *x, struct session *s, const char *
 	*moved = 0;
 	if (have && (rc = pack_plan(x->g, x->o->gitdir, x->o->rundir, x->l.head, have, x->o->depth,
 				   &plan))) {
-		session_finish(x, s, NULL, 0, -1);	/* the sidecar gives up */
+		session_finish(&x->rm, s, NULL, 0, -1);	/* the sidecar gives up */
 		goto out;
 	}
 	buf_addf(&header, "%s %s %s %d %s %zu\n", x->l.snapshot, x->l.tree,
@@ -413,14 +228,14 @@ static enum err apply_finish(struct sync_job *x, struct session *s, const char *
 		int st = git_spawn_input(x->g, &gp, pack_args, revs.s, revs.len);
 		if (st) {
 			rc = git_cannot_run(x->g, st);
-			session_finish(x, s, NULL, 0, -1);
+			session_finish(&x->rm, s, NULL, 0, -1);
 			goto out;
 		}
 		in = gp.p.out_pipe;
 		free(x->r->base);
 		x->r->base = have->n ? xstrdup(have->v[0]) : NULL;
 	}
-	rc = session_finish(x, s, header.s, header.len, in);
+	rc = session_finish(&x->rm, s, header.s, header.len, in);
 	if (have)
 		rc = finish_stream(&gp, rc, s->r.base_moved || rc == ERR_RESTART);
 	if (rc)
@@ -448,7 +263,7 @@ static enum err probe(struct sync_job *x, struct reply *rp)
 {
 	const char *args[] = { "probe", x->o->workdir, x->l.snapshot, x->o->toplevel,
 			       x->o->adopt ? "1" : "0", x->o->dry_run ? "1" : "0", NULL };
-	enum err rc = remote_op(x, args, NULL, 0, -1, rp);
+	enum err rc = remote_op(&x->rm, args, NULL, 0, -1, rp);
 	if (rc)
 		return rc;
 	if (rp->no_git)
@@ -640,7 +455,7 @@ static enum err snapshot_flow(struct sync_job *x)
 		 */
 		if ((rc = apply_start(x, &s, known, "-")) == 0) {
 			if ((rc = ensure_snapshot(x))) {
-				session_finish(x, &s, NULL, 0, -1);
+				session_finish(&x->rm, &s, NULL, 0, -1);
 			} else {
 				rc = apply_finish(x, &s, known,
 						  strcmp(known, x->l.snapshot) ? &x->known_have : NULL,
@@ -726,7 +541,7 @@ static enum err patch_flow(struct sync_job *x)
 		char *base;
 
 		gi.index = x->l.index;
-		if ((rc = remote_op(x, setup, NULL, 0, -1, &rp))) {
+		if ((rc = remote_op(&x->rm, setup, NULL, 0, -1, &rp))) {
 			reply_free(&rp);
 			break;
 		}
@@ -788,7 +603,7 @@ static enum err patch_flow(struct sync_job *x)
 		}
 		buf_reset(&head);
 		rules_header(x, &head);
-		rc = remote_op(x, apply_args, head.s, head.len, gp.p.out_pipe, &rp);
+		rc = remote_op(&x->rm, apply_args, head.s, head.len, gp.p.out_pipe, &rp);
 		rc = finish_stream(&gp, rc, rc == ERR_RESTART);
 		free(base);
 		if (rc) {
@@ -809,7 +624,7 @@ static enum err patch_flow(struct sync_job *x)
 		}
 		warn("the workspace on %s drifted from its base; recreating it", x->o->dest);
 		const char *rm[] = { "remove", x->o->workdir, NULL };
-		if ((rc = remote_op(x, rm, NULL, 0, -1, &rp))) {
+		if ((rc = remote_op(&x->rm, rm, NULL, 0, -1, &rp))) {
 			reply_free(&rp);
 			break;
 		}
@@ -832,7 +647,11 @@ struct sync_job *sync_start(const struct git *g, const struct sync_opts *o,
 	x->o = o;
 	x->r = r;
 	sync_key(o->dest, o->workdir, x->key);
-	x->mark = script_mark(x);
+	remote_init(&x->rm, o->dest, o->rundir);
+	x->rm.write_nothing = o->dry_run;
+	x->rm.no_progress = o->no_progress;
+	x->rm.on_reply = take_saved;
+	x->rm.ctx = x;
 	if (o->prepared) {
 		x->l = *o->prepared;	/* borrowed: sync_end leaves it */
 		x->scanned = 1;
@@ -871,10 +690,14 @@ static enum err sync_attempt(void *ctx)
 
 enum err sync_run(struct sync_job *x, struct conn *c)
 {
-	x->c = c;
+	enum err rc;
+
+	x->c = x->rm.c = c;
 	if (x->start_rc)
 		return x->start_rc;	/* said why; nothing to connect for */
-	return conn_retry(c, sync_attempt, x, "syncing again");
+	rc = conn_retry(c, sync_attempt, x, "syncing again");
+	x->r->bytes_sent = x->rm.bytes_sent;
+	return rc;
 }
 
 void sync_end(struct sync_job *x)
@@ -883,7 +706,7 @@ void sync_end(struct sync_job *x)
 	free(x->known_oid);
 	free(x->roots);
 	strv_free(&x->known_have);
-	free(x->mark);
+	remote_free(&x->rm);
 	if (!x->o->prepared)
 		local_free(&x->l);
 	free(x);

@@ -1,0 +1,239 @@
+/* session.c: one ssh session running one operation of remote.sh. */
+#include "session.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "sig.h"
+#include "snapshot.h"
+
+/*
+ * A session silent this long is dead (a stopped master, say). A dead
+ * server is found much sooner by ServerAlive; git may think quietly for a
+ * while on a large repository, and a waiting lock says so every second.
+ */
+#define SESSION_IDLE_MS 600000
+
+/* The most of a session's stdout read to find its reply ahead of its data. */
+#define REPLY_HEAD_MAX (4 << 20)
+
+static void progress(void *arg, unsigned long long bytes)
+{
+	struct remote *rm = arg;
+	long long now = now_ms();
+
+	if (!msg_tty() || msg_quiet() || rm->no_progress || now - rm->progress_start < 1000 ||
+	    now - rm->progress_last < 250)
+		return;
+	rm->progress_last = now;
+	rm->progress_shown = 1;
+	double secs = (double)(now - rm->progress_start) / 1000.0;
+	fprintf(stderr, "\r\033[Ksidecar: sending %.1f MiB (%.1f MiB/s)",
+		(double)bytes / 1048576.0, (double)bytes / 1048576.0 / secs);
+	fflush(stderr);
+}
+
+static void progress_done(struct remote *rm)
+{
+	if (rm->progress_shown)
+		fputs("\r\033[K", stderr);
+	rm->progress_shown = 0;
+}
+
+void remote_init(struct remote *rm, const char *dest, const char *rundir)
+{
+	memset(rm, 0, sizeof *rm);
+	rm->dest = dest;
+	if (rundir) {
+		/* where this machine notes that the sidecar has the script installed */
+		struct buf b = BUF_INIT;
+		char key[17];
+		sync_key(dest, protocol_script_id(), key);
+		buf_addf(&b, "%s/script-%s", rundir, key);
+		rm->mark = b.s;
+	}
+}
+
+void remote_free(struct remote *rm)
+{
+	free(rm->mark);
+	rm->mark = NULL;
+}
+
+static int script_installed(const struct remote *rm)
+{
+	return rm->mark && access(rm->mark, F_OK) == 0;
+}
+
+static void script_remember(const struct remote *rm, int installed)
+{
+	if (!rm->mark)
+		return;
+	if (installed) {
+		int fd = open(rm->mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
+	} else {
+		unlink(rm->mark);
+	}
+}
+
+static enum err start(struct remote *rm, struct session *s, const char *const *args, int out_fd)
+{
+	struct strv full = STRV_INIT;
+
+	memset(s, 0, sizeof *s);
+	reply_init(&s->r);
+	s->out_fd = out_fd;
+	s->data_at = -1;
+	/* the lock waits at most as long as a connection would */
+	strv_pushf(&full, "%lld", rm->c->o->max_wait_ms / 1000);
+	strv_pushv(&full, args);
+	s->boot = script_installed(rm) ? BOOT_RUN : rm->write_nothing ? BOOT_INLINE : BOOT_INSTALL;
+	protocol_command(&s->cmd, s->boot, strv_argv(&full));
+	strv_free(&full);
+	if (s->boot != BOOT_RUN)
+		protocol_install_input(&s->in);
+	conn_session_argv(rm->c, &s->argv, -1, s->cmd.s);
+	proc_init(&s->p, strv_argv(&s->argv));
+	s->p.in = IO_PIPE;
+	if (out_fd >= 0) {
+		s->p.out = IO_FD;
+		s->p.out_fd = out_fd;
+	} else {
+		s->p.out = IO_PIPE;
+		s->p.out_buf = &s->out;
+	}
+	s->p.err = IO_PIPE;
+	s->p.err_buf = &s->err;
+	s->p.err_tee = 1;
+	s->p.own_group = 1;
+	s->p.idle_ms = SESSION_IDLE_MS;
+	s->p.progress = progress;
+	s->p.ctx = rm;
+	return conn_start(rm->c, &s->p);
+}
+
+enum err session_start(struct remote *rm, struct session *s, const char *const *args)
+{
+	return start(rm, s, args, -1);
+}
+
+/*
+ * The head of out_fd up to its reply's end line into s->out, and where
+ * what follows begins: the reply is the first one after what a login
+ * shell printed, and the data after it may hold anything.
+ */
+static void read_head(struct session *s)
+{
+	static const char mark[] = "\nSIDECAR-REPLY ", end[] = "\nend\n";
+	char chunk[65536];
+	ssize_t n;
+
+	if (lseek(s->out_fd, 0, SEEK_SET) < 0)
+		return;
+	while (s->out.len < REPLY_HEAD_MAX && (n = read(s->out_fd, chunk, sizeof chunk)) > 0) {
+		buf_add(&s->out, chunk, (size_t)n);
+		const char *m = strstr(buf_str(&s->out), mark);
+		const char *e = m ? strstr(m + 1, end) : NULL;
+		/* a NUL in the data would end strstr early: the reply has none */
+		if (e) {
+			s->data_at = (long long)(e - s->out.s) + (long long)sizeof end - 1;
+			s->out.len = (size_t)s->data_at;
+			s->out.s[s->out.len] = '\0';
+			return;
+		}
+	}
+}
+
+enum err session_finish(struct remote *rm, struct session *s, const char *data, size_t len,
+			int in_src)
+{
+	struct buf why = BUF_INIT;
+	struct verdict v;
+	enum err rc;
+	int status;
+
+	buf_add(&s->in, data, len);
+	s->p.in_data = s->in.s;
+	s->p.in_len = s->in.len;
+	s->p.in_src = in_src;
+	rm->progress_start = rm->progress_last = now_ms();
+	status = conn_finish(rm->c, &s->p, &v);
+	progress_done(rm);
+	rm->bytes_sent += s->cmd.len + s->p.bytes_in;
+	if (sig_caught)
+		return ERR_SIGNAL;
+	if (v.cls == FAIL_TRANSIENT)
+		return ERR_DROPPED;
+	if (v.cls == FAIL_PERMANENT)
+		return conn_report(rm->c, &v);
+	if (s->out_fd >= 0)
+		read_head(s);
+	rc = status ? ERR_FAIL : ERR_OK;
+	if (reply_parse(s->out.s, s->out.len, &s->r, &why) < 0) {
+		if (rc == 0)
+			rc = error("%s; is the sidecar's sh a POSIX shell?", why.s);
+		else if (!strstr(buf_str(&s->err), "sidecar: "))
+			error("the sidecar ended the session with status %d and no reply", status);
+	} else if (s->r.missing_script) {
+		trace("the script is not installed on %s: sending it", rm->dest);
+		script_remember(rm, 0);
+		rc = ERR_RESTART;
+	} else {
+		if (rm->on_reply)
+			rm->on_reply(rm->ctx, &s->r);
+		/* a refusal the command line must answer (-w, --adopt): usage */
+		if (rc == ERR_FAIL && s->r.refused && strcmp(s->r.refused, "usage") == 0)
+			rc = ERR_USAGE;
+		else if (!s->r.complete && (rc == 0 || !strstr(buf_str(&s->err), "sidecar: ")))
+			rc = error("the sidecar's reply was cut short (the session ended with status %d); "
+				  "run sidecar again", status);
+		else if (rc == 0 && s->boot == BOOT_INSTALL && s->r.installed)
+			script_remember(rm, 1);
+	}
+	buf_free(&why);
+	return rc;
+}
+
+void session_free(struct session *s)
+{
+	reply_free(&s->r);
+	strv_free(&s->argv);
+	buf_free(&s->cmd);
+	buf_free(&s->in);
+	buf_free(&s->out);
+	buf_free(&s->err);
+}
+
+static enum err whole(struct remote *rm, const char *const *args, const char *data, size_t len,
+		      int in_src, int out_fd, struct reply *r, long long *data_at)
+{
+	struct session s;
+	enum err rc = start(rm, &s, args, out_fd);
+
+	if (rc == 0)
+		rc = session_finish(rm, &s, data, len, in_src);
+	*r = s.r;
+	if (data_at)
+		*data_at = s.data_at;
+	reply_init(&s.r);
+	session_free(&s);
+	return rc;
+}
+
+enum err remote_op(struct remote *rm, const char *const *args, const char *data, size_t len,
+		   int in_src, struct reply *r)
+{
+	return whole(rm, args, data, len, in_src, -1, r, NULL);
+}
+
+enum err remote_op_to(struct remote *rm, const char *const *args, int out_fd, struct reply *r,
+		      long long *data_at)
+{
+	return whole(rm, args, NULL, 0, -1, out_fd, r, data_at);
+}

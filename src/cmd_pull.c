@@ -7,6 +7,7 @@
 #include "json.h"
 #include "msg.h"
 #include "pull.h"
+#include "quote.h"
 #include "snapshot.h"
 
 /* A first argument that is a path (a slash, not ssh://) or a saved ref's name: not DEST. */
@@ -122,8 +123,10 @@ static enum err cmd_pull(struct env *e)
 	rc = pull_run(&e->git, &o, &c, &r);
 	if (r.conflicts.n && o.saved) {
 		struct buf list = BUF_INIT;
-		for (size_t i = 0; i < r.conflicts.n; i++)
-			buf_addf(&list, "\n  %s", r.conflicts.v[i]);
+		for (size_t i = 0; i < r.conflicts.n; i++) {
+			buf_adds(&list, "\n  ");
+			path_quote(&list, r.conflicts.v[i]);
+		}
 		error("the edits saved in %s change files that changed here too since that sync; "
 		      "nothing %s changed:%s", r.ref, o.dry_run ? "would be" : "was", list.s);
 		buf_free(&list);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "msg.h"
+#include "quote.h"
 #include "session.h"
 
 /* A sidecar that lost its script gets it again, this many times an attempt. */
@@ -449,7 +450,11 @@ enum err pull_run(const struct git *g, const struct pull_opts *o, struct conn *c
 	pull_plan(theirs.s, theirs.len, ours.s, ours.len, &writes, &same, &r->conflicts);
 	for (size_t i = 0; i < writes.n; i++) {
 		const char *tab = strchr(writes.v[i], '\t');
-		strv_pushf(&r->changes, "%c\t%s", tab[-1], tab + 1);
+		struct buf line = BUF_INIT;
+		buf_addf(&line, "%c\t", tab[-1]);
+		path_quote(&line, tab + 1);
+		strv_push(&r->changes, line.s);
+		buf_free(&line);
 	}
 	if (o->dry_run || !writes.n)
 		goto out;

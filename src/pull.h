@@ -35,8 +35,8 @@ struct pull_opts {
 
 struct pull_result {
 	char *ref;		/* the saved ref taken, or NULL */
-	struct strv changes;	/* "ST\tPATH": written (or, in a dry run, to be) */
-	struct strv conflicts;	/* paths changed on both sides */
+	struct strv changes;	/* "ST\tPATH", PATH quoted as git does: written (or to be) */
+	struct strv conflicts;	/* paths changed on both sides, as they are */
 	char *saved_to;		/* refs/sidecar/pulled/<UTC> when local files were saved */
 };
 

@@ -1,4 +1,4 @@
-/* quote.h: quoting for the remote POSIX shell. Pure. */
+/* quote.h: quoting for the remote POSIX shell, and of paths for people. Pure. */
 #ifndef SIDECAR_QUOTE_H
 #define SIDECAR_QUOTE_H
 
@@ -11,5 +11,12 @@
  * The empty string becomes ''.
  */
 void sh_quote(struct buf *out, const char *s);
+
+/*
+ * Appends a path as git prints it (core.quotePath on): as it is, or in
+ * double quotes with C escapes (\n, \t, \", \\...) and bytes outside
+ * printable ASCII in octal, when it has any such byte.
+ */
+void path_quote(struct buf *out, const char *s);
 
 #endif

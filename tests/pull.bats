@@ -232,3 +232,25 @@ remote_edits() {
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "sidecar: pull --saved takes one saved ref, not 2" ]
 }
+
+@test "pull: odd names and bytes arrive as they are, whatever .gitattributes says" {
+	printf '*.txt text eol=crlf\n*.bin filter=nosuch\n' >.gitattributes
+	git add .gitattributes
+	git commit -qm attributes
+	sync_json
+	mkdir -p "$REMOTE/build"
+	local odd=$'build/new\nline' tab=$'build/tab\there' dash=build/-rf uni=$'build/caf\xc3\xa9.txt'
+	printf 'lf only\n' >"$REMOTE/$odd"
+	printf 'x\n' >"$REMOTE/$tab"
+	printf 'not an option\n' >"$REMOTE/$dash"
+	printf 'mixed\r\nendings\n' >"$REMOTE/$uni"
+	printf 'raw\0bytes' >"$REMOTE/build/data.bin"
+	run --separate-stderr sc pull "$DEST" build
+	[ "$status" -eq 0 ]
+	local f
+	for f in "$odd" "$tab" "$dash" "$uni" build/data.bin; do
+		cmp "$f" "$REMOTE/$f"
+	done
+	# a name git quotes is printed as git prints it
+	[[ "$output" == *'A	"build/new\nline"'* ]]
+}

@@ -127,6 +127,26 @@ static void test_quote(void)
 	for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++)
 		check_quote_round_trip(hostile[i].s, hostile[i].what);
 
+	/* paths for people, as git prints them with core.quotePath on */
+	{
+		static const struct { const char *in, *out; } paths[] = {
+			{ "plain name.txt", "plain name.txt" },
+			{ "a\nb", "\"a\\nb\"" },
+			{ "tab\there", "\"tab\\there\"" },
+			{ "q\"uote", "\"q\\\"uote\"" },
+			{ "back\\slash", "\"back\\\\slash\"" },
+			{ "caf\xc3\xa9", "\"caf\\303\\251\"" },
+			{ "del\x7f", "\"del\\177\"" },
+			{ "bell\a", "\"bell\\a\"" },
+		};
+		for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+			struct buf b = BUF_INIT;
+			path_quote(&b, paths[i].in);
+			CHECK_STR(b.s, paths[i].out, "path_quote: as git quotes a path");
+			buf_free(&b);
+		}
+	}
+
 	/* Every byte but NUL, in one word. */
 	for (int i = 1; i < 256; i++)
 		all[i - 1] = (char)i;

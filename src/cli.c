@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "commands.h"
 #include "duration.h"
@@ -30,6 +31,7 @@ const struct opt_def cli_options[] = {
 	{ OPT_JOBS, 0, "jobs", ARG_WORD, "N", "destinations synced at once, when several are named (8)" },
 	{ OPT_DEST_FILE, 0, "dest-file", ARG_FILE, "FILE", "destinations, one a line; - for stdin" },
 	{ OPT_CANCEL, 0, "cancel", ARG_NONE, NULL, "remove the forward instead" },
+	{ OPT_NO_SUBMODULES, 0, "no-submodules", ARG_NONE, NULL, "sync the superproject's files only, not its submodules" },
 	{ OPT_ADOPT, 0, "adopt", ARG_NONE, NULL, "take over a repository sidecar did not create, or another one's workspace" },
 	{ OPT_ENV, 'e', "env", ARG_WORD, "K=V", "set an environment variable for the command (repeatable)" },
 	{ OPT_ENV_FILE, 0, "env-file", ARG_FILE, "FILE", "read K=V lines from FILE" },
@@ -114,6 +116,18 @@ int parse_depth(const char *s, int *depth)
 	if (depth)
 		*depth = (int)n;
 	return 0;
+}
+
+int parse_bool(const char *s)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" }, *const no[] = { "false", "no", "off", "0" };
+	for (size_t i = 0; s && i < sizeof yes / sizeof yes[0]; i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(s, no[i]) == 0)
+			return 0;
+	}
+	return -1;
 }
 
 int parse_jobs(const char *s, long *jobs)
@@ -296,6 +310,7 @@ static enum err apply_option(struct args *a, const struct opt_def *o, const char
 		break;
 	case OPT_DRY_RUN: a->dry_run = 1; break;
 	case OPT_ADOPT: a->adopt = 1; break;
+	case OPT_NO_SUBMODULES: a->no_submodules = 1; break;
 	case OPT_JOBS:
 		if ((rc = parse_jobs(val, &(long){ 0 })))
 			return rc;

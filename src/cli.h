@@ -18,7 +18,7 @@ enum opt_id {
 	OPT_INITIAL_INTERVAL, OPT_MAX_INTERVAL, OPT_CONNECT_TIMEOUT, OPT_AUTH_WAIT, OPT_PERSIST,
 	/* per command */
 	OPT_WORKDIR, OPT_MODE, OPT_DEPTH, OPT_INCLUDE, OPT_EXCLUDE, OPT_DRY_RUN, OPT_JSON, OPT_ENV, OPT_ENV_FILE,
-	OPT_ADOPT, OPT_JOBS, OPT_DEST_FILE, OPT_CANCEL, OPT_DEBOUNCE, OPT_INTERVAL, OPT_NO_RESTART, OPT_SAVED, OPT_HELP
+	OPT_ADOPT, OPT_NO_SUBMODULES, OPT_JOBS, OPT_DEST_FILE, OPT_CANCEL, OPT_DEBOUNCE, OPT_INTERVAL, OPT_NO_RESTART, OPT_SAVED, OPT_HELP
 };
 
 /* What an option's argument is, for help text and completion. */
@@ -54,6 +54,7 @@ struct args {
 	const char *dest_file;	/* --dest-file FILE, "-" for stdin */
 	int dry_run;
 	int adopt;
+	int no_submodules;	/* --no-submodules */
 	int cancel;		/* forward --cancel */
 	long long debounce_ms;	/* watch --debounce, -1 when not given */
 	long long interval_ms;	/* watch --interval, -1 when not given */
@@ -138,6 +139,8 @@ int check_workdir(const char *wd, const char *from);
 
 /* A --depth value: a whole number, 0 for all history. 0, or -1 when bad. */
 int parse_depth(const char *s, int *depth);
+/* A git-style boolean (true, yes, on, 1; false, no, off, 0; any case): 1, 0, or -1. */
+int parse_bool(const char *s);
 
 /*
  * A --jobs value, or NULL for the default (FANOUT_JOBS): a whole number

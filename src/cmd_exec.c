@@ -422,7 +422,7 @@ const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.synopsis = "[options] [DEST]... -- CMD [ARG]...",
 	.summary = "sync, then run CMD in the remote workspace",
-	.options = (const enum opt_id[]){ OPT_WORKDIR, OPT_MODE, OPT_DEPTH, OPT_INCLUDE,
+	.options = (const enum opt_id[]){ OPT_WORKDIR, OPT_MODE, OPT_DEPTH, OPT_NO_SUBMODULES, OPT_INCLUDE,
 					  OPT_EXCLUDE, OPT_ADOPT, OPT_JSON,
 					  OPT_ENV, OPT_ENV_FILE, OPT_JOBS, OPT_DEST_FILE, OPT_NONE },
 	.operand = OPERAND_DEST,

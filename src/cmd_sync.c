@@ -13,6 +13,7 @@
 #include "json.h"
 #include "msg.h"
 #include "snapshot.h"
+#include "submodule.h"
 #include "sync.h"
 
 static void human_size(unsigned long long n, char *out, size_t size)
@@ -33,7 +34,8 @@ static long peak_rss_kib(void)
 }
 
 static void json_object(struct buf *b, const struct sync_opts *o, const char *mode,
-			const struct conn *c, const struct sync_result *r, long long elapsed)
+			const struct conn *c, int round_trips, const struct sync_result *r,
+			long long elapsed)
 {
 	buf_addc(b, '{');
 	json_kv_str(b, "dest", o->dest);
@@ -45,7 +47,7 @@ static void json_object(struct buf *b, const struct sync_opts *o, const char *mo
 	json_kv_str(b, "base", r->base);
 	json_kv_int(b, "files_changed", r->files_changed);
 	json_kv_int(b, "bytes_sent", (long long)r->bytes_sent);
-	json_kv_int(b, "round_trips", c->sessions);
+	json_kv_int(b, "round_trips", round_trips);
 	json_kv_int(b, "handshakes", c->handshakes);
 	json_kv_int(b, "attempts", c->attempts);
 	json_kv_int(b, "elapsed_ms", elapsed);
@@ -86,6 +88,11 @@ static enum err sync_options(struct env *e, struct sync_opts *o)
 		      e->set->depth.value, e->set->depth.from);
 		return ERR_USAGE;
 	}
+	if ((o->submodules = parse_bool(e->set->submodules.value)) < 0) {
+		error("invalid value '%s' in %s: use true or false", e->set->submodules.value,
+		      e->set->submodules.from);
+		return ERR_USAGE;
+	}
 	o->dry_run = e->a->dry_run;
 	o->adopt = e->a->adopt;
 	o->json = e->a->json;
@@ -110,22 +117,78 @@ enum err sync_prepare_env(struct env *e, struct local *l)
 	return 0;
 }
 
+static enum err sync_tree(struct env *e, const struct git *g, const struct sync_opts *o,
+			  struct conn *c, struct buf *json, const char **result);
+
 /*
- * One destination, o->dest: the sync, then its line on stderr, or its JSON
- * object in json with --json; *result says how it ended ("synced",
- * "up-to-date", "dry-run"), NULL when it failed.
+ * The initialized submodules of o's work tree, each synced after it to its
+ * path in the workspace, in snapshot mode, recursively; with --json, their
+ * objects go in json's "submodules" array. Those not initialized here are
+ * named once and left alone.
  */
-static enum err sync_dest(struct env *e, struct sync_opts *o, struct conn *c, struct buf *json,
-			  const char **result)
+static enum err sync_submodules(struct env *e, const struct git *g, const struct sync_opts *o,
+				struct conn *c, struct buf *json)
+{
+	struct submodule *subs;
+	struct strv absent = STRV_INIT;
+	struct buf objects = BUF_INIT;
+	size_t n;
+	enum err rc = submodules_find(g, o->repo, &subs, &n, &absent);
+
+	for (size_t i = 0; i < absent.n; i++)
+		info("submodule %s is not initialized here: left alone on %s "
+		     "('git submodule update --init' to sync it)", absent.v[i], o->dest);
+	for (size_t i = 0; rc == ERR_OK && i < n; i++) {
+		struct sync_opts sub = *o;
+		struct buf wd = BUF_INIT, one = BUF_INIT;
+		const char *result;
+
+		buf_addf(&wd, "%s/%s", o->workdir, subs[i].path);
+		sub.workdir = wd.s;
+		sub.toplevel = subs[i].toplevel;
+		sub.gitdir = subs[i].gitdir;
+		sub.repo = &subs[i].repo;
+		sub.patch = 0;
+		sub.prepared = NULL;
+		rc = sync_tree(e, &subs[i].git, &sub, c, &one, &result);
+		if (rc == ERR_OK && o->json) {
+			/* its object, with its path first */
+			buf_adds(&objects, objects.len ? ",{" : "{");
+			json_kv_str(&objects, "path", subs[i].path);
+			buf_addc(&objects, ',');
+			buf_add(&objects, one.s + 1, one.len - 1);
+		}
+		buf_free(&one);
+		buf_free(&wd);
+	}
+	if (rc == ERR_OK && o->json && json->len && json->s[json->len - 1] == '}') {
+		json->len--;
+		buf_adds(json, ",\"submodules\":[");
+		buf_add(json, objects.s, objects.len);
+		buf_adds(json, "]}");
+	}
+	submodules_free(subs, n);
+	strv_free(&absent);
+	buf_free(&objects);
+	return rc;
+}
+
+/*
+ * One work tree (g aimed at it) to one destination over c, set up: the sync,
+ * then its line on stderr, or its JSON object in json with --json, then its
+ * submodules; *result says how it ended ("synced", "up-to-date",
+ * "dry-run"), NULL when it failed.
+ */
+static enum err sync_tree(struct env *e, const struct git *g, const struct sync_opts *o,
+			  struct conn *c, struct buf *json, const char **result)
 {
 	struct sync_result r = { 0 };
 	struct sync_job *job;
 	long long start = now_ms();
-	int rc;
+	int sessions = c->sessions, rc;	/* a submodule's are its own */
 
-	job = sync_start(&e->git, o, &r);
-	if ((rc = env_conn(e, c)) == 0)
-		rc = sync_run(job, c);
+	job = sync_start(g, o, &r);
+	rc = sync_run(job, c);
 	sync_end(job);
 	*result = rc == 0 ? r.result : NULL;	/* a literal: it outlives r */
 	if (rc == 0 && !o->json && r.result) {
@@ -137,12 +200,25 @@ static enum err sync_dest(struct env *e, struct sync_opts *o, struct conn *c, st
 		else if (strcmp(r.result, "synced") == 0)
 			info("synced %s:%s: %lld file%s changed, %s sent, %d round trip%s, %s",
 			     o->dest, o->workdir, r.files_changed, r.files_changed == 1 ? "" : "s",
-			     size, c->sessions, c->sessions == 1 ? "" : "s", took);
+			     size, c->sessions - sessions, c->sessions - sessions == 1 ? "" : "s", took);
 	}
 	if (rc == 0 && o->json)
-		json_object(json, o, e->set->mode.value, c, &r, now_ms() - start);
+		json_object(json, o, o->patch ? "patch" : "snapshot", c, c->sessions - sessions, &r,
+			    now_ms() - start);
+	if (rc == 0 && o->submodules && r.has_submodules)
+		rc = sync_submodules(e, g, o, c, json);
 	sync_result_free(&r);
 	return rc;
+}
+
+/* One destination, o->dest: connects, then sync_tree of the work tree. */
+static enum err sync_dest(struct env *e, struct sync_opts *o, struct conn *c, struct buf *json,
+			  const char **result)
+{
+	enum err rc = env_conn(e, c);
+
+	*result = NULL;
+	return rc ? rc : sync_tree(e, &e->git, o, c, json, result);
 }
 
 enum err sync_workspace(struct env *e, struct conn *c)
@@ -320,7 +396,7 @@ const struct cmd_entry cmd_sync_entry = {
 	.name = "sync",
 	.synopsis = "[options] [DEST]...",
 	.summary = "make DEST's workspace equal to the local working tree",
-	.options = (const enum opt_id[]){ OPT_WORKDIR, OPT_MODE, OPT_DEPTH, OPT_INCLUDE,
+	.options = (const enum opt_id[]){ OPT_WORKDIR, OPT_MODE, OPT_DEPTH, OPT_NO_SUBMODULES, OPT_INCLUDE,
 					  OPT_EXCLUDE, OPT_DRY_RUN, OPT_ADOPT, OPT_JSON, OPT_JOBS,
 					  OPT_DEST_FILE, OPT_NONE },
 	.operand = OPERAND_DEST,

@@ -236,7 +236,7 @@ const struct cmd_entry cmd_watch_entry = {
 	.name = "watch",
 	.synopsis = "[options] [DEST] [-- CMD [ARG]...]",
 	.summary = "sync on every change of the working tree, then run CMD",
-	.options = (const enum opt_id[]){ OPT_WORKDIR, OPT_MODE, OPT_DEPTH, OPT_INCLUDE,
+	.options = (const enum opt_id[]){ OPT_WORKDIR, OPT_MODE, OPT_DEPTH, OPT_NO_SUBMODULES, OPT_INCLUDE,
 					  OPT_EXCLUDE, OPT_ADOPT,
 					  OPT_DEBOUNCE, OPT_INTERVAL, OPT_NO_RESTART,
 					  OPT_ENV, OPT_ENV_FILE, OPT_NONE },

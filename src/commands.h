@@ -27,6 +27,7 @@ struct settings {
 	struct setting workdir;		/* -w, sidecar.workdir, the repository's name */
 	struct setting mode;		/* --mode, sidecar.mode, "snapshot" */
 	struct setting depth;		/* --depth, sidecar.depth, "1" */
+	struct setting submodules;	/* --no-submodules, sidecar.submodules, "true" */
 	struct setting max_wait;	/* --max-wait, sidecar.maxWait */
 	struct setting auth_wait;	/* --auth-wait, sidecar.authWait */
 	struct setting persist;		/* --persist, sidecar.persist */

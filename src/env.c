@@ -96,6 +96,10 @@ void settings_resolve(struct settings *s, const struct args *a, env_lookup env,
 			config_value(config, "sidecar.depth"), "git config sidecar.depth");
 	if (!s->depth.value)
 		s->depth = (struct setting){ "1", "the default" };
+	s->submodules = pick(a->no_submodules ? "false" : NULL, "--no-submodules", NULL, NULL,
+			     config_value(config, "sidecar.submodules"), "git config sidecar.submodules");
+	if (!s->submodules.value)
+		s->submodules = (struct setting){ "true", "the default" };
 	s->max_wait = pick(a->max_wait, "--max-wait", NULL, NULL,
 			   config_value(config, "sidecar.maxwait"), "git config sidecar.maxWait");
 	s->auth_wait = pick(a->auth_wait, "--auth-wait", NULL, NULL,

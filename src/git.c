@@ -18,6 +18,10 @@ static void git_argv(const struct git *g, struct strv *a, struct strv *env,
 		     const char *const *args)
 {
 	strv_push(a, g->prog);
+	if (g->git_dir)
+		strv_pushf(a, "--git-dir=%s", g->git_dir);
+	if (g->work_tree)
+		strv_pushf(a, "--work-tree=%s", g->work_tree);
 	for (const char *const *c = g->config; c && *c; c++) {
 		strv_push(a, "-c");
 		strv_push(a, *c);

@@ -12,6 +12,8 @@ struct git {
 	const char *index;	/* GIT_INDEX_FILE for the child, or NULL */
 	const char *const *env;	/* more "K=V" for the child, or NULL */
 	const char *const *config;	/* "key=value" given as -c each, or NULL */
+	/* --git-dir and --work-tree (a submodule's), or NULL: the one found from here */
+	const char *git_dir, *work_tree;
 };
 
 /*

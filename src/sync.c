@@ -115,10 +115,10 @@ static void take_reply(struct sync_job *x, const struct reply *r)
 }
 
 /* Says what the scan leaves out. */
-static void not_synced(const struct local *l)
+static void not_synced(const struct sync_opts *o, const struct local *l)
 {
-	if (l->has_submodules)
-		warn("submodules are not synced; only the superproject's files are");
+	if (l->has_submodules && !o->submodules)
+		trace("--no-submodules: only the superproject's files are synced");
 	for (size_t i = 0; i < l->nested.n; i++)
 		warn("%s is a git repository inside the working tree: its files are not synced "
 		     "(git add leaves it out; an empty directory on the sidecar); make it a submodule, "
@@ -138,7 +138,8 @@ static enum err ensure_scanned(struct sync_job *x)
 	if ((rc = local_scan_finish(x->g, &x->l)))
 		return rc;
 	x->scanned = 1;
-	not_synced(&x->l);
+	x->r->has_submodules = x->l.has_submodules;
+	not_synced(x->o, &x->l);
 	return 0;
 }
 
@@ -656,6 +657,7 @@ struct sync_job *sync_start(const struct git *g, const struct sync_opts *o,
 		x->l = *o->prepared;	/* borrowed: sync_end leaves it */
 		x->scanned = 1;
 		r->snapshot = xstrdup(x->l.snapshot);
+		r->has_submodules = x->l.has_submodules;
 	} else {
 		x->start_rc = local_scan_start(g, o->repo, o->rundir, &x->l);
 	}
@@ -719,7 +721,7 @@ enum err sync_prepare(const struct git *g, const struct sync_opts *o, struct loc
 	if ((rc = local_scan_start(g, o->repo, o->rundir, l)) ||
 	    (rc = local_scan_finish(g, l)) || (rc = local_snapshot(g, l)))
 		return rc;
-	not_synced(l);
+	not_synced(o, l);
 	return 0;
 }
 

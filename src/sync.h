@@ -17,6 +17,7 @@ struct sync_opts {
 	int depth;		/* history a fresh sidecar gets; 0: all */
 	int dry_run;
 	int adopt;		/* take over a repository sidecar did not create */
+	int submodules;		/* the caller syncs initialized submodules after (quiet about them) */
 	int json;		/* stdout is for the JSON object only */
 	const char *rundir;	/* the control directory (rundir) */
 	int no_progress;	/* no progress line, even on a terminal */
@@ -31,6 +32,7 @@ struct sync_result {
 	char *remote_workdir;	/* absolute, as the sidecar resolved it */
 	long long files_changed;
 	unsigned long long bytes_sent;
+	int has_submodules;	/* the working tree has a .gitmodules */
 };
 
 struct sync_job;

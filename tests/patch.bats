@@ -323,7 +323,7 @@ drift_setup() {
 	assert_field mode patch
 }
 
-@test "patch mode with a submodule: warning 'submodules are not synced'" {
+@test "patch mode with a submodule: the submodule syncs as a snapshot of its own" {
 	local sub=$BATS_TEST_TMPDIR/subrepo
 	git init -q "$sub"
 	printf 'inside\n' >"$sub/inside.txt"
@@ -334,7 +334,9 @@ drift_setup() {
 	git push -q origin main
 	printf 'edit\n' >>README.md
 	psync
-	[[ $stderr == *"submodules are not synced"* ]]
 	assert_field result synced
 	assert_same_tree "$LOCAL" "$REMOTE"
+	[ "$(jsonget submodules <<<"$json" | jsonget -e | jsonget mode)" = snapshot ]
+	assert_same_tree "$LOCAL/sub" "$REMOTE/sub"
+	[ "$(git -C "$REMOTE/sub" rev-parse HEAD)" = "$(git -C sub rev-parse HEAD)" ]
 }

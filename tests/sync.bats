@@ -758,7 +758,7 @@ _bundle_child() {
 
 # --- submodules --------------------------------------------------------------------------------
 
-@test "a submodule: warning 'submodules are not synced', the rest syncs" {
+@test "a submodule syncs to its path as a repository of its own; --no-submodules leaves its directory empty" {
 	local sub=$BATS_TEST_TMPDIR/subrepo
 	git init -q "$sub"
 	printf 'inside\n' >"$sub/inside.txt"
@@ -766,9 +766,15 @@ _bundle_child() {
 	git -c protocol.file.allow=always submodule add -q "$sub" sub 2>/dev/null
 	git commit -q -m 'add submodule'
 	printf 'edit\n' >>README.md
-	sync_json
-	[[ $stderr == *"submodules are not synced"* ]]
+	sync_json --no-submodules
+	[[ $stderr != *submodule* ]]
 	assert_field result synced
 	assert_same_tree "$LOCAL" "$REMOTE"
 	[ -f "$REMOTE/.gitmodules" ]
+	[ -d "$REMOTE/sub" ] && [ -z "$(ls -A "$REMOTE/sub")" ]
+	sync_json
+	assert_field result up-to-date
+	assert_same_tree "$LOCAL/sub" "$REMOTE/sub"
+	[ "$(git -C "$REMOTE/sub" rev-parse HEAD)" = "$(git -C sub rev-parse HEAD)" ]
+	[ "$(git -C "$REMOTE" status --porcelain)" = "$(git status --porcelain)" ]
 }

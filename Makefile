@@ -102,7 +102,8 @@ check-peers:
 	$(MAKE) build-tests EXTRA_CFLAGS="$(STRICT)"
 	./tests/peers/run peers
 
-# The sync, exec and pull suites with each common shell as login shell and remote sh.
+# The sync, exec, pull and submodule suites with each common shell as login
+# shell and remote sh.
 check-shells:
 	$(MAKE) build-tests EXTRA_CFLAGS="$(STRICT)"
 	./tests/peers/run shells

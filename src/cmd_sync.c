@@ -33,9 +33,10 @@ static long peak_rss_kib(void)
 	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : -1;
 }
 
+/* subs: the objects of its submodules, comma-separated, or NULL when none were synced. */
 static void json_object(struct buf *b, const struct sync_opts *o, const char *mode,
 			const struct conn *c, int round_trips, const struct sync_result *r,
-			long long elapsed)
+			long long elapsed, const struct buf *subs)
 {
 	buf_addc(b, '{');
 	json_kv_str(b, "dest", o->dest);
@@ -60,6 +61,11 @@ static void json_object(struct buf *b, const struct sync_opts *o, const char *mo
 	}
 	buf_addc(b, ']');
 	json_kv_int(b, "peak_rss_kib", peak_rss_kib());
+	if (subs) {
+		buf_adds(b, ",\"submodules\":[");
+		buf_add(b, subs->s, subs->len);
+		buf_addc(b, ']');
+	}
 	buf_addc(b, '}');
 }
 
@@ -123,15 +129,14 @@ static enum err sync_tree(struct env *e, const struct git *g, const struct sync_
 /*
  * The initialized submodules of o's work tree, each synced after it to its
  * path in the workspace, in snapshot mode, recursively; with --json, their
- * objects go in json's "submodules" array. Those not initialized here are
+ * objects go in objects, comma-separated. Those not initialized here are
  * named once and left alone.
  */
 static enum err sync_submodules(struct env *e, const struct git *g, const struct sync_opts *o,
-				struct conn *c, struct buf *json)
+				struct conn *c, struct buf *objects)
 {
 	struct submodule *subs;
 	struct strv absent = STRV_INIT;
-	struct buf objects = BUF_INIT;
 	size_t n;
 	enum err rc = submodules_find(g, o->repo, &subs, &n, &absent);
 
@@ -153,23 +158,16 @@ static enum err sync_submodules(struct env *e, const struct git *g, const struct
 		rc = sync_tree(e, &subs[i].git, &sub, c, &one, &result);
 		if (rc == ERR_OK && o->json) {
 			/* its object, with its path first */
-			buf_adds(&objects, objects.len ? ",{" : "{");
-			json_kv_str(&objects, "path", subs[i].path);
-			buf_addc(&objects, ',');
-			buf_add(&objects, one.s + 1, one.len - 1);
+			buf_adds(objects, objects->len ? ",{" : "{");
+			json_kv_str(objects, "path", subs[i].path);
+			buf_addc(objects, ',');
+			buf_add(objects, one.s + 1, one.len - 1);
 		}
 		buf_free(&one);
 		buf_free(&wd);
 	}
-	if (rc == ERR_OK && o->json && json->len && json->s[json->len - 1] == '}') {
-		json->len--;
-		buf_adds(json, ",\"submodules\":[");
-		buf_add(json, objects.s, objects.len);
-		buf_adds(json, "]}");
-	}
 	submodules_free(subs, n);
 	strv_free(&absent);
-	buf_free(&objects);
 	return rc;
 }
 
@@ -184,30 +182,37 @@ static enum err sync_tree(struct env *e, const struct git *g, const struct sync_
 {
 	struct sync_result r = { 0 };
 	struct sync_job *job;
-	long long start = now_ms();
-	int sessions = c->sessions, rc;	/* a submodule's are its own */
+	struct buf subs = BUF_INIT;
+	long long start = now_ms(), elapsed;
+	int before = c->sessions, sessions, with_subs, rc;
 
+	*result = NULL;
 	job = sync_start(g, o, &r);
 	rc = sync_run(job, c);
 	sync_end(job);
-	*result = rc == 0 ? r.result : NULL;	/* a literal: it outlives r */
+	elapsed = now_ms() - start;
+	sessions = c->sessions - before;	/* its own: a submodule's are its own */
 	if (rc == 0 && !o->json && r.result) {
 		char size[32], took[32];
 		human_size(r.bytes_sent, size, sizeof size);
-		format_duration(now_ms() - start, took, sizeof took);
+		format_duration(elapsed, took, sizeof took);
 		if (strcmp(r.result, "up-to-date") == 0)
 			info("%s:%s is up to date", o->dest, o->workdir);
 		else if (strcmp(r.result, "synced") == 0)
 			info("synced %s:%s: %lld file%s changed, %s sent, %d round trip%s, %s",
 			     o->dest, o->workdir, r.files_changed, r.files_changed == 1 ? "" : "s",
-			     size, c->sessions - sessions, c->sessions - sessions == 1 ? "" : "s", took);
+			     size, sessions, sessions == 1 ? "" : "s", took);
 	}
+	with_subs = rc == 0 && o->submodules && r.has_submodules;
+	if (with_subs)
+		rc = sync_submodules(e, g, o, c, &subs);
 	if (rc == 0 && o->json)
-		json_object(json, o, o->patch ? "patch" : "snapshot", c, c->sessions - sessions, &r,
-			    now_ms() - start);
-	if (rc == 0 && o->submodules && r.has_submodules)
-		rc = sync_submodules(e, g, o, c, json);
+		json_object(json, o, o->patch ? "patch" : "snapshot", c, sessions, &r, elapsed,
+			    with_subs ? &subs : NULL);
+	if (rc == 0)
+		*result = r.result;	/* a literal: it outlives r */
 	sync_result_free(&r);
+	buf_free(&subs);
 	return rc;
 }
 

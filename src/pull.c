@@ -14,9 +14,6 @@
 #include "quote.h"
 #include "session.h"
 
-/* A sidecar that lost its script gets it again, this many times an attempt. */
-#define MAX_RESTARTS 2
-
 int pull_path(const char *prefix, const char *arg, struct buf *out)
 {
 	struct strv parts = STRV_INIT;
@@ -164,19 +161,9 @@ struct job {
 static enum err attempt(void *ctx)
 {
 	struct job *j = ctx;
-	enum err rc;
 
-	/* a sidecar that lost its script gets it again */
-	for (int restarts = 0;; restarts++) {
-		reply_free(&j->r);
-		if (ftruncate(j->fd, 0) < 0 || lseek(j->fd, 0, SEEK_SET) < 0)
-			return error("cannot write a temporary file: %s", strerror(errno));
-		rc = remote_op_to(&j->rm, strv_argv(&j->args), j->fd, &j->r, &j->data_at);
-		if (rc != ERR_RESTART)
-			return rc;
-		if (restarts == MAX_RESTARTS)
-			return error("the script could not be installed on %s", j->o->dest);
-	}
+	reply_free(&j->r);
+	return remote_op_to(&j->rm, strv_argv(&j->args), j->fd, &j->r, &j->data_at);
 }
 
 /* An unnamed file for what the session prints, close-on-exec: -1 after saying why. */
@@ -268,7 +255,13 @@ static enum err take_pack(const struct git *g, struct job *j)
 
 /* --- the local side --------------------------------------------------------- */
 
-/* Splits "REF COMMIT BASE KIND" into its words (the string is cut). */
+static int is_oid(const char *s)
+{
+	size_t n = strspn(s, "0123456789abcdef");
+	return !s[n] && (n == 40 || n == 64);
+}
+
+/* Splits "REF COMMIT BASE KIND" into its words (the string is cut); -1 unless COMMIT and BASE are object names. */
 static int entry_words(char *entry, char **w)
 {
 	for (int i = 0; i < 4; i++) {
@@ -279,7 +272,7 @@ static int entry_words(char *entry, char **w)
 		if (entry)
 			*entry++ = '\0';
 	}
-	return 0;
+	return is_oid(w[1]) && is_oid(w[2]) ? 0 : -1;
 }
 
 /* Saves the local tree `tree` as a commit under refs/sidecar/pulled/<UTC>, in r->saved_to. */
@@ -377,15 +370,14 @@ static enum err local_tree(const struct git *g, const struct pull_opts *o, struc
 	return rc;
 }
 
-/* Moves the work tree from tree `from` (l's index) to `from` with the writes applied. */
-static enum err write_files(const struct git *g, const struct pull_opts *o, struct local *l,
-			    const char *from, const struct strv *writes)
+/* The tree `from` with the writes applied, in an index of its own; into to. */
+static enum err target_tree(const struct git *g, const struct local *l, const char *from,
+			    const struct strv *writes, struct buf *to)
 {
-	struct git raw = *g, other = *g;
-	struct buf info = BUF_INIT, to = BUF_INIT, err = BUF_INIT, idx = BUF_INIT;
+	struct git other = *g;
+	struct buf info = BUF_INIT, err = BUF_INIT, idx = BUF_INIT;
 	enum err rc = ERR_OK;
 
-	/* the target tree, in an index of its own */
 	buf_addf(&idx, "%s.pull", l->index);
 	other.index = idx.s;
 	for (size_t i = 0; i < writes->n; i++) {
@@ -398,22 +390,54 @@ static enum err write_files(const struct git *g, const struct pull_opts *o, stru
 	if (git_run(&other, NULL, &err, "read-tree", from, (char *)NULL) != 0 ||
 	    git_run_input(&other, NULL, &err, info.s, info.len,
 			  (const char *const[]){ "update-index", "-z", "--index-info", NULL }) != 0 ||
-	    git_run(&other, &to, &err, "write-tree", (char *)NULL) != 0) {
+	    git_run(&other, to, &err, "write-tree", (char *)NULL) != 0)
 		rc = error("cannot make the tree to write here: %s; nothing was changed", buf_str(&err));
-		goto out;
-	}
-	raw.index = l->index;
-	raw.env = strv_argv(&l->raw_env);
-	if (git_run(&raw, NULL, NULL, "-C", o->repo->toplevel, "read-tree", "-m", "-u", from, to.s,
-		    (char *)NULL) != 0)
-		rc = error("could not write the files here (git said why above); nothing was changed");
-out:
 	unlink(idx.s);
 	buf_free(&idx);
 	buf_free(&info);
-	buf_free(&to);
 	buf_free(&err);
 	return rc;
+}
+
+/*
+ * Local paths the move from `from` to `to` takes away besides the writes:
+ * files in the way of a directory, or under a path that becomes a file.
+ * They join conflicts (to be saved, or refused).
+ */
+static enum err displaced(const struct git *g, const char *from, const char *to,
+			  const struct strv *writes, struct strv *conflicts)
+{
+	struct buf out = BUF_INIT;
+	enum err rc = diff(g, from, to, &out);
+
+	for (const char *p = out.s, *end = out.s + out.len; rc == ERR_OK && p && p < end;) {
+		/* ":A B C D ST\0PATH\0" */
+		const char *path = memchr(p, '\0', (size_t)(end - p));
+		if (!path++ || path >= end)
+			break;
+		int planned = 0;
+		for (size_t i = 0; i < writes->n && !planned; i++)
+			planned = strcmp(strchr(writes->v[i], '\t') + 1, path) == 0;
+		if (!planned)
+			strv_push(conflicts, path);
+		p = path + strlen(path) + 1;
+	}
+	buf_free(&out);
+	return rc;
+}
+
+/* Moves the work tree from tree `from` (l's index) to tree `to`, touching only what differs. */
+static enum err checkout(const struct git *g, const struct pull_opts *o, struct local *l,
+			 const char *from, const char *to)
+{
+	struct git raw = *g;
+
+	raw.index = l->index;
+	raw.env = strv_argv(&l->raw_env);
+	if (git_run(&raw, NULL, NULL, "-C", o->repo->toplevel, "read-tree", "-m", "-u", from, to,
+		    (char *)NULL) != 0)
+		return error("could not write the files here (git said why above); nothing was changed");
+	return ERR_OK;
 }
 
 enum err pull_run(const struct git *g, const struct pull_opts *o, struct conn *c,
@@ -421,7 +445,7 @@ enum err pull_run(const struct git *g, const struct pull_opts *o, struct conn *c
 {
 	struct job j = { 0 };
 	struct local l;
-	struct buf have = BUF_INIT, tree = BUF_INIT, theirs = BUF_INIT, ours = BUF_INIT;
+	struct buf have = BUF_INIT, tree = BUF_INIT, theirs = BUF_INIT, ours = BUF_INIT, to = BUF_INIT;
 	struct strv writes = STRV_INIT, same = STRV_INIT;
 	char *w[4];
 	enum err rc;
@@ -431,9 +455,11 @@ enum err pull_run(const struct git *g, const struct pull_opts *o, struct conn *c
 	j.fd = -1;
 	haves(g, o, &have);
 	if (o->saved) {
-		strv_pushv(&j.args, (const char *const[]){ "saved", o->workdir, "1", o->saved, have.s, NULL });
+		strv_pushv(&j.args, (const char *const[]){ "saved", o->workdir, o->repo->toplevel, "1",
+							  o->saved, have.s, NULL });
 	} else {
-		strv_pushv(&j.args, (const char *const[]){ "collect", o->workdir, have.s, NULL });
+		strv_pushv(&j.args, (const char *const[]){ "collect", o->workdir, o->repo->toplevel,
+							  have.s, NULL });
 		strv_pushv(&j.args, (const char *const *)o->paths->v);
 	}
 	if ((rc = call(&j, o, c)))
@@ -456,7 +482,8 @@ enum err pull_run(const struct git *g, const struct pull_opts *o, struct conn *c
 		strv_push(&r->changes, line.s);
 		buf_free(&line);
 	}
-	if (o->dry_run || !writes.n)
+	if (!writes.n || (rc = target_tree(g, &l, tree.s, &writes, &to)) ||
+	    (rc = displaced(g, tree.s, to.s, &writes, &r->conflicts)) || o->dry_run)
 		goto out;
 	if (r->conflicts.n) {
 		if (o->saved) {
@@ -466,15 +493,18 @@ enum err pull_run(const struct git *g, const struct pull_opts *o, struct conn *c
 		if ((rc = save_local(g, tree.s, r)))
 			goto out;
 	}
-	rc = write_files(g, o, &l, tree.s, &writes);
+	rc = checkout(g, o, &l, tree.s, to.s);
 out:
-	if (l.index)
-		local_free(&l);
+	/* its index holds ignored files now: not one for the next scan to start from */
+	free(l.tree);
+	l.tree = NULL;
+	local_free(&l);
 	job_free(&j);
 	buf_free(&have);
 	buf_free(&tree);
 	buf_free(&theirs);
 	buf_free(&ours);
+	buf_free(&to);
 	strv_free(&writes);
 	strv_free(&same);
 	return rc;
@@ -497,7 +527,8 @@ enum err saved_list(const struct pull_opts *o, struct conn *c, struct saved_entr
 	*v = NULL;
 	*n = 0;
 	j.fd = -1;
-	strv_pushv(&j.args, (const char *const[]){ "saved", o->workdir, "0", "-", "-", NULL });
+	strv_pushv(&j.args, (const char *const[]){ "saved", o->workdir, o->repo->toplevel, "0", "-", "-",
+						  NULL });
 	if ((rc = call(&j, o, c)) == ERR_OK) {
 		size_t size = (j.r.entries.n ? j.r.entries.n : 1) * sizeof **v;
 		*v = xrealloc(NULL, size);

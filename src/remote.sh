@@ -27,11 +27,11 @@
 #     remove WD                      only a workspace sidecar created; the
 #                                    edits saved there are kept for the
 #                                    next patch-setup
-#     saved WD SEND REF HAVES        SEND 0: every ref edits were saved to
+#     saved WD OWNER SEND REF HAVES  SEND 0: every ref edits were saved to
 #                                    (entry, entry-path); SEND 1: REF alone
 #                                    ("-": the newest of edits), and after
 #                                    the reply a pack of it and its base
-#     collect WD HAVES PATH...       the workspace's files at PATHs, ignored
+#     collect WD OWNER HAVES PATH... the workspace's files at PATHs, ignored
 #                                    ones too, as a commit on what sidecar
 #                                    left there (entry), and after the reply
 #                                    a pack of it
@@ -368,6 +368,7 @@ on_exit() {
 	if [ "$unbundling" = 1 ]; then
 		rm -f "$wd"/.git/objects/pack/tmp_pack_* "$wd"/.git/objects/pack/tmp_idx_*
 	fi
+	rm -f "$wd/.git/sidecar/index.pull.$$"
 	holder=
 	[ -f "$wd/$l" ] && read -r holder _ < "$wd/$l"
 	if [ "$holder" = $$ ]; then
@@ -533,6 +534,25 @@ read_index() {
 }
 index_differs() { git diff-index --cached --quiet "$htree" -- 2>/dev/null; }
 
+# scan_add IDX: git add -A of the workspace into the index IDX, less the
+# git repositories inside it that git would add as gitlinks of their own
+# (one cloned there, or the workspace of a submodule removed since): like
+# ignored files, they are neither saved nor removed. A submodule the index
+# has already is not one of them. Its stderr is git's, but for that warning.
+scan_add() {
+	se=.git/sidecar/add.err.$$
+	rawgit "$1" add -A -- . 2>"$se"
+	st=$?
+	[ -s "$se" ] || { rm -f "$se"; return $st; }
+	sed -n 's/^warning: adding embedded git repository: //p' "$se" |
+	while IFS= read -r p; do
+		GIT_INDEX_FILE=$1 git update-index --force-remove -- "$p" || exit 1
+	done || st=1
+	grep -v '^warning: adding embedded git repository: \|^hint: ' "$se" >&2
+	rm -f "$se"
+	return $st
+}
+
 # The tree the workspace holds now, ignored files aside, through a private
 # index whose stat data makes this cheap when little changed. Needs synced.
 current_tree() {
@@ -544,14 +564,14 @@ current_tree() {
 			GIT_INDEX_FILE=$idx git read-tree HEAD || die "cannot read HEAD in $wd"
 		fi
 	fi
-	if ! rawgit "$idx" add -A -- . 2>/dev/null ||
+	if ! scan_add "$idx" 2>/dev/null ||
 	   ! GIT_INDEX_FILE=$idx git write-tree 2>/dev/null; then
 		# an object it names was pruned: build it again from HEAD
 		rm -f "$idx"
 		if [ -n "$(rev HEAD)" ]; then
 			GIT_INDEX_FILE=$idx git read-tree HEAD || die "cannot read HEAD in $wd"
 		fi
-		rawgit "$idx" add -A -- . || die "cannot scan the workspace $wd"
+		scan_add "$idx" || die "cannot scan the workspace $wd"
 		GIT_INDEX_FILE=$idx git write-tree || die "cannot record the workspace $wd"
 	fi
 }
@@ -559,14 +579,19 @@ current_tree() {
 # Commits tree $1 (the workspace as found) to refs/sidecar/saved/<UTC time>;
 # with a tree $2, the index found there is its last parent, as git stash
 # keeps it (a commit of that tree on HEAD). Its message names the tree
-# sidecar had left there ($was), what the edits were made to (pull --saved).
+# sidecar had left there ($was), what the edits were made to (pull --saved),
+# and the snapshot that holds it is its last parent, so that it stays.
 save_edits() {
 	parent=$(rev HEAD) i=
 	if [ -n "${2:-}" ]; then
 		i=$(git commit-tree "$2" ${parent:+-p "$parent"} -m "sidecar: the index (staged changes) found on the sidecar before a sync") ||
 			die "cannot save the edits found in $wd; nothing was changed"
 	fi
-	c=$(git commit-tree "$1" ${parent:+-p "$parent"} ${i:+-p "$i"} -m "$EDITS_SUBJECT" -m "$BASE_MARK $was") ||
+	# the snapshot sidecar left, last: the base stays reachable
+	last=
+	[ "$synced" = - ] || [ "$synced" = "$parent" ] || last=$synced
+	c=$(git commit-tree "$1" ${parent:+-p "$parent"} ${i:+-p "$i"} ${last:+-p "$last"} \
+		-m "$EDITS_SUBJECT" -m "$BASE_MARK $was") ||
 		die "cannot save the edits found in $wd; nothing was changed"
 	save_ref "$c" "" "cannot save the edits found in $wd; nothing was changed"
 	if [ -n "$i" ] && [ -n "$parent" ]; then
@@ -811,7 +836,7 @@ op_probe() {
 	if [ -f .git/sidecar/index ] && [ "$synced" != - ]; then
 		cp .git/sidecar/index .git/sidecar/index.probe.$$ 2>/dev/null
 		trap 'rm -f "$wd/.git/sidecar/index.probe.$$"' EXIT
-		rawgit .git/sidecar/index.probe.$$ add -A -- . 2>/dev/null
+		scan_add .git/sidecar/index.probe.$$ 2>/dev/null
 		now=$(GIT_INDEX_FILE=.git/sidecar/index.probe.$$ git write-tree 2>/dev/null)
 		if [ "$now" = "$was" ] && { git diff-index --cached --quiet "$htree" -- ||
 		   git diff-index --cached --quiet "$now" --; } 2>/dev/null; then
@@ -1106,6 +1131,10 @@ op_remove() {
 	esac
 	[ -f "$real/.git/sidecar/created" ] ||
 		die "refusing to remove $real: sidecar did not create it; remove it yourself if you mean to"
+	# the workspaces of its submodules, with edits saved in them, go only by hand
+	nested=$(find "$real" -path "$real/.git" -prune -o -path '*/.git/sidecar/created' -print 2>/dev/null | sed -n 1p)
+	[ -z "$nested" ] ||
+		die "refusing to remove $real: it holds the workspace of a submodule (${nested%/.git/sidecar/created}), with its saved edits; sync it in snapshot mode, or remove it yourself"
 	if [ -n "$(git -C "$real" for-each-ref --count=1 refs/sidecar/saved/ 2>/dev/null)" ]; then
 		keep=${real%/*}/.${real##*/}.sidecar-saved.git
 		{ [ -f "$keep/sidecar-created" ] ||
@@ -1136,28 +1165,21 @@ send_pack() {
 }
 
 # Each saved ref (refs/sidecar/saved/*, oldest first) as "REF COMMIT BASE
-# KIND": BASE the tree the edits were made to (its message says; else the
+# KIND": BASE the tree the edits were made to (their message says; else the
 # first parent's, "-" for none), KIND edits or branch (a commit a moved
-# branch would have lost).
+# branch would have lost). Only the subject of a commit is read as a line:
+# a branch's commits are the user's, their messages anything.
 saved_refs() {
-	git for-each-ref --format='@@ %(refname) %(objectname) %(contents:subject)%0a%(contents:body)' \
-		refs/sidecar/saved/ | {
-		ref=
-		while IFS= read -r line; do
-			case $line in
-			"@@ "*)
-				[ -z "$ref" ] || printf '%s %s %s %s\n' "$ref" "$c" "$b" "$k"
-				set -f
-				# shellcheck disable=SC2086 # ref and commit, a word each
-				set -- $line
-				set +f
-				ref=$2 c=$3 b=- k=branch
-				[ "${line#"@@ $2 $3 "}" != "$EDITS_SUBJECT" ] || k=edits ;;
-			"$BASE_MARK "*) b=${line#"$BASE_MARK "} ;;
-			esac
-		done
-		[ -z "$ref" ] || printf '%s %s %s %s\n' "$ref" "$c" "$b" "$k"
-	}
+	git for-each-ref --format='%(refname) %(objectname) %(contents:subject)' refs/sidecar/saved/ |
+	while read -r ref c subject; do
+		b=- k=branch
+		if [ "$subject" = "$EDITS_SUBJECT" ]; then
+			k=edits
+			b=$(git cat-file commit "$c" | sed -n "s/^$BASE_MARK //p" | sed -n 1p)
+			[ -n "$b" ] || b=-
+		fi
+		printf '%s %s %s %s\n' "$ref" "$c" "$b" "$k"
+	done
 }
 
 # say_entry REF COMMIT BASE KIND: the entry, its base, and the paths it changes.
@@ -1165,16 +1187,19 @@ say_entry() {
 	b=$3
 	[ "$b" != - ] || b=$(rev "$2^1^{tree}") || b=$EMPTY_TREE
 	say entry "$1 $2 $b $4"
-	git -c core.quotepath=on diff-tree -r --no-renames --name-status "$b" "$2" |
-		while IFS= read -r e; do say entry-path "$1 $e"; done
+	git -c core.quotepath=on diff-tree -r --no-renames --name-status "$b" "$2" > .git/sidecar/paths.$$ ||
+		die "cannot read what $1 changes in $wd"
+	while IFS= read -r e; do say entry-path "$1 $e"; done < .git/sidecar/paths.$$
+	rm -f .git/sidecar/paths.$$
 }
 
 op_saved() {
 	resolve "$1"
-	send=$2 want=$3 haves=$4
+	send=$3 want=$4 haves=$5
 	guard_home
 	need_git
 	is_repo || die "there is no workspace $wd on the sidecar: nothing was saved there"
+	check_owner "$2" 0
 	enter
 	saved_refs > .git/sidecar/saved.$$ || die "cannot read the saved refs in $wd"
 	pick=
@@ -1203,16 +1228,18 @@ op_saved() {
 # too, as a commit on what sidecar left there, for pull to take back.
 op_collect() {
 	resolve "$1"
-	haves=$2
-	shift 2
+	owner=$2 haves=$3
+	shift 3
 	guard_home
 	need_git
 	is_repo || die "there is no workspace $wd on the sidecar; sync first"
+	check_owner "$owner" 0
 	enter
+	# no sync moves the files while they are taken
+	lock
 	read_refs
 	raw_dir
 	idx=.git/sidecar/index.pull.$$
-	trap 'rm -f "$wd/$idx"' EXIT
 	export GIT_LITERAL_PATHSPECS=1
 	base=$synced
 	[ "$base" != - ] || base=$h
@@ -1232,6 +1259,7 @@ op_collect() {
 	[ "$base" = - ] || parent=$base
 	c=$(git commit-tree "$t" ${parent:+-p "$parent"} -m "sidecar: files taken from the sidecar") ||
 		die "cannot collect the files to pull in $wd"
+	rm -f "$idx"
 	say entry "- $c $was collected"
 	say pack yes
 	after=send_pack revs=$c

@@ -1,6 +1,7 @@
 /* session.c: one ssh session running one operation of remote.sh. */
 #include "session.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,7 @@ static enum err start(struct remote *rm, struct session *s, const char *const *a
 	proc_init(&s->p, strv_argv(&s->argv));
 	s->p.in = IO_PIPE;
 	if (out_fd >= 0) {
+		/* what it sends goes to the file unseen: silence is no sign of death */
 		s->p.out = IO_FD;
 		s->p.out_fd = out_fd;
 	} else {
@@ -112,7 +114,7 @@ static enum err start(struct remote *rm, struct session *s, const char *const *a
 	s->p.err_buf = &s->err;
 	s->p.err_tee = 1;
 	s->p.own_group = 1;
-	s->p.idle_ms = SESSION_IDLE_MS;
+	s->p.idle_ms = out_fd >= 0 ? 0 : SESSION_IDLE_MS;
 	s->p.progress = progress;
 	s->p.ctx = rm;
 	return conn_start(rm->c, &s->p);
@@ -235,5 +237,17 @@ enum err remote_op(struct remote *rm, const char *const *args, const char *data,
 enum err remote_op_to(struct remote *rm, const char *const *args, int out_fd, struct reply *r,
 		      long long *data_at)
 {
-	return whole(rm, args, NULL, 0, -1, out_fd, r, data_at);
+	enum err rc;
+
+	/* a sidecar that lost its script gets it again */
+	for (int restarts = 0;; restarts++) {
+		if (ftruncate(out_fd, 0) < 0 || lseek(out_fd, 0, SEEK_SET) < 0)
+			return error("cannot write a temporary file: %s", strerror(errno));
+		rc = whole(rm, args, NULL, 0, -1, out_fd, r, data_at);
+		if (rc != ERR_RESTART)
+			return rc;
+		reply_free(r);
+		if (restarts == SESSION_MAX_RESTARTS)
+			return error("the script could not be installed on %s", rm->dest);
+	}
 }

@@ -14,6 +14,9 @@
 #include "protocol.h"
 #include "strv.h"
 
+/* A sidecar that lost its script gets it again, this many times an attempt. */
+#define SESSION_MAX_RESTARTS 2
+
 /* What every session to one destination shares. */
 struct remote {
 	struct conn *c;
@@ -63,9 +66,10 @@ enum err remote_op(struct remote *rm, const char *const *args, const char *data,
 
 /*
  * remote_op for an operation that sends data after its reply: stdout goes
- * to out_fd (an empty regular file), the reply is parsed from its head,
- * and *data_at is where the data after the reply's end line begins (-1
- * when the reply did not end).
+ * to out_fd (a regular file, emptied first), the reply is parsed from its
+ * head, and *data_at is where the data after the reply's end line begins
+ * (-1 when the reply did not end). A sidecar without the script gets it
+ * and the operation runs again.
  */
 enum err remote_op_to(struct remote *rm, const char *const *args, int out_fd, struct reply *r,
 		      long long *data_at);

@@ -1,29 +1,10 @@
 /* submodule.c: the submodules of a working tree and their repositories. */
 #include "submodule.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "msg.h"
-
-int submodule_gitdir(const char *worktree, const char *c, struct buf *out)
-{
-	size_t n;
-
-	buf_reset(out);
-	if (strncmp(c, "gitdir: ", 8) != 0)
-		return -1;
-	c += 8;
-	n = strcspn(c, "\r\n");
-	if (!n)
-		return -1;
-	if (c[0] != '/')
-		buf_addf(out, "%s/", worktree);
-	buf_add(out, c, n);
-	return 0;
-}
 
 static void clear(struct submodule *s)
 {
@@ -34,48 +15,36 @@ static void clear(struct submodule *s)
 	memset(s, 0, sizeof *s);
 }
 
-/* Fills s for the repository at s->path below repo's work tree; -1 when there is none. */
+/*
+ * Fills s for the repository at s->path below repo's work tree, as git
+ * finds it from there; -1 when there is none (git finds the superproject).
+ */
 static int open_sub(const struct git *g, const struct local_repo *repo, struct submodule *s)
 {
-	struct buf p = BUF_INIT, dir = BUF_INIT, common = BUF_INIT;
-	struct stat st;
+	struct git plain = *g;	/* aimed at nothing: it finds the repository */
+	struct buf dir = BUF_INIT, out = BUF_INIT, err = BUF_INIT;
+	char *nl, *gitdir, *common;
 	int rc = -1;
 
-	buf_addf(&p, "%s/%s/.git", repo->toplevel, s->path);
-	if (lstat(p.s, &st) < 0)
+	plain.git_dir = plain.work_tree = NULL;
+	buf_addf(&dir, "%s/%s", repo->toplevel, s->path);
+	if (git_run(&plain, &out, &err, "-C", dir.s, "rev-parse", "--show-toplevel",
+		    "--absolute-git-dir", "--git-common-dir", (char *)NULL) != 0 ||
+	    !(nl = strchr(buf_str(&out), '\n')) || !(common = strchr(nl + 1, '\n')))
 		goto out;
-	if (S_ISDIR(st.st_mode)) {
-		buf_adds(&dir, p.s);
+	*nl = '\0';
+	gitdir = nl + 1;
+	*common++ = '\0';
+	if (strcmp(out.s, dir.s) != 0)
+		goto out;	/* not initialized: the superproject's */
+	s->toplevel = xstrdup(dir.s);
+	s->gitdir = xstrdup(gitdir);
+	if (common[0] == '/') {
+		s->commondir = xstrdup(common);
 	} else {
-		struct buf text = BUF_INIT;
-		buf_addf(&dir, "%s/%s", repo->toplevel, s->path);
-		char *wt = xstrdup(dir.s);
-		int bad = buf_read_file(&text, p.s) < 0 || submodule_gitdir(wt, buf_str(&text), &dir) < 0;
-		free(wt);
-		buf_free(&text);
-		if (bad)
-			goto out;
-	}
-	buf_reset(&p);
-	buf_addf(&p, "%s/HEAD", dir.s);	/* a repository has a HEAD */
-	if (stat(p.s, &st) < 0)
-		goto out;
-	buf_addf(&common, "%s/%s", repo->toplevel, s->path);
-	s->toplevel = xstrdup(common.s);
-	s->gitdir = xstrdup(dir.s);
-	/* a linked work tree's commondir file names where the objects are */
-	buf_reset(&p);
-	buf_addf(&p, "%s/commondir", s->gitdir);
-	buf_reset(&common);
-	if (buf_read_file(&common, p.s) == 0 && common.len) {
-		buf_chomp(&common);
-		buf_reset(&p);
-		if (common.s[0] != '/')
-			buf_addf(&p, "%s/", s->gitdir);
-		buf_adds(&p, common.s);
-		s->commondir = xstrdup(p.s);
-	} else {
-		s->commondir = xstrdup(s->gitdir);
+		buf_reset(&dir);
+		buf_addf(&dir, "%s/%s/%s", repo->toplevel, s->path, common);
+		s->commondir = xstrdup(dir.s);
 	}
 	s->repo = *repo;
 	s->repo.toplevel = s->toplevel;
@@ -87,9 +56,9 @@ static int open_sub(const struct git *g, const struct local_repo *repo, struct s
 	s->git.work_tree = s->toplevel;
 	rc = 0;
 out:
-	buf_free(&p);
 	buf_free(&dir);
-	buf_free(&common);
+	buf_free(&out);
+	buf_free(&err);
 	return rc;
 }
 
@@ -97,6 +66,7 @@ enum err submodules_find(const struct git *g, const struct local_repo *repo, str
 			 size_t *n, struct strv *absent)
 {
 	struct buf out = BUF_INIT, err = BUF_INIT;
+	const char *last = "";
 	size_t cap = 0;
 
 	*subs = NULL;
@@ -110,9 +80,10 @@ enum err submodules_find(const struct git *g, const struct local_repo *repo, str
 	/* "MODE OID STAGE\tPATH\0" */
 	for (const char *p = buf_str(&out), *end = p + out.len; p < end; p += strlen(p) + 1) {
 		const char *tab = strchr(p, '\t');
-		/* stage 0 only: a submodule in a conflict is listed once */
-		if (strncmp(p, "160000 ", 7) != 0 || !tab || tab < p + 2 || tab[-1] != '0' || tab[-2] != ' ')
+		/* a submodule in a merge conflict has an entry a stage: once */
+		if (strncmp(p, "160000 ", 7) != 0 || !tab || strcmp(tab + 1, last) == 0)
 			continue;
+		last = tab + 1;
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 4;
 			*subs = xrealloc(*subs, cap * sizeof **subs);

@@ -31,11 +31,4 @@ enum err submodules_find(const struct git *g, const struct local_repo *repo, str
 			 size_t *n, struct strv *absent);
 void submodules_free(struct submodule *subs, size_t n);
 
-/*
- * The git directory a work tree's .git names: the directory itself, or the
- * path in a "gitdir: PATH" file, relative to the work tree; into out. -1
- * when the contents are no such line. Pure.
- */
-int submodule_gitdir(const char *worktree, const char *dotgit_contents, struct buf *out);
-
 #endif

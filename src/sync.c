@@ -25,9 +25,6 @@
 #include "sig.h"
 #include "snapshot.h"
 
-/* A sidecar that lost its script gets it again, this many times an attempt. */
-#define MAX_RESTARTS 2
-
 struct sync_job {
 	const struct git *g;
 	struct conn *c;
@@ -684,7 +681,7 @@ static enum err sync_attempt(void *ctx)
 		rc = x->o->patch ? patch_flow(x) : snapshot_flow(x);
 		if (rc != ERR_RESTART)
 			break;
-		if (restarts == MAX_RESTARTS)
+		if (restarts == SESSION_MAX_RESTARTS)
 			return error("the script could not be installed on %s", x->o->dest);
 	}
 	return rc;

@@ -254,3 +254,53 @@ remote_edits() {
 	# a name git quotes is printed as git prints it
 	[[ "$output" == *'A	"build/new\nline"'* ]]
 }
+
+@test "pull saves local files a file or directory from the sidecar displaces, both ways" {
+	# a directory here, a file there
+	mkdir -p build/x "$REMOTE/build"
+	printf 'local, ignored\n' >build/x/deep.txt
+	printf 'a file there\n' >"$REMOTE/build/x"
+	run --separate-stderr sc pull "$DEST" build
+	[ "$status" -eq 0 ]
+	local ref
+	ref=$(git for-each-ref --format='%(refname)' refs/sidecar/pulled/)
+	[ -n "$ref" ]
+	[ "$(git show "$ref:build/x/deep.txt")" = "local, ignored" ]
+	[ "$(cat build/x)" = "a file there" ]
+	# a file here, a directory there: saved, and refused by --saved
+	rm "$REMOTE/build/x"
+	mkdir -p "$REMOTE/build/x"
+	printf 'now a directory\n' >"$REMOTE/build/x/inner"
+	run --separate-stderr sc pull "$DEST" build
+	[ "$status" -eq 0 ]
+	[ "$(git for-each-ref refs/sidecar/pulled/ | wc -l)" -eq 2 ]
+	[ "$(cat build/x/inner)" = "now a directory" ]
+}
+
+@test "pull --saved refuses when a local untracked file is in the way of a saved directory" {
+	printf 'x\n' >"$REMOTE/newdir"
+	rm "$REMOTE/newdir"
+	mkdir "$REMOTE/newdir"
+	printf 'made there\n' >"$REMOTE/newdir/file"
+	printf 'changed here\n' >>build.sh
+	sync_json
+	saved=$(field saved_ref)
+	printf 'mine\n' >newdir
+	run --separate-stderr sc pull --saved "$DEST"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"  newdir"* ]]
+	[ "$(cat newdir)" = mine ]
+}
+
+@test "pull and saved refuse the workspace of another local repository" {
+	local other=$BATS_TEST_TMPDIR/other
+	make_repo "$other" "$BATS_TEST_TMPDIR/other-origin.git"
+	cd "$other"
+	run --separate-stderr sc saved "$DEST" -w proj
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"is the workspace of another local repository"* ]]
+	run --separate-stderr sc pull "$DEST" -w proj README.md
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"is the workspace of another local repository"* ]]
+	[ -z "$(git for-each-ref refs/sidecar/pulled/)" ]
+}

@@ -133,11 +133,57 @@ same_status() {
 	run --separate-stderr sc sync "$DEST"
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "sidecar: invalid value 'maybe' in git config sidecar.submodules: use true or false" ]
-	# the option wins over the setting
+	# the option wins over the setting, a bad one too
+	sync_json --no-submodules
+	[ -z "$(ls -A "$REMOTE/vendor/lib")" ]
 	git config sidecar.submodules true
 	sync_json
 	[ -f "$REMOTE/vendor/lib/lib.txt" ]
 	run --separate-stderr sc -q sync "$DEST"
 	[ "$status" -eq 0 ]
 	[ "$stderr" = "" ]
+}
+
+@test "a submodule removed here after a sync: the superproject syncs without saving its workspace as an edit each time" {
+	sync_json
+	git rm -q vendor/lib
+	git commit -q -m 'no more lib'
+	sync_json
+	assert_field result synced
+	sync_json
+	assert_field result up-to-date
+	assert_field saved_ref null
+	printf 'edit\n' >>README.md
+	sync_json
+	assert_field saved_ref null
+	# its workspace stays there, with its files, untracked: nothing is lost
+	[ "$(git -C "$REMOTE" status --porcelain)" = "$(printf ' M README.md\n?? vendor/')" ]
+	[ -f "$REMOTE/vendor/lib/lib.txt" ]
+	[ "$(git -C "$REMOTE/vendor/lib" rev-parse HEAD)" = "$(git -C "$BATS_TEST_TMPDIR/lib" rev-parse HEAD)" ]
+}
+
+@test "a git repository made inside the workspace on the sidecar is neither saved nor removed" {
+	sync_json --no-submodules
+	git init -q "$REMOTE/scratch"
+	printf 'x\n' >"$REMOTE/scratch/x"
+	git -C "$REMOTE/scratch" add x
+	git -C "$REMOTE/scratch" commit -q -m x
+	printf 'edit\n' >>README.md
+	sync_json --no-submodules
+	assert_field result synced
+	assert_field saved_ref null
+	[ -f "$REMOTE/scratch/x" ]
+	sync_json --no-submodules
+	assert_field result up-to-date
+}
+
+@test "a dry run says what each submodule would get, and changes nothing there" {
+	sync_json
+	printf 'edited\n' >>vendor/lib/lib.txt
+	sync_json --dry-run
+	assert_field result dry-run
+	assert_field files_changed 0
+	[ "$(sub 0 result)" = dry-run ]
+	[ "$(sub 0 files_changed)" = 1 ]
+	! cmp -s vendor/lib/lib.txt "$REMOTE/vendor/lib/lib.txt"
 }

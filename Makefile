@@ -102,7 +102,7 @@ check-peers:
 	$(MAKE) build-tests EXTRA_CFLAGS="$(STRICT)"
 	./tests/peers/run peers
 
-# The sync, exec, pull and submodule suites with each common shell as login
+# The sync, exec, run, pull and submodule suites with each common shell as login
 # shell and remote sh.
 check-shells:
 	$(MAKE) build-tests EXTRA_CFLAGS="$(STRICT)"

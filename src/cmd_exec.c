@@ -13,9 +13,6 @@
 #include "sig.h"
 #include "snapshot.h"
 
-/* How long the session that passes a signal on may take. */
-#define INTERRUPT_TIMEOUT_MS 5000
-
 /* Reads K=V lines (blank lines and #comments skipped) into env, whole. */
 static enum err read_env_file(const char *path, struct strv *env)
 {
@@ -119,23 +116,10 @@ static void scan_stderr(void *ctx, const char *data, size_t n, struct buf *out)
 static int interrupt_remote(void *ctx, int signo)
 {
 	struct remote_run *r = ctx;
-	struct strv argv = STRV_INIT;
-	struct buf cmd = BUF_INIT;
-	struct proc p;
-	int status;
 
 	if (!r->scan.pid)
 		return r->scan.done ? -1 : 1;	/* no mark, or not yet */
-	interrupt_command(&cmd, signo, r->scan.pid);
-	conn_session_argv(r->c, &argv, -1, cmd.s);
-	proc_init(&p, strv_argv(&argv));
-	p.in = p.out = p.err = IO_NULL;
-	p.keep_signals = 1;	/* it is the one that delivers the signal */
-	p.timeout_ms = INTERRUPT_TIMEOUT_MS;
-	status = proc_run(&p);
-	strv_free(&argv);
-	buf_free(&cmd);
-	return status == 0 ? 0 : -1;
+	return conn_interrupt(r->c, r->scan.pid, signo);
 }
 
 enum err run_remote(struct env *e, struct conn *c, int tty, const struct strv *env,
@@ -243,13 +227,16 @@ static enum err exec_one(struct env *e)
 }
 
 /*
- * sync, then the command as exec runs it, over the same connection. A sync
- * that fails is the exit status, and the command does not run; once it
- * ran, a connection that fails is 255, as for exec.
+ * sync, then the command as exec runs it, over the same connection: in the
+ * session that applies the snapshot when it can (snapshot mode, no
+ * submodules), else in one after. A sync that fails is the exit status,
+ * and the command does not run; once it ran, a connection that fails is
+ * 255, as for exec.
  */
 static enum err run_one(struct env *e)
 {
-	struct strv env = STRV_INIT;
+	struct strv env = STRV_INIT, words = STRV_INIT;
+	const char *dest = env_dest(e), *wd = env_workdir(e);
 	struct conn c;
 	enum err rc;
 
@@ -257,10 +244,18 @@ static enum err run_one(struct env *e)
 		strv_free(&env);
 		return rc;
 	}
+	if (dest && wd) {
+		remote_command_words(&words, wd, dest, &env, &e->a->rest, 1);
+		e->run_words = &words;
+	}
+	e->remote_status = -1;
 	rc = sync_workspace(e, &c);
+	e->run_words = NULL;
 	fflush(stdout);	/* --json's object comes before the command's output */
 	if (rc) {
 		env_conn_done(e, &c);
+	} else if (e->remote_status >= 0) {
+		env_conn_done(e, &c);	/* it ran in the sync's session */
 	} else {
 		rc = run_remote(e, &c, -1, &env, &e->a->rest, env_workdir(e), NULL, NULL);
 		if (rc == ERR_UNREACHABLE || rc == ERR_PERMANENT) {
@@ -270,6 +265,7 @@ static enum err run_one(struct env *e)
 	}
 	conn_free(&c);
 	strv_free(&env);
+	strv_free(&words);
 	return rc;
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "backoff.h"
 #include "commands.h"
@@ -69,6 +70,19 @@ static void json_object(struct buf *b, const struct sync_opts *o, const char *mo
 	buf_addc(b, '}');
 }
 
+/* Whether the work tree at top has a .gitmodules (so submodules may sync). */
+static int has_gitmodules(const char *top)
+{
+	struct buf path = BUF_INIT;
+	struct stat st;
+	int yes;
+
+	buf_addf(&path, "%s/.gitmodules", top);
+	yes = stat(path.s, &st) == 0;
+	buf_free(&path);
+	return yes;
+}
+
 /* The sync's options, checked once whatever the number of destinations. */
 static enum err sync_options(struct env *e, struct sync_opts *o)
 {
@@ -103,6 +117,12 @@ static enum err sync_options(struct env *e, struct sync_opts *o)
 	o->adopt = e->a->adopt;
 	o->json = e->a->json;
 	o->prepared = e->prepared;
+	/*
+	 * run: the command in the session that applies the snapshot; patch
+	 * mode, and submodules (which sync after), run it in a session after.
+	 */
+	if (e->run_words && !o->patch && !(o->submodules && has_gitmodules(e->toplevel)))
+		o->run = e->run_words;
 	/* a prepared snapshot: fan-out, where several would draw over each
 	   other, or watch, which says one line a sync */
 	o->no_progress = e->prepared != NULL;
@@ -155,6 +175,7 @@ static enum err sync_submodules(struct env *e, const struct git *g, const struct
 		sub.repo = &subs[i].repo;
 		sub.patch = 0;
 		sub.prepared = NULL;
+		sub.run = NULL;
 		rc = sync_tree(e, &subs[i].git, &sub, c, &one, &result);
 		if (rc == ERR_OK && o->json) {
 			/* its object, with its path first */
@@ -177,37 +198,95 @@ static enum err sync_submodules(struct env *e, const struct git *g, const struct
  * submodules; *result says how it ended ("synced", "up-to-date",
  * "dry-run"), NULL when it failed.
  */
+/* How one tree's sync is told: its line on stderr, or its JSON object. */
+struct report {
+	struct env *e;
+	const struct sync_opts *o;
+	struct conn *c;
+	struct buf *json;	/* where the object goes */
+	long long start;
+	int before;		/* the connection's sessions before it */
+	long long elapsed;
+	int sessions;
+	int told;		/* sidecar run: told already, its object sent on */
+};
+
+/* The line of a sync that ended (--json: none); the time and sessions it took. */
+static void report_line(struct report *rp, const struct sync_result *r)
+{
+	const struct sync_opts *o = rp->o;
+	char size[32], took[32];
+
+	rp->elapsed = now_ms() - rp->start;
+	rp->sessions = rp->c->sessions - rp->before;	/* its own: a submodule's are its own */
+	if (o->json || !r->result)
+		return;
+	human_size(r->bytes_sent, size, sizeof size);
+	format_duration(rp->elapsed, took, sizeof took);
+	if (strcmp(r->result, "up-to-date") == 0)
+		info("%s:%s is up to date", o->dest, o->workdir);
+	else if (strcmp(r->result, "synced") == 0)
+		info("synced %s:%s: %lld file%s changed, %s sent, %d round trip%s, %s",
+		     o->dest, o->workdir, r->files_changed, r->files_changed == 1 ? "" : "s",
+		     size, rp->sessions, rp->sessions == 1 ? "" : "s", took);
+}
+
+/*
+ * sidecar run in one session: the sync is told as the command starts, and
+ * its object goes out before what the command prints.
+ */
+static void report_now(void *ctx, const struct sync_result *r)
+{
+	struct report *rp = ctx;
+	const struct sync_opts *o = rp->o;
+
+	report_line(rp, r);
+	rp->told = 1;
+	if (!o->json)
+		return;
+	json_object(rp->json, o, "snapshot", rp->c, rp->sessions, r, rp->elapsed, NULL);
+	if (rp->e->json_sink) {
+		buf_add(rp->e->json_sink, rp->json->s, rp->json->len);
+	} else {
+		buf_addc(rp->json, '\n');
+		fputs(rp->json->s, stdout);
+		fflush(stdout);
+	}
+	buf_reset(rp->json);
+}
+
+/*
+ * One work tree (g aimed at it) to one destination over c, set up: the sync,
+ * then its line on stderr, or its JSON object in json with --json, then its
+ * submodules; *result says how it ended ("synced", "up-to-date",
+ * "dry-run"), NULL when it failed. With o->run, a command ran after the
+ * sync, in its session: its status in e->remote_status.
+ */
 static enum err sync_tree(struct env *e, const struct git *g, const struct sync_opts *o,
 			  struct conn *c, struct buf *json, const char **result)
 {
+	struct report rp = { e, o, c, json, now_ms(), c->sessions, 0, 0, 0 };
+	struct sync_opts told = *o;
 	struct sync_result r = { 0 };
 	struct sync_job *job;
 	struct buf subs = BUF_INIT;
-	long long start = now_ms(), elapsed;
-	int before = c->sessions, sessions, with_subs, rc;
+	int with_subs, rc;
 
 	*result = NULL;
-	job = sync_start(g, o, &r);
+	told.announce = report_now;
+	told.announce_ctx = &rp;
+	job = sync_start(g, &told, &r);
 	rc = sync_run(job, c);
 	sync_end(job);
-	elapsed = now_ms() - start;
-	sessions = c->sessions - before;	/* its own: a submodule's are its own */
-	if (rc == 0 && !o->json && r.result) {
-		char size[32], took[32];
-		human_size(r.bytes_sent, size, sizeof size);
-		format_duration(elapsed, took, sizeof took);
-		if (strcmp(r.result, "up-to-date") == 0)
-			info("%s:%s is up to date", o->dest, o->workdir);
-		else if (strcmp(r.result, "synced") == 0)
-			info("synced %s:%s: %lld file%s changed, %s sent, %d round trip%s, %s",
-			     o->dest, o->workdir, r.files_changed, r.files_changed == 1 ? "" : "s",
-			     size, sessions, sessions == 1 ? "" : "s", took);
-	}
+	if (r.ran)
+		e->remote_status = r.run_status;
+	if (rc == 0 && !rp.told)
+		report_line(&rp, &r);
 	with_subs = rc == 0 && o->submodules && r.has_submodules;
 	if (with_subs)
 		rc = sync_submodules(e, g, o, c, &subs);
-	if (rc == 0 && o->json)
-		json_object(json, o, o->patch ? "patch" : "snapshot", c, sessions, &r, elapsed,
+	if (rc == 0 && o->json && !rp.told)
+		json_object(json, o, o->patch ? "patch" : "snapshot", c, rp.sessions, &r, rp.elapsed,
 			    with_subs ? &subs : NULL);
 	if (rc == 0)
 		*result = r.result;	/* a literal: it outlives r */
@@ -240,9 +319,9 @@ enum err sync_workspace(struct env *e, struct conn *c)
 	if (!o.dest || o.dest[0] == '-' || e->a->positional.n > 1)
 		return env_conn(e, c);	/* says what is wrong */
 	rc = sync_dest(e, &o, c, &json, &result);
-	if (rc == 0 && o.json && e->json_sink) {
+	if (rc == 0 && o.json && json.len && e->json_sink) {
 		buf_add(e->json_sink, json.s, json.len);
-	} else if (rc == 0 && o.json) {
+	} else if (rc == 0 && o.json && json.len) {
 		buf_addc(&json, '\n');
 		fputs(json.s, stdout);
 	}

@@ -79,6 +79,8 @@ struct env {
 	/* several destinations: where a copy's sync puts its --json object */
 	struct buf *json_sink;
 	struct strv dests;	/* what env_targets found */
+	/* run: the command, as remote_command_words, for the sync to run after it */
+	const struct strv *run_words;
 };
 
 /* Changes to -C DIR; with the command's CMD_REPOSITORY, reads git config once. */
@@ -128,6 +130,9 @@ void env_conn_done(struct env *e, struct conn *c);
  */
 void remote_command(struct buf *cmd, const char *workdir, const char *dest,
 		    const struct strv *env, const struct strv *argv, int mark);
+/* The same as words: SCRIPT, then the words for `sh -c SCRIPT sidecar WORD...`. */
+void remote_command_words(struct strv *words, const char *workdir, const char *dest,
+			  const struct strv *env, const struct strv *argv, int mark);
 
 /*
  * Whether DEST's workspace is behind the local working tree: the snapshot

@@ -122,6 +122,12 @@ enum err conn_run(struct conn *c, struct proc *p, int *status, struct verdict *v
 enum err conn_start(struct conn *c, struct proc *p);
 int conn_finish(struct conn *c, struct proc *p, struct verdict *v);
 
+/*
+ * Sends signo to the process group pid leads on the sidecar (interrupt.h),
+ * through a session of its own over the master: 0 when it went, -1 if not.
+ */
+int conn_interrupt(struct conn *c, long pid, int signo);
+
 /* Says why a session failed, naming dest: ERR_UNREACHABLE or ERR_PERMANENT. */
 enum err conn_report(struct conn *c, const struct verdict *v);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "interrupt.h"
 #include "msg.h"
 #include "sig.h"
 
@@ -13,6 +14,28 @@
  */
 #define MASTER_EXIT_GRACE_MS 500
 #define MASTER_POLL_MS 20
+
+/* How long the session that passes a signal on may take. */
+#define INTERRUPT_TIMEOUT_MS 5000
+
+int conn_interrupt(struct conn *c, long pid, int signo)
+{
+	struct strv argv = STRV_INIT;
+	struct buf cmd = BUF_INIT;
+	struct proc p;
+	int status;
+
+	interrupt_command(&cmd, signo, pid);
+	conn_session_argv(c, &argv, -1, cmd.s);
+	proc_init(&p, strv_argv(&argv));
+	p.in = p.out = p.err = IO_NULL;
+	p.keep_signals = 1;	/* it is the one that delivers the signal */
+	p.timeout_ms = INTERRUPT_TIMEOUT_MS;
+	status = proc_run(&p);
+	strv_free(&argv);
+	buf_free(&cmd);
+	return status == 0 ? 0 : -1;
+}
 
 enum err conn_start(struct conn *c, struct proc *p)
 {

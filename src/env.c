@@ -386,8 +386,8 @@ void env_conn_done(struct env *e, struct conn *c)
 	"cd -- \"${HOME:-/}\" && cd -- \"$1\" 2>/dev/null || " \
 	"{ printf \"%s\\n\" \"$2\" >&2; exit 1; }; "
 
-void remote_command(struct buf *cmd, const char *workdir, const char *dest,
-		    const struct strv *env, const struct strv *argv, int mark)
+void remote_command_words(struct strv *words, const char *workdir, const char *dest,
+			  const struct strv *env, const struct strv *argv, int mark)
 {
 	struct buf script = BUF_INIT, msg = BUF_INIT;
 	size_t argn = 3;
@@ -414,22 +414,31 @@ void remote_command(struct buf *cmd, const char *workdir, const char *dest,
 	else
 		buf_adds(&script, "exec \"${SHELL:-/bin/sh}\" -l");
 
-	buf_adds(cmd, "exec sh -c ");
-	sh_quote(cmd, script.s);
-	buf_adds(cmd, " sidecar ");
-	sh_quote(cmd, workdir);
-	buf_addc(cmd, ' ');
-	sh_quote(cmd, msg.s);
-	for (size_t i = 0; i < env->n; i++) {
-		buf_addc(cmd, ' ');
-		sh_quote(cmd, strchr(env->v[i], '=') + 1);
-	}
-	for (size_t i = 0; i < argv->n; i++) {
-		buf_addc(cmd, ' ');
-		sh_quote(cmd, argv->v[i]);
-	}
+	strv_push(words, script.s);
+	strv_push(words, workdir);
+	strv_push(words, msg.s);
+	for (size_t i = 0; i < env->n; i++)
+		strv_push(words, strchr(env->v[i], '=') + 1);
+	for (size_t i = 0; i < argv->n; i++)
+		strv_push(words, argv->v[i]);
 	buf_free(&script);
 	buf_free(&msg);
+}
+
+void remote_command(struct buf *cmd, const char *workdir, const char *dest,
+		    const struct strv *env, const struct strv *argv, int mark)
+{
+	struct strv words = STRV_INIT;
+
+	remote_command_words(&words, workdir, dest, env, argv, mark);
+	buf_adds(cmd, "exec sh -c ");
+	sh_quote(cmd, words.v[0]);
+	buf_adds(cmd, " sidecar");
+	for (size_t i = 1; i < words.n; i++) {
+		buf_addc(cmd, ' ');
+		sh_quote(cmd, words.v[i]);
+	}
+	strv_free(&words);
 }
 
 void behind_start(struct env *e, const char *dest, const char *wd, struct behind *b)

@@ -26,6 +26,7 @@ void proc_init(struct proc *p, const char *const *argv)
 	memset(p, 0, sizeof *p);
 	p->argv = argv;
 	p->in_src = -1;
+	p->in_next = -1;
 	p->in_fd = p->out_fd = p->err_fd = -1;
 	p->in_pipe = p->out_pipe = p->err_pipe = -1;
 	p->pid = -1;
@@ -447,8 +448,14 @@ static void pump_feed(struct pump *u)
 
 	refill(p, &u->f);
 	if (p->in_pipe >= 0 && u->f.off == u->f.len && p->in_src < 0 &&
-	    u->f.given >= p->in_len)
-		close_fd(&p->in_pipe);
+	    u->f.given >= p->in_len) {
+		if (p->in_next < 0)
+			close_fd(&p->in_pipe);
+		else if (p->in_next_open) {
+			p->in_src = p->in_next;
+			p->in_next = -1;
+		}
+	}
 }
 
 /* One slot of the poll set: an fd, what to wait for, what to do then. */
@@ -465,7 +472,10 @@ static void ready_out(struct pump *u)
 	ssize_t n = read_some(&u->p->out_pipe, tmp, sizeof tmp);
 
 	if (n > 0) {
-		deliver(u->p->out_buf, 0, tmp, (size_t)n);
+		if (u->p->out_filter)
+			u->p->out_filter(u->p->ctx, tmp, (size_t)n);
+		else
+			deliver(u->p->out_buf, 0, tmp, (size_t)n);
 		u->last_io = now_ms();
 	}
 }
@@ -525,7 +535,7 @@ static void ready_in(struct pump *u)
 	} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
 		close_fd(&p->in_pipe);	/* EPIPE: the child stopped reading */
 		f->off = f->len;
-		p->in_src = -1;
+		p->in_src = p->in_next = -1;
 		p->in_len = f->given;
 	}
 }
@@ -627,7 +637,7 @@ int proc_finish(struct proc *p)
 	memset(u, 0, sizeof *u);
 	u->p = p;
 	u->start = u->last_io = now_ms();
-	if (p->in_pipe >= 0 && !p->in_len && p->in_src < 0)
+	if (p->in_pipe >= 0 && !p->in_len && p->in_src < 0 && p->in_next < 0)
 		close_fd(&p->in_pipe);
 	for (;;) {
 		pump_watch(u);

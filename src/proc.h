@@ -48,6 +48,9 @@ struct proc {
 	const char *in_data;
 	size_t in_len;
 	int in_src;
+	/* then those of in_next (-1 none), once in_next_open is set (by a filter, say) */
+	int in_next;
+	int in_next_open;
 	/* IO_PIPE stdout/stderr: collected here, or dropped when NULL */
 	struct buf *out_buf, *err_buf;
 	int err_tee;		/* also copy stderr to ours as it comes; then
@@ -60,6 +63,8 @@ struct proc {
 	 * and err_buf; it appends to out what to pass on (n 0: at EOF).
 	 */
 	void (*err_filter)(void *ctx, const char *data, size_t n, struct buf *out);
+	/* IO_PIPE stdout: when set, stdout goes here as it comes instead of to out_buf */
+	void (*out_filter)(void *ctx, const char *data, size_t n);
 	/*
 	 * When set, a signal to sidecar goes here instead of to the child:
 	 * called with the signal, then with SIGKILL if the child is still there

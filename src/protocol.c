@@ -41,7 +41,8 @@ void protocol_command(struct buf *cmd, enum boot mode, const char *const *args)
 	}
 	if (mode != BOOT_RUN)
 		buf_adds(&boot, "export SIDECAR_INSTALLED;exec sh -c \"$s\" sidecar \"$@\"");
-	buf_adds(cmd, "sh -c ");
+	/* exec: the script, and a command run after it, lead the session's group */
+	buf_adds(cmd, "exec sh -c ");
 	sh_quote(cmd, boot.s);
 	buf_adds(cmd, " sidecar");
 	for (; *args; args++) {

@@ -11,13 +11,17 @@
 #     probe WD SNAPSHOT OWNER ADOPT EDITS
 #                                    what the workspace holds; changes nothing;
 #                                    EDITS 1: list the edits found there
-#     apply WD EXPECT OWNER ROOTS ADOPT RULES
+#     apply WD EXPECT OWNER ROOTS ADOPT RULES [SCRIPT WORD...]
 #                                    stdin: the header line "SNAPSHOT TREE
 #                                    COMMIT PACK BRANCH NSHALLOW", NSHALLOW
 #                                    lines of commits to record as shallow
 #                                    (those it has), then, when PACK is 1, a
 #                                    pack (git pack-objects --thin); the
-#                                    rules come in SNAPSHOT's message
+#                                    rules come in SNAPSHOT's message. With
+#                                    SCRIPT, once applied (the reply ended):
+#                                    exec sh -c SCRIPT sidecar WORD... in its
+#                                    place, with the rest of stdin (sidecar
+#                                    run: one session)
 #     patch-setup WD URL BRANCH DRY OWNER ROOTS ADOPT
 #                                    clone when absent; the base
 #     patch-apply WD BASE NONEMPTY OWNER ADOPT RULES
@@ -89,6 +93,10 @@
 # (and zsh's echo prints nothing for "-": printf says "-" here)
 [ -z "${ZSH_VERSION:-}" ] || emulate sh
 set -u
+# what a command run after an apply gets back: the session's own settings
+if [ $# -gt 8 ]; then
+	run_lc=${LC_ALL-} run_lc_set=${LC_ALL+1} run_umask=$(umask) run_pwd=$PWD
+fi
 umask 022
 export GIT_AUTHOR_NAME=sidecar GIT_AUTHOR_EMAIL=sidecar@localhost
 export GIT_COMMITTER_NAME=sidecar GIT_COMMITTER_EMAIL=sidecar@localhost
@@ -932,6 +940,7 @@ op_apply() {
 		[ "$rid" = "$had" ] || commit_rules "$rid" .git/sidecar/exclude.new
 		say result up-to-date
 		say changed 0
+		applied=1
 		return 0
 	fi
 	# the paths it adds are listed while the changes are counted
@@ -948,6 +957,7 @@ op_apply() {
 	[ "$rid" = "$had" ] || commit_rules "$rid" .git/sidecar/exclude.new
 	say result synced
 	say changed "$changed"
+	applied=1
 	gc_now_and_then
 }
 
@@ -1265,6 +1275,28 @@ op_collect() {
 	after=send_pack revs=$c
 }
 
+# run_command SCRIPT WORD...: what sidecar run asked for, in place of this
+# script (exec: its process leads the session's group, as exec's does), with
+# the rest of the session's stdin, its stdout and stderr, and the settings
+# the session began with. The lock goes first.
+run_command() {
+	on_exit
+	trap - EXIT
+	unset GIT_DIR GIT_WORK_TREE GIT_TERMINAL_PROMPT GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL \
+		GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
+	if [ -n "$run_lc_set" ]; then
+		LC_ALL=$run_lc
+	else
+		unset LC_ALL
+	fi
+	umask "$run_umask"
+	cd "$run_pwd" || die "cannot go back to $run_pwd"
+	s=$1
+	shift
+	exec 1>&3 3>&-
+	exec sh -c "$s" sidecar "$@"
+}
+
 # sh SCRIPT LOCK_WAIT OP ARGS...: the reply channel is fd 3; the script's
 # own output, and anything git or a hook prints, goes to stderr.
 exec 3>&1 1>&2
@@ -1274,7 +1306,7 @@ installing=${SIDECAR_INSTALLED:+1}
 unset SIDECAR_INSTALLED
 LOCK_WAIT=${1:-30}
 op=${2:-}
-after= revs= haves=
+after= revs= haves= applied=
 [ $# -gt 1 ] && shift 2
 case $op in
 probe) op_probe "$@" ;;
@@ -1287,4 +1319,8 @@ collect) op_collect "$@" ;;
 *) die "unknown operation '$op' (the sidecar speaks another version of the protocol)" ;;
 esac || exit
 printf 'end\n' >&3
+if [ -n "$applied" ] && [ $# -gt 6 ]; then
+	shift 6
+	run_command "$@"
+fi
 [ -z "$after" ] || "$after" "$revs" "$haves"

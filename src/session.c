@@ -24,7 +24,7 @@
 
 static void progress(void *arg, unsigned long long bytes)
 {
-	struct remote *rm = arg;
+	struct remote *rm = ((struct session *)arg)->rm;
 	long long now = now_ms();
 
 	if (!msg_tty() || msg_quiet() || rm->no_progress || now - rm->progress_start < 1000 ||
@@ -83,14 +83,93 @@ static void script_remember(const struct remote *rm, int installed)
 	}
 }
 
-static enum err start(struct remote *rm, struct session *s, const char *const *args, int out_fd)
+/* Writes all of data to our stdout; -1 when it is gone. */
+static int write_out(const char *data, size_t n)
+{
+	while (n) {
+		ssize_t w = write(STDOUT_FILENO, data, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		data += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* A run session's stdout: its reply, kept, then the command's, passed on. */
+static void run_out(void *ctx, const char *data, size_t n)
+{
+	struct session *s = ctx;
+	const char *m, *e;
+
+	if (!s->run_started) {
+		buf_add(&s->out, data, n);
+		m = strstr(buf_str(&s->out), "\nSIDECAR-REPLY ");
+		e = m ? strstr(m + 1, "\nend\n") : NULL;
+		if (!e)
+			return;
+		size_t end = (size_t)(e - s->out.s) + 5;
+		struct reply r;
+		struct buf why = BUF_INIT;
+		if (reply_parse(s->out.s, end, &r, &why) == 0 && r.result != RESULT_UNSAID) {
+			/* the operation was done: the command runs, stdin is its */
+			s->run_started = 1;
+			s->p.in_next_open = 1;
+			if (s->rm->on_run)
+				s->rm->on_run(s->rm->ctx, s, &r);
+			fflush(stdout);
+		}
+		reply_free(&r);
+		buf_free(&why);
+		if (!s->run_started)
+			return;	/* nothing ran: nothing follows */
+		/* what came after the end line is the command's */
+		int failed = s->out.len > end && write_out(s->out.s + end, s->out.len - end) < 0;
+		s->out.len = end;
+		s->out.s[end] = '\0';
+		if (failed)
+			goto gone;
+		return;
+	}
+	if (write_out(data, n) == 0)
+		return;
+gone:
+	/* our reader went away: so does ssh's, as with exec */
+	close(s->p.out_pipe);
+	s->p.out_pipe = -1;
+}
+
+static void run_err(void *ctx, const char *data, size_t n, struct buf *out)
+{
+	struct session *s = ctx;
+	interrupt_scan_feed(&s->scan, data, n, out);
+}
+
+/* A signal reaches the command once it runs; the session before. */
+static int run_signal(void *ctx, int signo)
+{
+	struct session *s = ctx;
+
+	if (!s->run_started)
+		return -1;
+	if (!s->scan.pid)
+		return s->scan.done ? -1 : 1;	/* no mark, or not yet */
+	return conn_interrupt(s->rm->c, s->scan.pid, signo);
+}
+
+static enum err start(struct remote *rm, struct session *s, const char *const *args, int out_fd,
+		      int run)
 {
 	struct strv full = STRV_INIT;
 
 	memset(s, 0, sizeof *s);
 	reply_init(&s->r);
+	s->rm = rm;
 	s->out_fd = out_fd;
 	s->data_at = -1;
+	s->run = run;
 	/* the lock waits at most as long as a connection would */
 	strv_pushf(&full, "%lld", rm->c->o->max_wait_ms / 1000);
 	strv_pushv(&full, args);
@@ -116,13 +195,24 @@ static enum err start(struct remote *rm, struct session *s, const char *const *a
 	s->p.own_group = 1;
 	s->p.idle_ms = out_fd >= 0 ? 0 : SESSION_IDLE_MS;
 	s->p.progress = progress;
-	s->p.ctx = rm;
+	s->p.ctx = s;
+	if (run) {
+		s->p.out_filter = run_out;
+		s->p.err_filter = run_err;
+		s->p.on_signal = run_signal;
+		s->p.in_next = STDIN_FILENO;
+	}
 	return conn_start(rm->c, &s->p);
 }
 
 enum err session_start(struct remote *rm, struct session *s, const char *const *args)
 {
-	return start(rm, s, args, -1);
+	return start(rm, s, args, -1, 0);
+}
+
+enum err session_start_run(struct remote *rm, struct session *s, const char *const *args)
+{
+	return start(rm, s, args, -1, 1);
 }
 
 /*
@@ -168,12 +258,17 @@ enum err session_finish(struct remote *rm, struct session *s, const char *data, 
 	status = conn_finish(rm->c, &s->p, &v);
 	progress_done(rm);
 	rm->bytes_sent += s->cmd.len + s->p.bytes_in;
-	if (sig_caught)
+	if (s->run_started) {
+		/* the operation was done; how the session ended is the command's */
+		s->run_status = status;
+		status = 0;
+	} else if (sig_caught) {
 		return ERR_SIGNAL;
-	if (v.cls == FAIL_TRANSIENT)
+	} else if (v.cls == FAIL_TRANSIENT) {
 		return ERR_DROPPED;
-	if (v.cls == FAIL_PERMANENT)
+	} else if (v.cls == FAIL_PERMANENT) {
 		return conn_report(rm->c, &v);
+	}
 	if (s->out_fd >= 0)
 		read_head(s);
 	rc = status ? ERR_FAIL : ERR_OK;
@@ -205,6 +300,7 @@ enum err session_finish(struct remote *rm, struct session *s, const char *data, 
 void session_free(struct session *s)
 {
 	reply_free(&s->r);
+	interrupt_scan_free(&s->scan);
 	strv_free(&s->argv);
 	buf_free(&s->cmd);
 	buf_free(&s->in);
@@ -216,7 +312,7 @@ static enum err whole(struct remote *rm, const char *const *args, const char *da
 		      int in_src, int out_fd, struct reply *r, long long *data_at)
 {
 	struct session s;
-	enum err rc = start(rm, &s, args, out_fd);
+	enum err rc = start(rm, &s, args, out_fd, 0);
 
 	if (rc == 0)
 		rc = session_finish(rm, &s, data, len, in_src);

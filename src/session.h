@@ -10,12 +10,15 @@
 #include "buf.h"
 #include "conn.h"
 #include "err.h"
+#include "interrupt.h"
 #include "proc.h"
 #include "protocol.h"
 #include "strv.h"
 
 /* A sidecar that lost its script gets it again, this many times an attempt. */
 #define SESSION_MAX_RESTARTS 2
+
+struct session;
 
 /* What every session to one destination shares. */
 struct remote {
@@ -27,6 +30,11 @@ struct remote {
 	unsigned long long bytes_sent;	/* command lines and stdin, every session */
 	/* each reply, once parsed, whatever follows */
 	void (*on_reply)(void *ctx, const struct reply *r);
+	/*
+	 * A run session's reply, as soon as it ended with the operation done:
+	 * the command starts then, and what it prints follows.
+	 */
+	void (*on_run)(void *ctx, const struct session *s, const struct reply *r);
 	void *ctx;
 	long long progress_start, progress_last;
 	int progress_shown;
@@ -46,10 +54,23 @@ struct session {
 	enum boot boot;
 	int out_fd;		/* stdout to this file instead of out (-1: none) */
 	long long data_at;	/* with out_fd: where the data after the reply begins, or -1 */
+	struct remote *rm;
+	/*
+	 * A run session (session_start_run): once the reply ended with the
+	 * operation done, a command runs in it on the sidecar, which exec's
+	 * rules hold for: its stdout is ours, sidecar's stdin goes to it, its
+	 * stderr is scanned for its process, which a signal to sidecar reaches.
+	 */
+	int run;
+	int run_started;	/* the reply ended, done: what follows is the command's */
+	int run_status;		/* then, the command's exit status (255: the connection failed) */
+	struct interrupt_scan scan;
 };
 
 /* Starts `op args` on the sidecar (rm->c connected); its stdin stays open for session_finish. */
 enum err session_start(struct remote *rm, struct session *s, const char *const *args);
+/* The same for an operation that runs a command after its reply (see run above). */
+enum err session_start_run(struct remote *rm, struct session *s, const char *const *args);
 /*
  * Sends data, then what in_src gives (-1: nothing), waits for the end and
  * parses the reply into s->r. Returns ERR_OK, ERR_FAIL when the script

@@ -184,12 +184,40 @@ static const char *rules_id(const struct sync_job *x)
 	return x->l.rules_id[0] ? x->l.rules_id : "-";
 }
 
-/* rts: the root commits to record, or "-" (steady state: no walk). */
+/*
+ * sidecar run: the reply ended with the snapshot applied, and the command
+ * starts. The result is said now, before what the command prints.
+ */
+static void run_begins(void *ctx, const struct session *s, const struct reply *r)
+{
+	struct sync_job *x = ctx;
+
+	take_reply(x, r);
+	x->r->result = r->result == RESULT_UP_TO_DATE ? "up-to-date" : "synced";
+	x->r->bytes_sent = x->rm.bytes_sent + s->cmd.len + s->p.bytes_in;
+	if (x->o->announce)
+		x->o->announce(x->o->announce_ctx, x->r);
+}
+
+/*
+ * rts: the root commits to record, or "-" (steady state: no walk). With
+ * opts.run, the command follows in the same session.
+ */
 static enum err apply_start(struct sync_job *x, struct session *s, const char *expect, const char *rts)
 {
 	const char *args[] = { "apply", x->o->workdir, expect, x->o->toplevel, rts,
 			       x->o->adopt ? "1" : "0", rules_id(x), NULL };
-	return session_start(&x->rm, s, args);
+	struct strv all = STRV_INIT;
+	enum err rc;
+
+	if (!x->o->run)
+		return session_start(&x->rm, s, args);
+	strv_pushv(&all, args);
+	strv_pushv(&all, (const char *const *)x->o->run->v);
+	x->rm.on_run = run_begins;
+	rc = session_start_run(&x->rm, s, strv_argv(&all));
+	strv_free(&all);
+	return rc;
 }
 
 /*
@@ -233,7 +261,15 @@ static enum err apply_finish(struct sync_job *x, struct session *s, const char *
 		free(x->r->base);
 		x->r->base = have->n ? xstrdup(have->v[0]) : NULL;
 	}
+	if (!have && strcmp(expect, "-") != 0) {
+		free(x->r->base);
+		x->r->base = xstrdup(expect);	/* said as a run's command starts */
+	}
 	rc = session_finish(&x->rm, s, header.s, header.len, in);
+	if (s->run_started) {
+		x->r->ran = 1;
+		x->r->run_status = s->run_status;
+	}
 	if (have)
 		rc = finish_stream(&gp, rc, s->r.base_moved || rc == ERR_RESTART);
 	if (rc)
@@ -245,10 +281,6 @@ static enum err apply_finish(struct sync_job *x, struct session *s, const char *
 		goto out;
 	}
 	take_reply(x, &s->r);
-	if (!have && strcmp(expect, "-") != 0) {
-		free(x->r->base);
-		x->r->base = xstrdup(expect);
-	}
 	x->r->result = s->r.result == RESULT_UP_TO_DATE ? "up-to-date" : "synced";
 out:
 	pack_plan_free(&plan);

@@ -7,6 +7,8 @@
 #include "snapshot.h"
 #include "strv.h"
 
+struct sync_result;
+
 struct sync_opts {
 	const char *dest;
 	const char *workdir;
@@ -22,6 +24,15 @@ struct sync_opts {
 	const char *rundir;	/* the control directory (rundir) */
 	int no_progress;	/* no progress line, even on a terminal */
 	const struct local *prepared;	/* a scan and snapshot made already, or NULL */
+	/*
+	 * sidecar run, snapshot mode: "SCRIPT WORD..." that the sidecar runs
+	 * as `sh -c SCRIPT sidecar WORD...` in the session that applies the
+	 * snapshot, once applied (NULL: none). announce is called then, with
+	 * the result, before the command's output.
+	 */
+	const struct strv *run;
+	void (*announce)(void *ctx, const struct sync_result *r);
+	void *announce_ctx;
 };
 
 struct sync_result {
@@ -33,6 +44,8 @@ struct sync_result {
 	long long files_changed;
 	unsigned long long bytes_sent;
 	int has_submodules;	/* the working tree has a .gitmodules */
+	int ran;		/* opts.run's command ran: its exit status */
+	int run_status;
 };
 
 struct sync_job;

@@ -13,7 +13,7 @@ teardown() {
 	common_teardown
 }
 
-@test "run: an edit, then the command sees it: one sync session, one command session" {
+@test "run: an edit, then the command sees it, in the one session that syncs" {
 	remote_env "SIDECAR_TEST_CMDLEN=$BATS_TEST_TMPDIR/cmdlen"
 	run -0 sc sync "$DEST"
 	printf 'edited\n' >README.md
@@ -21,7 +21,7 @@ teardown() {
 	run -0 --separate-stderr sc run "$DEST" -- cat README.md
 	[ "$output" = edited ]
 	[[ $stderr == "sidecar: synced $DEST:proj: 1 file changed, "* ]] || fail "stderr: $stderr"
-	[ "$(wc -l <"$BATS_TEST_TMPDIR/cmdlen")" -eq 2 ]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/cmdlen")" -eq 1 ]
 	assert_same_tree "$LOCAL" "$REMOTE"
 }
 
@@ -88,4 +88,57 @@ a b|two|it's" ]
 	[ -z "$stderr" ] || fail "synced again, yet: $stderr"
 	# the local repository is not changed by the check
 	[ -z "$(git status --porcelain --untracked-files=no | grep -v README.md)" ]
+}
+
+@test "run: Ctrl-C in the one session reaches the command's whole process tree; SIGTERM too" {
+	run -0 sc sync "$DEST"
+	printf 'edited\n' >README.md
+	sc_background run "$DEST" -- sh -c 'sleep 3181 & sleep 3182; wait'
+	interrupt_and_check INT 130 'sleep 3181' 'sleep 3182'
+	printf 'again\n' >README.md
+	sc_background run "$DEST" -- sh -c 'sleep 3183 & sleep 3184; wait'
+	interrupt_and_check TERM 143 'sleep 3183' 'sleep 3184'
+	# the sync itself was done and recorded: the next run has nothing to send
+	run -0 --separate-stderr sc run "$DEST" -- cat README.md
+	[ "$output" = again ]
+	[[ $stderr == "sidecar: $DEST:proj is up to date" ]] || fail "stderr: $stderr"
+}
+
+@test "run: the command gets the session as exec gives it: environment, umask, directory, bytes" {
+	run -0 sc sync "$DEST"
+	local probe='printf "%s|%s|%s|" "${GIT_DIR-none}" "${GIT_WORK_TREE-none}" "${LC_ALL-none}"; umask; pwd; printf "a\0b"; printf "e\0f" >&2'
+	run -0 --separate-stderr sc exec "$DEST" -- sh -c "$probe"
+	local want=$output want_err=$stderr
+	printf 'edited\n' >README.md
+	run -0 --separate-stderr sc run "$DEST" -- sh -c "$probe"
+	[ "$output" = "$want" ] || fail "run gave '$output', exec '$want'"
+	[ "${stderr#*"changed, "*$'\n'}" = "$want_err" ] || fail "stderr: $stderr"
+	# the NUL bytes arrive as they are
+	sc run "$DEST" -- printf 'a\0b' | od -c | grep -q 'a  \\0   b'
+}
+
+@test "run: when the sidecar's base moved, the command runs once, after the sync" {
+	run -0 sc sync "$DEST"
+	git -C "$REMOTE" update-ref refs/sidecar/workspace/synced "$(git -C "$REMOTE" rev-parse HEAD)"
+	printf 'edited\n' >README.md
+	run -0 --separate-stderr sc run --json "$DEST" -- sh -c 'echo ran >>"$1"; cat README.md' sh "$BATS_TEST_TMPDIR/count"
+	[ "$(cat "$BATS_TEST_TMPDIR/count")" = ran ]
+	[ "${lines[1]}" = edited ]
+	[ "$(jsonget result <<<"${lines[0]}")" = synced ]
+	assert_same_tree "$LOCAL" "$REMOTE"
+}
+
+@test "run in patch mode: the command runs in a session after the sync's" {
+	remote_env "SIDECAR_TEST_CMDLEN=$BATS_TEST_TMPDIR/cmdlen"
+	run -0 sc sync --mode patch "$DEST"
+	printf 'first\n' >README.md
+	: >"$BATS_TEST_TMPDIR/cmdlen"
+	run -0 sc sync --mode patch "$DEST"
+	local sync_sessions
+	sync_sessions=$(wc -l <"$BATS_TEST_TMPDIR/cmdlen")
+	printf 'edited\n' >README.md
+	: >"$BATS_TEST_TMPDIR/cmdlen"
+	run -0 --separate-stderr sc run --mode patch "$DEST" -- cat README.md
+	[ "$output" = edited ]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/cmdlen")" -eq $((sync_sessions + 1)) ]
 }

@@ -187,3 +187,11 @@ same_status() {
 	[ "$(sub 0 files_changed)" = 1 ]
 	! cmp -s vendor/lib/lib.txt "$REMOTE/vendor/lib/lib.txt"
 }
+
+@test "run with submodules: they sync before the command, which runs in a session after" {
+	sync_json
+	printf 'edited in the submodule\n' >>vendor/lib/lib.txt
+	run -0 --separate-stderr sc run "$DEST" -- git -C vendor/lib status --porcelain
+	[ "$output" = "$(git -C vendor/lib status --porcelain)" ]
+	[ "$output" = " M lib.txt" ]
+}

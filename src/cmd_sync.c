@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 
 #include "backoff.h"
 #include "commands.h"
@@ -70,19 +69,6 @@ static void json_object(struct buf *b, const struct sync_opts *o, const char *mo
 	buf_addc(b, '}');
 }
 
-/* Whether the work tree at top has a .gitmodules (so submodules may sync). */
-static int has_gitmodules(const char *top)
-{
-	struct buf path = BUF_INIT;
-	struct stat st;
-	int yes;
-
-	buf_addf(&path, "%s/.gitmodules", top);
-	yes = stat(path.s, &st) == 0;
-	buf_free(&path);
-	return yes;
-}
-
 /* The sync's options, checked once whatever the number of destinations. */
 static enum err sync_options(struct env *e, struct sync_opts *o)
 {
@@ -121,7 +107,7 @@ static enum err sync_options(struct env *e, struct sync_opts *o)
 	 * run: the command in the session that applies the snapshot; patch
 	 * mode, and submodules (which sync after), run it in a session after.
 	 */
-	if (e->run_words && !o->patch && !(o->submodules && has_gitmodules(e->toplevel)))
+	if (e->run_words && !o->patch && !(o->submodules && local_has_gitmodules(e->toplevel)))
 		o->run = e->run_words;
 	/* a prepared snapshot: fan-out, where several would draw over each
 	   other, or watch, which says one line a sync */

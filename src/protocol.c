@@ -136,7 +136,7 @@ static char *unescape(const char *v, size_t n)
 	return out;
 }
 
-static int is_oid(const char *s)
+int protocol_is_oid(const char *s)
 {
 	size_t n = strspn(s, "0123456789abcdef");
 	return !s[n] && (n == 40 || n == 64);
@@ -172,7 +172,7 @@ static int store(struct reply *r, const struct key *k, char *v, int *seen)
 		return 0;
 	}
 	case K_OID:
-		if (!is_oid(v)) {
+		if (!protocol_is_oid(v)) {
 			free(v);
 			return -1;
 		}

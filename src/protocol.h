@@ -56,6 +56,9 @@ int reply_parse(const char *text, size_t len, struct reply *r, struct buf *why);
 void reply_init(struct reply *r);
 void reply_free(struct reply *r);
 
+/* Whether s is a whole object name (SHA-1 or SHA-256, lowercase hex). */
+int protocol_is_oid(const char *s);
+
 /* How the bootstrap finds the script. */
 enum boot {
 	BOOT_RUN,	/* runs the installed one, or says it is missing */

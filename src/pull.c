@@ -255,12 +255,6 @@ static enum err take_pack(const struct git *g, struct job *j)
 
 /* --- the local side --------------------------------------------------------- */
 
-static int is_oid(const char *s)
-{
-	size_t n = strspn(s, "0123456789abcdef");
-	return !s[n] && (n == 40 || n == 64);
-}
-
 /* Splits "REF COMMIT BASE KIND" into its words (the string is cut); -1 unless COMMIT and BASE are object names. */
 static int entry_words(char *entry, char **w)
 {
@@ -272,13 +266,17 @@ static int entry_words(char *entry, char **w)
 		if (entry)
 			*entry++ = '\0';
 	}
-	return is_oid(w[1]) && is_oid(w[2]) ? 0 : -1;
+	return protocol_is_oid(w[1]) && protocol_is_oid(w[2]) ? 0 : -1;
 }
 
-/* Saves the local tree `tree` as a commit under refs/sidecar/pulled/<UTC>, in r->saved_to. */
-static enum err save_local(const struct git *g, const char *tree, struct pull_result *r)
+/*
+ * Saves the local tree `tree` as a commit on head (the scan's HEAD, NULL on
+ * an unborn branch) under refs/sidecar/pulled/<UTC>, in r->saved_to.
+ */
+static enum err save_local(const struct git *g, const char *tree, const char *head,
+			   struct pull_result *r)
 {
-	struct buf commit = BUF_INIT, head = BUF_INIT, ref = BUF_INIT, err = BUF_INIT;
+	struct buf commit = BUF_INIT, ref = BUF_INIT, err = BUF_INIT;
 	char stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -289,10 +287,9 @@ static enum err save_local(const struct git *g, const char *tree, struct pull_re
 	struct strv args = STRV_INIT;
 	strv_push(&args, "commit-tree");
 	strv_push(&args, tree);
-	if (git_run(g, &head, NULL, "rev-parse", "-q", "--verify", "HEAD^{commit}", (char *)NULL) == 0 &&
-	    head.len) {
+	if (head) {
 		strv_push(&args, "-p");
-		strv_push(&args, head.s);
+		strv_push(&args, head);
 	}
 	strv_push(&args, "-m");
 	strv_push(&args, "sidecar: the local files a pull replaced");
@@ -317,7 +314,6 @@ static enum err save_local(const struct git *g, const char *tree, struct pull_re
 	rc = error("cannot save the local files a pull would replace; nothing was changed");
 out:
 	buf_free(&commit);
-	buf_free(&head);
 	buf_free(&ref);
 	buf_free(&err);
 	return rc;
@@ -409,18 +405,15 @@ static enum err displaced(const struct git *g, const char *from, const char *to,
 {
 	struct buf out = BUF_INIT;
 	enum err rc = diff(g, from, to, &out);
+	const char *p = out.s, *end = out.s + out.len;
+	struct rec r;
 
-	for (const char *p = out.s, *end = out.s + out.len; rc == ERR_OK && p && p < end;) {
-		/* ":A B C D ST\0PATH\0" */
-		const char *path = memchr(p, '\0', (size_t)(end - p));
-		if (!path++ || path >= end)
-			break;
+	while (rc == ERR_OK && next_rec(&p, end, &r)) {
 		int planned = 0;
 		for (size_t i = 0; i < writes->n && !planned; i++)
-			planned = strcmp(strchr(writes->v[i], '\t') + 1, path) == 0;
+			planned = strcmp(strchr(writes->v[i], '\t') + 1, r.path) == 0;
 		if (!planned)
-			strv_push(conflicts, path);
-		p = path + strlen(path) + 1;
+			strv_push(conflicts, r.path);
 	}
 	buf_free(&out);
 	return rc;
@@ -490,7 +483,7 @@ enum err pull_run(const struct git *g, const struct pull_opts *o, struct conn *c
 			rc = ERR_FAIL;	/* the caller lists them */
 			goto out;
 		}
-		if ((rc = save_local(g, tree.s, r)))
+		if ((rc = save_local(g, tree.s, l.head, r)))
 			goto out;
 	}
 	rc = checkout(g, o, &l, tree.s, to.s);

@@ -376,13 +376,13 @@ on_exit() {
 	if [ "$unbundling" = 1 ]; then
 		rm -f "$wd"/.git/objects/pack/tmp_pack_* "$wd"/.git/objects/pack/tmp_idx_*
 	fi
-	rm -f "$wd/.git/sidecar/index.pull.$$"
 	holder=
 	[ -f "$wd/$l" ] && read -r holder _ < "$wd/$l"
+	# collect's index goes with the lock files, in the same rm
 	if [ "$holder" = $$ ]; then
-		rm -f "$wd/$l" "$wd/$lt"
+		rm -f "$wd/$l" "$wd/$lt" ${pull_idx:+"$wd/$pull_idx"}
 	else
-		rm -f "$wd/$lt"
+		rm -f "$wd/$lt" ${pull_idx:+"$wd/$pull_idx"}
 	fi
 }
 
@@ -546,18 +546,20 @@ index_differs() { git diff-index --cached --quiet "$htree" -- 2>/dev/null; }
 # git repositories inside it that git would add as gitlinks of their own
 # (one cloned there, or the workspace of a submodule removed since): like
 # ignored files, they are neither saved nor removed. A submodule the index
-# has already is not one of them. Its stderr is git's, but for that warning.
+# has already is not one of them. Its stderr is git's, but for that warning;
+# it waits in IDX.err, left for the next scan to overwrite (no process more
+# when git said nothing).
 scan_add() {
-	se=.git/sidecar/add.err.$$
+	se=$1.err
 	rawgit "$1" add -A -- . 2>"$se"
 	st=$?
-	[ -s "$se" ] || { rm -f "$se"; return $st; }
+	[ -s "$se" ] || return $st
 	sed -n 's/^warning: adding embedded git repository: //p' "$se" |
 	while IFS= read -r p; do
 		GIT_INDEX_FILE=$1 git update-index --force-remove -- "$p" || exit 1
 	done || st=1
 	grep -v '^warning: adding embedded git repository: \|^hint: ' "$se" >&2
-	rm -f "$se"
+	: > "$se"
 	return $st
 }
 
@@ -843,7 +845,7 @@ op_probe() {
 	# a scan on a copy of the private index: the probe takes no lock
 	if [ -f .git/sidecar/index ] && [ "$synced" != - ]; then
 		cp .git/sidecar/index .git/sidecar/index.probe.$$ 2>/dev/null
-		trap 'rm -f "$wd/.git/sidecar/index.probe.$$"' EXIT
+		trap 'rm -f "$wd/.git/sidecar/index.probe.$$" "$wd/.git/sidecar/index.probe.$$.err"' EXIT
 		scan_add .git/sidecar/index.probe.$$ 2>/dev/null
 		now=$(GIT_INDEX_FILE=.git/sidecar/index.probe.$$ git write-tree 2>/dev/null)
 		if [ "$now" = "$was" ] && { git diff-index --cached --quiet "$htree" -- ||
@@ -1249,7 +1251,7 @@ op_collect() {
 	lock
 	read_refs
 	raw_dir
-	idx=.git/sidecar/index.pull.$$
+	idx=.git/sidecar/index.pull.$$ pull_idx=.git/sidecar/index.pull.$$
 	export GIT_LITERAL_PATHSPECS=1
 	base=$synced
 	[ "$base" != - ] || base=$h
@@ -1306,7 +1308,7 @@ installing=${SIDECAR_INSTALLED:+1}
 unset SIDECAR_INSTALLED
 LOCK_WAIT=${1:-30}
 op=${2:-}
-after= revs= haves= applied=
+after= revs= haves= applied= pull_idx=
 [ $# -gt 1 ] && shift 2
 case $op in
 probe) op_probe "$@" ;;

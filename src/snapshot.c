@@ -578,7 +578,6 @@ enum err local_scan_finish(const struct git *g, struct local *l)
 {
 	struct git gi = *g;
 	struct buf out = BUF_INIT;
-	struct stat st;
 	int rc = 0;
 
 	if (git_wait(&l->log) == 0 && l->log.out.len) {
@@ -618,12 +617,22 @@ enum err local_scan_finish(const struct git *g, struct local *l)
 	}
 	rc = 0;
 	l->tree = xstrdup(out.s);
-	buf_reset(&out);
-	buf_addf(&out, "%s/.gitmodules", l->toplevel);
-	l->has_submodules = stat(out.s, &st) == 0;
+	l->has_submodules = local_has_gitmodules(l->toplevel);
 out:
 	buf_free(&out);
 	return rc;
+}
+
+int local_has_gitmodules(const char *toplevel)
+{
+	struct buf path = BUF_INIT;
+	struct stat st;
+	int yes;
+
+	buf_addf(&path, "%s/.gitmodules", toplevel);
+	yes = stat(path.s, &st) == 0;
+	buf_free(&path);
+	return yes;
 }
 
 enum err local_scan(const struct git *g, const struct local_repo *repo, const char *rundir,

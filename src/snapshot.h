@@ -75,6 +75,9 @@ void local_free(struct local *l);
 /* A stable key for a destination and workdir, as 16 hex digits. */
 void sync_key(const char *dest, const char *workdir, char out[17]);
 
+/* Whether the work tree at toplevel has a .gitmodules: submodules to follow. */
+int local_has_gitmodules(const char *toplevel);
+
 /* Whether the local repository has commit oid. */
 int local_has_commit(const struct git *g, const char *oid);
 

@@ -10,9 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cachetree.h"
 #include "err.h"
 #include "excludes.h"
 #include "msg.h"
+#include "protocol.h"
 #include "rawgit.h"
 #include "rundir.h"
 
@@ -574,6 +576,78 @@ static char *head_branch(const struct buf *ident)
 	return b;
 }
 
+/*
+ * What the snapshot commit of tree is made of: the tree, HEAD, HEAD's
+ * identity and dates, the rules. The same text, the same commit. Pure.
+ */
+static void snapshot_inputs(const struct local *l, const char *tree, struct buf *out)
+{
+	buf_addf(out, "tree %s\nhead %s\n", tree, l->head ? l->head : "-");
+	buf_add(out, l->ident.s, l->ident.len);
+	buf_adds(out, "\nrules\n");
+	buf_add(out, l->rules.s, l->rules.len);
+}
+
+void local_memo(const struct local *l, struct buf *out)
+{
+	buf_addf(out, "%s\n", l->snapshot);
+	snapshot_inputs(l, l->tree, out);
+}
+
+int local_memo_parent(const char *memo, size_t len, char parent[OID_HEX_MAX])
+{
+	static const char head[] = "\nhead ";
+	const char *end = memo + len, *p = memchr(memo, '\n', len);	/* after the name */
+
+	if (p)
+		p = memchr(p + 1, '\n', (size_t)(end - p - 1));	/* after the tree */
+	if (!p || (size_t)(end - p) < sizeof head || memcmp(p, head, sizeof head - 1) != 0)
+		return 0;
+	p += sizeof head - 1;
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	size_t n = nl ? (size_t)(nl - p) : 0;
+	if (n == 1 && *p == '-') {
+		parent[0] = '\0';
+		return 1;
+	}
+	if (!nl || n >= OID_HEX_MAX)
+		return 0;
+	memcpy(parent, p, n);
+	parent[n] = '\0';
+	return protocol_is_oid(parent);
+}
+
+/*
+ * The snapshot of l->again, when the index (as add left it) still names
+ * its tree and the rest of what made it is the same: its tree into
+ * tree_out, and 1.
+ */
+static int take_again(struct local *l, struct buf *tree_out)
+{
+	const char *memo = buf_str(&l->again), *nl = memchr(memo, '\n', l->again.len);
+	struct buf data = BUF_INIT, inputs = BUF_INIT;
+	char tree[OID_HEX_MAX];
+	int yes = 0;
+
+	if (!nl || !l->head || !l->index || buf_read_file(&data, l->index) != 0 ||
+	    !cachetree_root((const unsigned char *)data.s, data.len, strlen(l->head) / 2, tree))
+		goto out;
+	snapshot_inputs(l, tree, &inputs);
+	if (inputs.len == l->again.len - (size_t)(nl + 1 - memo) &&
+	    memcmp(inputs.s, nl + 1, inputs.len) == 0) {
+		buf_adds(tree_out, tree);
+		l->snapshot = xmalloc((size_t)(nl - memo) + 1);
+		memcpy(l->snapshot, memo, (size_t)(nl - memo));
+		l->snapshot[nl - memo] = '\0';
+		trace("the index names the tree last synced: the same snapshot, %s", l->snapshot);
+		yes = 1;
+	}
+out:
+	buf_free(&data);
+	buf_free(&inputs);
+	return yes;
+}
+
 enum err local_scan_finish(const struct git *g, struct local *l)
 {
 	struct git gi = *g;
@@ -605,7 +679,8 @@ enum err local_scan_finish(const struct git *g, struct local *l)
 	}
 	int listed = l->from_cache && git_wait(&l->ignored) == 0;
 	if (rc || (listed && drop_ignored(g, l)) || add_included(g, l) ||
-	    git_run(&gi, &out, NULL, "write-tree", (char *)NULL) || !out.len) {
+	    (!take_again(l, &out) &&
+	     (git_run(&gi, &out, NULL, "write-tree", (char *)NULL) || !out.len))) {
 		trace("the cached index names objects that are gone; scanning from the index");
 		buf_reset(&out);
 		if ((rc = rescan(g, l)) || (rc = add_included(g, l)))
@@ -649,6 +724,8 @@ enum err local_snapshot(const struct git *g, struct local *l)
 	struct git gc = *g;
 	int rc = 0;
 
+	if (l->snapshot)
+		return 0;	/* taken again */
 	if (l->head) {
 		/* identity and dates of HEAD: same state, same snapshot */
 		static const char *const names[] = {
@@ -721,6 +798,7 @@ void local_free(struct local *l)
 	strv_free(&l->nested);
 	strv_free(&l->raw_env);
 	buf_free(&l->rules);
+	buf_free(&l->again);
 	memset(l, 0, sizeof *l);
 }
 

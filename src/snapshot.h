@@ -7,6 +7,7 @@
 #define SIDECAR_SNAPSHOT_H
 
 #include "git.h"
+#include "refs.h"
 
 /* The local repository, as found once at start (all borrowed). */
 struct local_repo {
@@ -50,6 +51,13 @@ struct local {
 	struct strv raw_env;	/* the environment of a git that sees files as bytes (rawgit.h) */
 	struct buf rules;	/* the ignore rules outside the tree (excludes.h) */
 	char rules_id[17];	/* a hash of rules, or "-" when there are none */
+	/*
+	 * Set before local_scan_finish, or empty: a memo (local_memo) of a
+	 * snapshot a ref keeps, with its tree. When the index still names
+	 * that tree and HEAD and the rules are the same, it is the snapshot
+	 * again, and neither write-tree nor commit-tree runs.
+	 */
+	struct buf again;
 };
 
 /*
@@ -69,6 +77,15 @@ enum err local_scan_finish(const struct git *g, struct local *l);
  * same state always gives the same snapshot.
  */
 enum err local_snapshot(const struct git *g, struct local *l);
+
+/* What made l's snapshot, as text: its name, then what its commit holds. */
+void local_memo(const struct local *l, struct buf *out);
+
+/*
+ * Pure: the parent of a memo's snapshot (HEAD then) into parent, and 1;
+ * "" and 1 when it has none (an unborn branch); 0 when memo is not one.
+ */
+int local_memo_parent(const char *memo, size_t len, char parent[OID_HEX_MAX]);
 /* Removes the temporary index and frees l. */
 void local_free(struct local *l);
 

@@ -20,6 +20,7 @@
 #include "msg.h"
 #include "pack.h"
 #include "protocol.h"
+#include "refs.h"
 #include "rundir.h"
 #include "session.h"
 #include "sig.h"
@@ -33,11 +34,13 @@ struct sync_job {
 	struct local l;
 	struct remote rm;	/* the sessions' link to the sidecar */
 	enum err start_rc;	/* what starting the scan said */
+	int scan_started;	/* local_scan_start ran */
 	int scanned;		/* local_scan_finish ran */
-	struct git_job known;	/* reads the last snapshot synced to this place */
-	char *known_oid;	/* what it read, or NULL */
+	char *known_oid;	/* the last snapshot synced to this place, or NULL */
+	struct git_job known;	/* reads its parents (and it, when git must say) */
+	int parents_asked;	/* known was started */
+	struct strv known_have;	/* that snapshot and its parents, once read */
 	char *roots;		/* the local root commits, once read */
-	struct strv known_have;	/* that snapshot and its parent */
 	char key[17];
 };
 
@@ -92,10 +95,14 @@ static enum err finish_stream(struct git_job *j, enum err session_rc, int stoppe
 	return session_rc;
 }
 
-static void set_ref(struct sync_job *x, const char *kind, const char *oid)
+/* Records oid as the last snapshot synced to this place, unless it is already. */
+static void set_synced(struct sync_job *x, const char *oid)
 {
 	struct buf ref = BUF_INIT;
-	buf_addf(&ref, "refs/sidecar/%s/%s", kind, x->key);
+
+	if (x->known_oid && strcmp(x->known_oid, oid) == 0)
+		return;
+	sidecar_ref(&ref, "synced", x->key);
 	git_run(x->g, NULL, NULL, "update-ref", ref.s, oid, (char *)NULL);
 	buf_free(&ref);
 }
@@ -123,15 +130,71 @@ static void not_synced(const struct sync_opts *o, const struct local *l)
 		     l->nested.v[i], l->nested.v[i]);
 }
 
-/* Ends the scan begun by sync_start, once. */
+/* Starts the local scan, once: in sync_start, or once the steady state's session is up. */
+static void scan_start(struct sync_job *x)
+{
+	if (x->scan_started)
+		return;
+	x->scan_started = 1;
+	x->start_rc = local_scan_start(x->g, x->o->repo, x->o->rundir, &x->l);
+}
+
+/* Where the memo of the snapshot last synced to this place from this repository lives. */
+static void memo_path(const struct sync_job *x, struct buf *path)
+{
+	char key[17];
+
+	sync_key(x->o->repo->gitdir, x->key, key);
+	buf_addf(path, "%s/snap-%s", x->o->rundir, key);
+}
+
+/*
+ * The memo of the snapshot last synced, for the scan to take again: only
+ * when it is the one the ref names (which keeps its objects).
+ */
+static void memo_read(struct sync_job *x)
+{
+	struct buf path = BUF_INIT, memo = BUF_INIT;
+	size_t n;
+
+	if (!x->known_oid)
+		return;
+	memo_path(x, &path);
+	n = strlen(x->known_oid);
+	if (buf_read_file(&memo, path.s) == 0 && memo.len > n && memo.s[n] == '\n' &&
+	    strncmp(memo.s, x->known_oid, n) == 0)
+		buf_add(&x->l.again, memo.s, memo.len);
+	buf_free(&path);
+	buf_free(&memo);
+}
+
+/* Records what made the snapshot just synced, unless it was taken again. */
+static void memo_write(struct sync_job *x)
+{
+	struct buf path = BUF_INIT, memo = BUF_INIT;
+
+	if (!x->l.tree || !x->l.snapshot)
+		return;
+	local_memo(&x->l, &memo);
+	if (memo.len != x->l.again.len || memcmp(memo.s, x->l.again.s, memo.len) != 0) {
+		memo_path(x, &path);
+		rundir_write(path.s, memo.s, memo.len);
+	}
+	buf_free(&path);
+	buf_free(&memo);
+}
+
+/* Ends the scan, once. */
 static enum err ensure_scanned(struct sync_job *x)
 {
 	enum err rc;
 
+	scan_start(x);
 	if (x->scanned)
 		return 0;
 	if (x->start_rc)
 		return x->start_rc;
+	memo_read(x);
 	if ((rc = local_scan_finish(x->g, &x->l)))
 		return rc;
 	x->scanned = 1;
@@ -457,15 +520,47 @@ static void common_bases(struct sync_job *x, const struct reply *rp, struct strv
 	}
 }
 
-static enum err snapshot_flow(struct sync_job *x)
+/*
+ * Starts reading the parents of the snapshot read from its ref's file,
+ * once: only a sync that sends something needs them.
+ */
+static void parents_start(struct sync_job *x)
 {
-	char *known = NULL;
-	struct session s;
-	enum err rc;
-	int moved = 0;
+	struct buf parents = BUF_INIT;
 
-	if (x->known.running && git_wait(&x->known) == 0 && x->known.out.len) {
-		/* "S\nPARENT": what the sidecar has since the last sync */
+	if (x->parents_asked || x->known.running || !x->known_oid)
+		return;
+	x->parents_asked = 1;
+	buf_addf(&parents, "%s^@", x->known_oid);
+	if (git_spawn(x->g, &x->known, "rev-parse", parents.s, (char *)NULL))
+		x->known.running = 0;
+	buf_free(&parents);
+}
+
+/*
+ * The last snapshot synced to this place and its parents (HEAD then): what
+ * the sidecar has, for the pack. Read meanwhile; waited for here, once.
+ */
+static const struct strv *known_haves(struct sync_job *x)
+{
+	char parent[OID_HEX_MAX];
+
+	if (!x->known_have.n && x->l.again.len &&
+	    local_memo_parent(x->l.again.s, x->l.again.len, parent)) {
+		/* the memo of that snapshot says */
+		strv_push(&x->known_have, x->known_oid);
+		if (*parent)
+			strv_push(&x->known_have, parent);
+	}
+	if (x->known_have.n)
+		return &x->known_have;
+	parents_start(x);
+	if (!x->known.running)
+		return &x->known_have;
+	if (git_wait(&x->known) == 0) {
+		/* "PARENT..." after the one read from the file, else "S\nPARENT..." */
+		if (x->known_oid)
+			strv_push(&x->known_have, x->known_oid);
 		for (char *p = x->known.out.s; p && *p;) {
 			char *nl = strchr(p, '\n');
 			if (nl)
@@ -473,22 +568,40 @@ static enum err snapshot_flow(struct sync_job *x)
 			strv_push(&x->known_have, p);
 			p = nl ? nl + 1 : NULL;
 		}
-		x->known_oid = xstrdup(x->known_have.v[0]);
+		if (!x->known_oid && x->known_have.n)
+			x->known_oid = xstrdup(x->known_have.v[0]);
+	} else if (x->known_oid) {
+		strv_push(&x->known_have, x->known_oid);	/* git will say what is wrong */
 	}
+	git_job_free(&x->known);
+	return &x->known_have;
+}
+
+static enum err snapshot_flow(struct sync_job *x)
+{
+	char *known = NULL;
+	struct session s;
+	enum err rc;
+	int moved = 0;
+
+	if (!x->known_oid)
+		known_haves(x);	/* git reads the ref */
 	if (x->known_oid)
 		known = xstrdup(x->known_oid);
 	if (known && !x->o->dry_run) {
 		/*
-		 * Steady state, one round trip: the sidecar takes its lock and
-		 * scans its workspace while S is built here; it checks its base
-		 * is still `known` before it applies the pack.
+		 * Steady state, one round trip: the session starts first, and
+		 * the sidecar takes its lock and scans its workspace while S is
+		 * built here; it checks its base is still `known` before it
+		 * applies the pack.
 		 */
 		if ((rc = apply_start(x, &s, known, "-")) == 0) {
+			scan_start(x);
 			if ((rc = ensure_snapshot(x))) {
 				session_finish(&x->rm, &s, NULL, 0, -1);
 			} else {
 				rc = apply_finish(x, &s, known,
-						  strcmp(known, x->l.snapshot) ? &x->known_have : NULL,
+						  strcmp(known, x->l.snapshot) ? known_haves(x) : NULL,
 						  &moved);
 			}
 			session_free(&s);
@@ -530,8 +643,10 @@ static enum err snapshot_flow(struct sync_job *x)
 	rc = error("another sync to %s changed %s at the same time; run sync again",
 		   x->o->dest, x->o->workdir);
 out:
-	if (rc == 0 && !x->o->dry_run)
-		set_ref(x, "synced", x->l.snapshot);
+	if (rc == 0 && !x->o->dry_run) {
+		set_synced(x, x->l.snapshot);
+		memo_write(x);
+	}
 	free(known);
 	return rc;
 }
@@ -682,21 +797,33 @@ struct sync_job *sync_start(const struct git *g, const struct sync_opts *o,
 	x->rm.no_progress = o->no_progress;
 	x->rm.on_reply = take_saved;
 	x->rm.ctx = x;
+	if (!o->patch) {
+		/* the last snapshot synced there, and its parents (HEAD then) */
+		char oid[OID_HEX_MAX];
+
+		sidecar_ref(&ref, "synced", x->key);
+		switch (ref_read(o->repo->commondir, ref.s, oid)) {
+		case REF_FOUND:
+			x->known_oid = xstrdup(oid);	/* its parents: parents_start */
+			break;
+		case REF_UNKNOWN:
+			buf_addf(&parents, "%s^@", ref.s);
+			if (git_spawn(g, &x->known, "rev-parse", ref.s, parents.s, (char *)NULL))
+				x->known.running = 0;
+			break;
+		case REF_ABSENT:
+			break;
+		}
+	}
 	if (o->prepared) {
 		x->l = *o->prepared;	/* borrowed: sync_end leaves it */
-		x->scanned = 1;
+		x->scan_started = x->scanned = 1;
 		r->snapshot = xstrdup(x->l.snapshot);
 		r->has_submodules = x->l.has_submodules;
-	} else {
-		x->start_rc = local_scan_start(g, o->repo, o->rundir, &x->l);
+	} else if (o->patch || o->dry_run || !x->known_oid) {
+		scan_start(x);
 	}
-	if (!o->patch && !x->start_rc) {
-		/* the last snapshot synced there, and HEAD then: its parent */
-		buf_addf(&ref, "refs/sidecar/synced/%s", x->key);
-		buf_addf(&parents, "%s^@", ref.s);
-		if (git_spawn(g, &x->known, "rev-parse", ref.s, parents.s, (char *)NULL))
-			x->known.running = 0;
-	}
+	/* else the steady state: its session starts first, then the scan */
 	buf_free(&ref);
 	buf_free(&parents);
 	return x;

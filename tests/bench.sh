@@ -10,8 +10,11 @@
 # Every ssh connection of every tool goes through a linksim, so the bytes
 # are counted on the wire for all alike; "direct" is a linksim that passes
 # bytes on at once, unlimited. Processes are counted in a separate, untimed
-# pass: strace -f on the local command, and strace attached to the sshd
-# tree (the listener and every session) on the sidecar.
+# pass: strace -f on the local command, and strace attached, for that pass
+# only, to the sshd tree (the listener, each connection, every session) on
+# the sidecar. The timed runs meet an sshd nothing traces: a traced one
+# makes each process a sidecar starts there slower, and sidecar starts
+# more of them than rsync.
 #
 # Prints a table, writes a TSV copy (path printed last; tests/bench/table.sh
 # makes the README's table from it). Fails only when a tool fails, never on
@@ -48,10 +51,7 @@ failed=0
 origin_cache=$("$here/tests/bench/genrepo.sh") || exit 1
 loopback_workspace sidecar-bench || exit 1
 work=$LOOPBACK_WORK
-# every program the sidecar's sshd and its sessions run, logged as it
-# starts (seccomp-bpf: only execve stops the traced processes)
-rtrace=$work/sshd.execve
-LOOPBACK_TRACE=$rtrace loopback_start "$work/sshd" 0 || exit 1
+loopback_start "$work/sshd" 0 || exit 1
 cfg=$LOOPBACK_SSH_CONFIG
 remote=$LOOPBACK_HOME
 for _ in $(seq 400); do
@@ -221,21 +221,54 @@ edit() {	# edit SCENARIO ROUND
 	esac
 }
 
-# --- process counts: strace on the local command; the sshd runs under strace
+# --- process counts: strace on the local command, and on the sshd tree -------
 execs() {	# FILE: successful execve calls in an strace -f log
 	[ -f "$1" ] || { echo 0; return; }
 	grep -cE 'execve(\(| resumed>).* = 0$' "$1"
 }
+sshd_tree() {	# the sidecar's sshd and every process under it
+	ps -e -o pid=,ppid= | awk -v root="$LOOPBACK_PID" '
+		{ parent[$1] = $2 }
+		END {
+			for (p in parent) {
+				q = p
+				while (q in parent && q != root && q > 1)
+					q = parent[q]
+				if (q == root)
+					print p
+			}
+		}'
+}
+# trace_sshd FILE: strace attached to the sshd tree, its pid in rpid, once
+# every process of it is traced (strace -p follows what they start)
+trace_sshd() {
+	local pids=() p i all
+	mapfile -t pids < <(sshd_tree)
+	strace -f -qq -e trace=execve -e signal=none -o "$1" "${pids[@]/#/-p}" 2>/dev/null &
+	rpid=$!
+	for ((i = 0; i < 2000; i++)); do
+		all=1
+		for p in "${pids[@]}"; do
+			[ -e "/proc/$p" ] || continue
+			grep -q '^TracerPid:[[:space:]]*0$' "/proc/$p/status" 2>/dev/null && { all=0; break; }
+		done
+		[ "$all" = 1 ] && return 0
+		sleep 0.005
+	done
+	echo "bench: strace did not attach to the sshd" >&2
+	return 1
+}
+untrace_sshd() { kill -INT "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null; }
 # count_procs SCENARIO TOOL LINK WORKDIR: prints "local remote": programs
 # run by one sync, locally (strace -f on the command) and on the sidecar
-# (the sshd's own strace log, before and after)
+# (strace attached to the sshd tree while it runs)
 count_procs() {
-	local scen=$1 tool=$2 link=$3 wd=$4 argv opts r0 r1 lp i
+	local scen=$1 tool=$2 link=$3 wd=$4 argv opts lp i rpid
 	mapfile -d '' argv < <(tool_argv "$tool" "$link" "$wd")
 	mapfile -t opts < <(extra_opts "$scen" "$tool")
 	[ "$tool" = sidecar ] && argv+=("${opts[@]}" "${lhost[$link]}")
-	rm -f "$work/ltrace" "$work/rdone"
-	r0=$(execs "$rtrace")
+	rm -f "$work/ltrace" "$work/rtrace" "$work/rdone"
+	trace_sshd "$work/rtrace" || { untrace_sshd; echo "- -"; return; }
 	# the wrapper tells when the command is done: a master it started
 	# stays, and strace -f would wait for it (-I1: SIGINT stops strace)
 	strace -I1 -f --seccomp-bpf -qq -e trace=execve -e signal=none -o "$work/ltrace" \
@@ -248,14 +281,14 @@ count_procs() {
 	done
 	kill -INT "$lp" 2>/dev/null
 	wait "$lp" 2>/dev/null
-	r1=$(execs "$rtrace")
+	untrace_sshd
 	if [ "$(cat "$work/rdone" 2>/dev/null)" != 0 ]; then
 		echo "bench: $tool failed under strace: $scen" >&2
 		echo "- -"
 		return
 	fi
 	# the local count leaves out strace's own sh wrapper
-	echo "$(( $(execs "$work/ltrace") - 1 )) $((r1 - r0))"
+	echo "$(( $(execs "$work/ltrace") - 1 )) $(execs "$work/rtrace")"
 }
 
 # --- the runs --------------------------------------------------------------

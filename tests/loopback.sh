@@ -5,8 +5,6 @@
 # Exports LOOPBACK_SSH (an ssh that knows the host "sidecar-demo"),
 # LOOPBACK_SSH_CONFIG (its configuration file), LOOPBACK_HOME (the remote
 # $HOME), LOOPBACK_PORT and LOOPBACK_PID (sshd's pid, once it runs).
-# With LOOPBACK_TRACE=FILE, sshd runs under strace -f --seccomp-bpf, which
-# logs to FILE every program it and its sessions execute.
 # loopback_alias NAME PORT adds a host NAME that reaches the same sshd
 # through 127.0.0.1:PORT (a forwarder such as tests/helpers/linksim).
 # loopback_other NAME PORT adds a host NAME, reached through 127.0.0.1:PORT
@@ -87,11 +85,8 @@ CONF
 	chmod +x "$dir/ssh"
 	LOOPBACK_SSH=$dir/ssh
 	LOOPBACK_SSH_CONFIG=$dir/ssh_config
-	local wrap=()
-	[ -n "${LOOPBACK_TRACE:-}" ] &&
-		wrap=(strace -I1 -f --seccomp-bpf -qq -e trace=execve -e signal=none -o "$LOOPBACK_TRACE")
 	# a booting host: sshd comes up only after the delay
-	( sleep "$delay"; exec "${wrap[@]}" /usr/sbin/sshd -D -f "$dir/sshd_config" -E "$dir/sshd.log" ) \
+	( sleep "$delay"; exec /usr/sbin/sshd -D -f "$dir/sshd_config" -E "$dir/sshd.log" ) \
 		</dev/null >/dev/null 2>&1 3>&- &
 	LOOPBACK_PID=$!
 	export LOOPBACK_SSH LOOPBACK_SSH_CONFIG LOOPBACK_HOME LOOPBACK_PORT

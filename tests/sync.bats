@@ -87,6 +87,53 @@ _gone() {
 	[[ $stderr == *"up to date"* ]]
 }
 
+@test "a no-op sync takes the last snapshot again: no write-tree, commit-tree or update-ref" {
+	# files older than the index: git trusts their stat data (a file
+	# written in the index's second is hashed again, and the index with it)
+	find . -path ./.git -prune -o -exec touch -h -d '2001-02-03 04:05:06' {} +
+	sync_json
+	local s1
+	s1=$(field snapshot)
+	run --separate-stderr sc -v sync "$DEST"
+	assert_success
+	[[ $stderr == *"the same snapshot, $s1"* ]]
+	[[ $stderr != *"run: git write-tree"* ]]
+	[[ $stderr != *"run: git commit-tree"* ]]
+	[[ $stderr != *"run: git update-ref"* ]]
+	[[ $stderr == *"is up to date"* ]]
+	[ "$(git for-each-ref --format='%(objectname)' refs/sidecar/synced/)" = "$s1" ]
+
+	# HEAD moves, the tree stays: a new snapshot, on the new HEAD
+	git commit -q --amend -m "the same tree, another commit"
+	sync_json
+	assert_field result synced
+	local s2
+	s2=$(field snapshot)
+	[ "$s2" != "$s1" ]
+	[ "$(git rev-parse "$s2^")" = "$(git rev-parse HEAD)" ]
+	[ "$(git -C "$REMOTE" rev-parse HEAD)" = "$(git rev-parse HEAD)" ]
+
+	# a rule outside the tree changes, no file does: a new snapshot, with the rule
+	printf '*.never-there\n' >>.git/info/exclude
+	sync_json
+	local s3
+	s3=$(field snapshot)
+	[ "$s3" != "$s2" ]
+	git cat-file commit "$s3" | grep -qx '\*\.never-there'
+	[ "$(git -C "$REMOTE" rev-parse refs/sidecar/workspace/synced)" = "$s3" ]
+
+	# a memo that lies about its tree is not believed
+	local memo
+	memo=$(ls "$XDG_RUNTIME_DIR"/sidecar/snap-*)
+	[ "$(head -n1 "$memo")" = "$s3" ]
+	sed -i '2s/^tree .*/tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904/' "$memo"
+	run --separate-stderr sc -v sync "$DEST"
+	assert_success
+	[[ $stderr == *"run: git write-tree"* ]]
+	[[ $stderr == *"is up to date"* ]]
+	assert_same_tree "$LOCAL" "$REMOTE"
+}
+
 @test "one edited file: one round trip, and unchanged files are not rewritten" {
 	sync_json
 	# an old mtime on the remote, so a rewrite would show

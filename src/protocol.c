@@ -23,7 +23,8 @@ void protocol_command(struct buf *cmd, enum boot mode, const char *const *args)
 	if (mode == BOOT_RUN) {
 		buf_addf(&boot, "f=" CACHE_DIR "/remote-%s.sh;", id);
 		buf_adds(&boot, "[ -f \"$f\" ]||{ printf '\\nSIDECAR-REPLY 1\\nmissing-script yes\\nend\\n';exit 0;};");
-		buf_adds(&boot, "exec sh \"$f\" \"$@\"");
+		/* read by the shell the bootstrap runs in: no sh more */
+		buf_adds(&boot, ". \"$f\"");
 	} else {
 		/* read takes stdin a byte at a time: the operation's input stays */
 		/* no newline in the command line: csh cannot quote one */

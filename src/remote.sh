@@ -750,8 +750,27 @@ for p; do
 	fi
 done'
 KEEP=.git/sidecar/keep
-added_paths() {
-	git diff-tree -z -r --no-renames --name-only --diff-filter=A "$now" "$new" > "$KEEP.added"
+# changes TREE1 TREE2: sets n, how many paths differ, and writes the ones
+# TREE2 adds, NUL-separated, to $KEEP.added, from one diff-tree. Its lines
+# quote an odd name; when an added one is quoted, a second diff-tree (-z)
+# lists the added paths as they are.
+changes() {
+	st=$(git diff-tree -r --no-renames --name-status "$1" "$2") || return 1
+	count_lines "$st"
+	quoted=
+	set -f
+	ifs=$IFS IFS=$NL
+	# shellcheck disable=SC2086 # split on newlines only, no globbing
+	for c in $st; do
+		case $c in
+		A"	"\"*) quoted=1 ;;
+		A"	"*) printf '%s\0' "${c#A	}" ;;
+		esac
+	done > "$KEEP.added"
+	IFS=$ifs
+	set +f
+	[ -z "$quoted" ] && return 0
+	git diff-tree -z -r --no-renames --name-only --diff-filter=A "$1" "$2" > "$KEEP.added"
 }
 keep_ignored() {
 	k=$KEEP
@@ -945,13 +964,8 @@ op_apply() {
 		applied=1
 		return 0
 	fi
-	# the paths it adds are listed while the changes are counted
-	(trap - EXIT; added_paths) & adding=$!
-	jobs_running=$adding
-	count_changes "$now" "$new" || die "snapshot $snap is missing on the sidecar"
+	changes "$now" "$new" || die "snapshot $snap is missing on the sidecar"
 	changed=$n
-	wait "$adding" || die "snapshot $snap is missing on the sidecar"
-	jobs_running=
 	keep_ignored
 	rawgit .git/sidecar/index read-tree -m -u "$now" "$new" ||
 		die "could not update the files in $wd (git said why above); run sync again"

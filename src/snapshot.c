@@ -389,6 +389,26 @@ static enum err exclude_patterns(struct local *l, const char *rundir)
 	return rc ? ERR_FAIL : 0;
 }
 
+enum err local_rules(const struct git *g, const struct local_repo *repo, const char *rundir,
+		     struct local *l)
+{
+	enum err rc;
+
+	memset(l, 0, sizeof *l);
+	l->repo = repo;
+	l->gitdir = repo->gitdir;
+	l->toplevel = repo->toplevel;
+	l->rules_read = 1;
+	excludes_read(g, repo, &l->rules);
+	if ((rc = exclude_patterns(l, rundir)))
+		return rc;
+	if (l->rules.len)
+		sync_key(l->rules.s, "rules", l->rules_id);
+	else
+		strcpy(l->rules_id, "-");
+	return ERR_OK;
+}
+
 enum err local_scan_start(const struct git *g, const struct local_repo *repo,
 			  const char *rundir, struct local *l)
 {
@@ -396,10 +416,8 @@ enum err local_scan_start(const struct git *g, const struct local_repo *repo,
 	struct git gi = *g, ga;
 	int rc;
 
-	memset(l, 0, sizeof *l);
-	l->repo = repo;
-	l->gitdir = repo->gitdir;
-	l->toplevel = toplevel;
+	if (!l->rules_read && (rc = local_rules(g, repo, rundir, l)))
+		return rc;
 	if ((rc = git_check_version(g, rundir)))
 		return rc;
 	/*
@@ -413,13 +431,6 @@ enum err local_scan_start(const struct git *g, const struct local_repo *repo,
 	strv_push(&l->raw_env, "LC_ALL=C");
 	if (rawgit_env(g, repo, rundir, &l->raw_env))
 		return ERR_FAIL;
-	excludes_read(g, repo, &l->rules);
-	if ((rc = exclude_patterns(l, rundir)))
-		return rc;
-	if (l->rules.len)
-		sync_key(l->rules.s, "rules", l->rules_id);
-	else
-		strcpy(l->rules_id, "-");
 	if ((rc = make_index(g, l, rundir)))
 		return rc;
 	gi = scan_git(g, l, 1);

@@ -51,6 +51,7 @@ struct local {
 	struct strv raw_env;	/* the environment of a git that sees files as bytes (rawgit.h) */
 	struct buf rules;	/* the ignore rules outside the tree (excludes.h) */
 	char rules_id[17];	/* a hash of rules, or "-" when there are none */
+	int rules_read;		/* local_rules ran */
 	/*
 	 * Set before local_scan_finish, or empty: a memo (local_memo) of a
 	 * snapshot a ref keeps, with its tree. When the index still names
@@ -71,6 +72,13 @@ enum err local_scan(const struct git *g, const struct local_repo *repo, const ch
 		    struct local *l);
 enum err local_scan_start(const struct git *g, const struct local_repo *repo,
 			  const char *rundir, struct local *l);
+/*
+ * The first part of local_scan_start, which it does unless it was done:
+ * the ignore rules outside the tree (rules, rules_id). No git starts,
+ * unless core.excludesFile must be expanded.
+ */
+enum err local_rules(const struct git *g, const struct local_repo *repo, const char *rundir,
+		     struct local *l);
 enum err local_scan_finish(const struct git *g, struct local *l);
 /*
  * Commits the tree, with the ignore rules outside it in the message: the

@@ -822,8 +822,13 @@ struct sync_job *sync_start(const struct git *g, const struct sync_opts *o,
 		r->has_submodules = x->l.has_submodules;
 	} else if (o->patch || o->dry_run || !x->known_oid) {
 		scan_start(x);
+	} else if ((x->start_rc = local_rules(g, o->repo, o->rundir, &x->l))) {
+		x->scan_started = 1;
 	}
-	/* else the steady state: its session starts first, then the scan */
+	/*
+	 * else the steady state: the rules, which its command line names,
+	 * are read; the session starts first, then the scan
+	 */
 	buf_free(&ref);
 	buf_free(&parents);
 	return x;

@@ -136,12 +136,14 @@ tree_bytes=$(git -C "$repo" ls-tree -r -l HEAD | awk '{ s += $4 } END { print s 
 adopt=()
 "$here/sidecar" help sync 2>/dev/null | grep -q -- '--adopt' && adopt=(--adopt)
 
-# --- one sync by each tool: sets ms, rt, hs, rss; returns non-zero on failure
+# --- one sync by each tool: sets t1 (the time it ended), rt, hs, rss, sent;
+# returns non-zero on failure
 sc() { "$here/sidecar" -q "$@"; }
 run_sidecar() {	# LINK WORKDIR [extra sync options]
 	local host=${lhost[$1]} wd=$2 out
 	shift 2
 	out=$(cd "$repo" && sc sync -F "$cfg" --json -w "$wd" "$@" "$host") || return 1
+	t1=${EPOCHREALTIME/./}	# the clock stops before the summary is read
 	rt=$(printf '%s' "$out" | sed -n 's/.*"round_trips":\([0-9]*\).*/\1/p')
 	hs=$(printf '%s' "$out" | sed -n 's/.*"handshakes":\([0-9]*\).*/\1/p')
 	rss=$(printf '%s' "$out" | sed -n 's/.*"peak_rss_kib":\([0-9]*\).*/\1/p')
@@ -157,11 +159,13 @@ run_rsync() {
 	local cmd
 	mapfile -d '' cmd < <(rsync_cmd "$1" "$2")
 	"${cmd[@]}" >/dev/null || return 1
+	t1=${EPOCHREALTIME/./}
 	rt=1 hs=0 rss= sent=
 }
 run_naive() {
 	local out
 	out=$("$here/tests/bench/naive.sh" "$cfg" "${lhost[$1]}" "$repo" "$work/origin.git" "$remote/$2") || return 1
+	t1=${EPOCHREALTIME/./}
 	rt=${out%% *} hs=$rt rss= sent=
 }
 tool_argv() {	# TOOL LINK WORKDIR: the command one sync runs, for strace
@@ -200,13 +204,13 @@ measure() {
 	mapfile -t opts < <(extra_opts "$scen" "$tool")
 	listing "$remote/$wd" >"$work/before"
 	b0=$(wire_bytes "$link")
-	t0=$(now_us)
+	t0=${EPOCHREALTIME/./}
+	# run_TOOL sets t1 as the tool ends, before it reads what the tool said
 	if ! "run_$tool" "$link" "$wd" "${opts[@]}"; then
 		echo "bench: $tool failed: $scen over $link" >&2
 		failed=1
 		return 1
 	fi
-	t1=$(now_us)
 	b1=$(wire_bytes "$link")
 	listing "$remote/$wd" >"$work/after"
 	wr=$(comm -13 "$work/before" "$work/after" | wc -l)
@@ -377,19 +381,26 @@ printf '\n' >&2
 # the time is taken until the sidecar's copy has it (polled every 2 ms),
 # then the watch's own line for that sync is awaited before the next edit.
 # With the default quiet time (200ms) and with --debounce 0.
+# The poll starts no process (a sleep or a $(...) each 2 ms would take a
+# core from the sync it waits for): the file is read by the shell, and the
+# naps are read -t on a pipe nothing writes to.
+exec {nap_fd}<> <(:)
+nap() { read -r -t "$1" -u "$nap_fd" _ || :; }
 watch_one() {	# DEBOUNCE LOG ROUND: one edit; prints its ms
-	local mark="/* watched $1 $3 */" t0 t1 i synced=$(($3 + 2))
+	local mark="/* watched $1 $3 */" t0 t1 i c synced=$(($3 + 2))
 	printf '%s\n' "$mark" >>"$repo/$one_file"
-	t0=$(now_us)
+	t0=${EPOCHREALTIME/./}
 	for ((i = 0; i < 5000; i++)); do
 		# read-tree replaces the file: for a moment there is none
-		{ [[ $(<"$remote/bench-sidecar/$one_file") == *"$mark"* ]]; } 2>/dev/null && break
-		sleep 0.002
+		c=
+		{ IFS= read -r -d '' c <"$remote/bench-sidecar/$one_file"; } 2>/dev/null
+		[[ $c == *"$mark"* ]] && break
+		nap 0.002
 	done
-	t1=$(now_us)
+	t1=${EPOCHREALTIME/./}
 	for ((i = 0; i < 5000; i++)); do
 		[ "$(grep -c '^sidecar: synced\|up to date' "$2")" -ge "$synced" ] && break
-		sleep 0.002
+		nap 0.002
 	done
 	[ "$i" -lt 5000 ] || { echo "bench: watch did not sync an edit" >&2; failed=1; }
 	echo $(((t1 - t0) / 1000))

@@ -143,7 +143,9 @@ void remote_command_words(struct strv *words, const char *workdir, const char *d
  */
 struct behind {
 	struct local l;
-	struct git_job synced;	/* reads refs/sidecar/synced/<key> meanwhile */
+	char key[17];		/* the place's (sync_key) */
+	char *synced;		/* refs/sidecar/synced/<key>, read from git's files */
+	struct git_job read;	/* or read by git meanwhile */
 	enum err rc;	/* of the scan's start */
 	int keep;	/* set by the caller: behind_finish leaves l to it (local_free) */
 };

@@ -15,6 +15,7 @@
 #include "interrupt.h"
 #include "msg.h"
 #include "quote.h"
+#include "refs.h"
 #include "rundir.h"
 
 const char *settings_git(env_lookup env)
@@ -445,13 +446,23 @@ void behind_start(struct env *e, const char *dest, const char *wd, struct behind
 {
 	const char *rundir = env_rundir(e);
 	struct buf ref = BUF_INIT;
-	char key[17];
+	char oid[OID_HEX_MAX];
 
 	memset(b, 0, sizeof *b);
-	sync_key(dest, wd, key);
-	buf_addf(&ref, "refs/sidecar/synced/%s", key);
-	if (git_spawn(&e->git, &b->synced, "rev-parse", "-q", "--verify", ref.s, (char *)NULL))
-		b->synced.running = 0;
+	trace("looking at the working tree against what was last synced to %s", dest);
+	sync_key(dest, wd, b->key);
+	sidecar_ref(&ref, "synced", b->key);
+	switch (ref_read(e->repo.commondir, ref.s, oid)) {
+	case REF_FOUND:
+		b->synced = xstrdup(oid);
+		break;
+	case REF_UNKNOWN:
+		if (git_spawn(&e->git, &b->read, "rev-parse", "-q", "--verify", ref.s, (char *)NULL))
+			b->read.running = 0;
+		break;
+	case REF_ABSENT:
+		break;
+	}
 	b->rc = rundir ? local_scan_start(&e->git, &e->repo, rundir, &b->l) : ERR_FAIL;
 	buf_free(&ref);
 }
@@ -460,9 +471,13 @@ int behind_finish(struct env *e, struct behind *b, char **synced, char **snapsho
 {
 	int behind = -1;
 
-	*synced = *snapshot = NULL;
-	if (b->synced.running && git_wait(&b->synced) == 0 && b->synced.out.len)
-		*synced = xstrdup(b->synced.out.s);
+	*snapshot = NULL;
+	if (!b->synced && b->read.running && git_wait(&b->read) == 0 && b->read.out.len)
+		b->synced = xstrdup(b->read.out.s);
+	*synced = b->synced;
+	b->synced = NULL;
+	if (b->rc == ERR_OK)
+		local_memo_load(&b->l, env_rundir(e), b->key, *synced);
 	if (b->rc == ERR_OK && local_scan_finish(&e->git, &b->l) == ERR_OK &&
 	    local_snapshot(&e->git, &b->l) == ERR_OK) {
 		*snapshot = xstrdup(b->l.snapshot);
@@ -470,6 +485,6 @@ int behind_finish(struct env *e, struct behind *b, char **synced, char **snapsho
 	}
 	if (!b->keep)
 		local_free(&b->l);
-	git_job_free(&b->synced);
+	git_job_free(&b->read);
 	return behind;
 }

@@ -599,10 +599,45 @@ static void snapshot_inputs(const struct local *l, const char *tree, struct buf 
 	buf_add(out, l->rules.s, l->rules.len);
 }
 
-void local_memo(const struct local *l, struct buf *out)
+static void memo_path(const struct local *l, const char *rundir, const char *key,
+		      struct buf *path)
 {
-	buf_addf(out, "%s\n", l->snapshot);
-	snapshot_inputs(l, l->tree, out);
+	char k[17];
+
+	sync_key(l->gitdir, key, k);
+	buf_addf(path, "%s/snap-%s", rundir, k);
+}
+
+void local_memo_load(struct local *l, const char *rundir, const char *key, const char *known)
+{
+	struct buf path = BUF_INIT, memo = BUF_INIT;
+	size_t n = known ? strlen(known) : 0;
+
+	if (!n)
+		return;
+	memo_path(l, rundir, key, &path);
+	buf_reset(&l->again);
+	if (buf_read_file(&memo, path.s) == 0 && memo.len > n && memo.s[n] == '\n' &&
+	    strncmp(memo.s, known, n) == 0)
+		buf_add(&l->again, memo.s, memo.len);
+	buf_free(&path);
+	buf_free(&memo);
+}
+
+void local_memo_save(const struct local *l, const char *rundir, const char *key)
+{
+	struct buf path = BUF_INIT, memo = BUF_INIT;
+
+	if (!l->tree || !l->snapshot)
+		return;
+	buf_addf(&memo, "%s\n", l->snapshot);
+	snapshot_inputs(l, l->tree, &memo);
+	if (memo.len != l->again.len || memcmp(memo.s, l->again.s, memo.len) != 0) {
+		memo_path(l, rundir, key, &path);
+		rundir_write(path.s, memo.s, memo.len);
+	}
+	buf_free(&path);
+	buf_free(&memo);
 }
 
 int local_memo_parent(const char *memo, size_t len, char parent[OID_HEX_MAX])

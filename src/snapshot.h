@@ -86,8 +86,16 @@ enum err local_scan_finish(const struct git *g, struct local *l);
  */
 enum err local_snapshot(const struct git *g, struct local *l);
 
-/* What made l's snapshot, as text: its name, then what its commit holds. */
-void local_memo(const struct local *l, struct buf *out);
+/*
+ * The memo of the snapshot last synced to a place (key: sync_key of
+ * destination and workspace) from l's repository, kept in rundir: what
+ * made it, as text. local_memo_load, between local_scan_start and
+ * local_scan_finish, sets l->again from it when its snapshot is known, the
+ * one the synced ref names (which keeps its objects); local_memo_save
+ * records l's snapshot after a sync, unless it was taken again.
+ */
+void local_memo_load(struct local *l, const char *rundir, const char *key, const char *known);
+void local_memo_save(const struct local *l, const char *rundir, const char *key);
 
 /*
  * Pure: the parent of a memo's snapshot (HEAD then) into parent, and 1;

@@ -139,51 +139,6 @@ static void scan_start(struct sync_job *x)
 	x->start_rc = local_scan_start(x->g, x->o->repo, x->o->rundir, &x->l);
 }
 
-/* Where the memo of the snapshot last synced to this place from this repository lives. */
-static void memo_path(const struct sync_job *x, struct buf *path)
-{
-	char key[17];
-
-	sync_key(x->o->repo->gitdir, x->key, key);
-	buf_addf(path, "%s/snap-%s", x->o->rundir, key);
-}
-
-/*
- * The memo of the snapshot last synced, for the scan to take again: only
- * when it is the one the ref names (which keeps its objects).
- */
-static void memo_read(struct sync_job *x)
-{
-	struct buf path = BUF_INIT, memo = BUF_INIT;
-	size_t n;
-
-	if (!x->known_oid)
-		return;
-	memo_path(x, &path);
-	n = strlen(x->known_oid);
-	if (buf_read_file(&memo, path.s) == 0 && memo.len > n && memo.s[n] == '\n' &&
-	    strncmp(memo.s, x->known_oid, n) == 0)
-		buf_add(&x->l.again, memo.s, memo.len);
-	buf_free(&path);
-	buf_free(&memo);
-}
-
-/* Records what made the snapshot just synced, unless it was taken again. */
-static void memo_write(struct sync_job *x)
-{
-	struct buf path = BUF_INIT, memo = BUF_INIT;
-
-	if (!x->l.tree || !x->l.snapshot)
-		return;
-	local_memo(&x->l, &memo);
-	if (memo.len != x->l.again.len || memcmp(memo.s, x->l.again.s, memo.len) != 0) {
-		memo_path(x, &path);
-		rundir_write(path.s, memo.s, memo.len);
-	}
-	buf_free(&path);
-	buf_free(&memo);
-}
-
 /* Ends the scan, once. */
 static enum err ensure_scanned(struct sync_job *x)
 {
@@ -194,7 +149,7 @@ static enum err ensure_scanned(struct sync_job *x)
 		return 0;
 	if (x->start_rc)
 		return x->start_rc;
-	memo_read(x);
+	local_memo_load(&x->l, x->o->rundir, x->key, x->known_oid);
 	if ((rc = local_scan_finish(x->g, &x->l)))
 		return rc;
 	x->scanned = 1;
@@ -645,7 +600,7 @@ static enum err snapshot_flow(struct sync_job *x)
 out:
 	if (rc == 0 && !x->o->dry_run) {
 		set_synced(x, x->l.snapshot);
-		memo_write(x);
+		local_memo_save(&x->l, x->o->rundir, x->key);
 	}
 	free(known);
 	return rc;

@@ -88,6 +88,15 @@ a b|two|it's" ]
 	[ -z "$stderr" ] || fail "synced again, yet: $stderr"
 	# the local repository is not changed by the check
 	[ -z "$(git status --porcelain --untracked-files=no | grep -v README.md)" ]
+	# files older than the index, so git trusts their stat data: the check
+	# takes the last snapshot again, and writes no tree or commit for it
+	find . -path ./.git -prune -o -exec touch -h -d '2001-02-03 04:05:06' {} +
+	run -0 sc sync "$DEST"
+	run -0 --separate-stderr sc -v exec "$DEST" -- true
+	[[ $stderr == *"the same snapshot"* ]] || fail "stderr: $stderr"
+	[[ $stderr != *"run: git write-tree"* ]] || fail "stderr: $stderr"
+	[[ $stderr != *"run: git commit-tree"* ]] || fail "stderr: $stderr"
+	[[ $stderr != *"has changed since"* ]] || fail "stderr: $stderr"
 }
 
 @test "run: Ctrl-C in the one session reaches the command's whole process tree; SIGTERM too" {

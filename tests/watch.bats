@@ -31,7 +31,8 @@ remote_is() {
 
 # looks: how many times a watch started with -v looked at the working tree.
 looks() {
-	grep -c '^sidecar: run: git rev-parse -q --verify refs/sidecar/synced/' "$BATS_TEST_TMPDIR/err" || true
+	grep -c '^sidecar: looking at the working tree against what was last synced to ' \
+		"$BATS_TEST_TMPDIR/err" || true
 }
 
 # looked_since N: it looked more than N times.

@@ -8,6 +8,7 @@
 #include "msg.h"
 #include "pull.h"
 #include "quote.h"
+#include "refs.h"
 #include "snapshot.h"
 
 /* A first argument that is a path (a slash, not ssh://) or a saved ref's name: not DEST. */
@@ -50,7 +51,8 @@ static enum err pull_options(struct env *e, const struct conn *c, struct pull_op
 	if (!(o->rundir = env_rundir(e)))
 		return ERR_FAIL;
 	sync_key(o->dest, o->workdir, key);
-	buf_addf(&ref, "refs/sidecar/synced/%s^{commit}", key);
+	sidecar_ref(&ref, "synced", key);
+	buf_adds(&ref, "^{commit}");
 	if (git_run(&e->git, synced, NULL, "rev-parse", "-q", "--verify", ref.s, (char *)NULL) == 0 &&
 	    synced->len)
 		o->synced = synced->s;

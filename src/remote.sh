@@ -401,11 +401,16 @@ RAW=.git/sidecar/raw
 RAW_ATTRIBUTES='* -text -filter -ident -working-tree-encoding'
 raw_dir() {
 	[ -f "$RAW/info/attributes" ] && return 0
-	rm -rf "$RAW"
+	[ ! -e "$RAW" ] || rm -rf "$RAW"
+	# its config written by the shell: a git config call a key costs
+	fmt=$(git config --local --get-regexp '^(core\.repositoryformatversion|extensions\.)') || fmt=
 	mkdir -p "$RAW/info" "$RAW/refs" &&
-	{ git config --local --get-regexp '^(core\.repositoryformatversion|extensions\.)' || :; } |
-	while read -r k v; do git config -f "$RAW/config" "$k" "$v" || exit 1; done &&
-	git config -f "$RAW/config" include.path ../../config &&
+	{
+		printf '%s\n' "$fmt" | while read -r k v; do
+			[ -z "$k" ] || printf '[%s]\n\t%s = %s\n' "${k%%.*}" "${k#*.}" "$v"
+		done
+		printf '[include]\n\tpath = ../../config\n'
+	} > "$RAW/config" &&
 	ln -s ../../../info/exclude "$RAW/info/exclude" &&
 	printf '%s\n' "$RAW_ATTRIBUTES" > "$RAW/info/attributes.new" &&
 	mv -f "$RAW/info/attributes.new" "$RAW/info/attributes" ||
@@ -493,32 +498,37 @@ SYNCED=refs/sidecar/workspace/synced SHEAD=refs/sidecar/workspace/head
 # synced, shead, h, htree, was and head_ref: the synced ref, the head ref,
 # HEAD ("-" for each one missing), HEAD's tree (the empty tree), the tree
 # sidecar left ($synced's, else HEAD's) and the branch HEAD names ("-"
-# when detached). One git call when all exist. An earlier version's
-# refs/sidecar/synced and refs/sidecar/head are read when the new ones are
-# missing (legacy=1), and replaced at the next record.
+# when detached). One git call, whatever exists: cat-file says "missing"
+# where rev-parse would fail. The branch is read from .git/HEAD by the
+# shell (git's own call only under reftable, whose HEAD file names no
+# branch). An earlier version's refs/sidecar/synced and refs/sidecar/head
+# are taken when the new ones are missing (legacy=1), and replaced at the
+# next record.
 read_refs() {
 	legacy=
-	# shellcheck disable=SC2046 # object names and a ref name, one a word
-	if set -- $(git rev-parse $SYNCED $SHEAD HEAD "$SYNCED^{tree}" "HEAD^{tree}" \
-			--symbolic-full-name HEAD 2>/dev/null) && [ $# -eq 6 ]; then
-		synced=$1 shead=$2 h=$3 was=$4 htree=$5 head_ref=$6
-		[ "$head_ref" != HEAD ] || head_ref=-
-		return 0
+	head_ref=-
+	hf=
+	[ -f .git/HEAD ] && { read -r hf < .git/HEAD || :; }
+	case $hf in
+	"ref: refs/heads/.invalid") head_ref=$(git symbolic-ref -q HEAD) || head_ref=- ;;
+	"ref: "*) head_ref=${hf#ref: } ;;
+	esac
+	{
+		read -r synced && read -r shead && read -r h && read -r was && read -r htree &&
+			read -r osynced && read -r oshead && read -r owas
+	} <<EOF || die "cannot read the refs of $wd"
+$(printf '%s\n' $SYNCED $SHEAD HEAD "$SYNCED^{tree}" "HEAD^{tree}" \
+	refs/sidecar/synced refs/sidecar/head "refs/sidecar/synced^{tree}" |
+	git cat-file --batch-check='%(objectname)' 2>/dev/null)
+EOF
+	for v in synced shead h was htree osynced oshead owas; do
+		eval "case \$$v in *' '*) $v=- ;; esac"
+	done
+	if [ "$synced" = - ] && [ "$osynced" != - ]; then
+		legacy=1 synced=$osynced shead=$oshead was=$owas
 	fi
-	head_ref=$(git symbolic-ref -q HEAD || printf '%s\n' -)
-	synced=$(rev $SYNCED || printf '%s\n' -)
-	shead=$(rev $SHEAD || printf '%s\n' -)
-	if [ "$synced" = - ] && o=$(rev refs/sidecar/synced); then
-		legacy=1 synced=$o
-		shead=$(rev refs/sidecar/head || printf '%s\n' -)
-	fi
-	h=$(rev HEAD || printf '%s\n' -)
-	htree=$(rev "HEAD^{tree}" || echo "$EMPTY_TREE")
-	if [ "$synced" != - ]; then
-		was=$(git rev-parse "$synced^{tree}")
-	else
-		was=$htree
-	fi
+	[ "$htree" != - ] || htree=$EMPTY_TREE
+	[ "$synced" != - ] || was=$htree
 }
 
 # The ref updates that retire an earlier version's refs (see read_refs).

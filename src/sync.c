@@ -244,12 +244,21 @@ static enum err apply_start(struct sync_job *x, struct session *s, const char *e
  * records as shallow when it has them, and, unless have is NULL, the pack
  * of S for a sidecar that has the commits in have. *moved: the sidecar's
  * base was not the expected one, and nothing changed there.
+ *
+ * --shallow: the sidecar's commits are roots of the walk (pack.h), and only
+ * so does git take the trees of every one named as delta bases (git 2.39:
+ * a one-file edit after 200 others, 0.4 KB instead of 24 KB). A sidecar
+ * that has none of it gets the tree's objects whole (--window=0): a delta
+ * search among the files of one tree costs more time than it saves bytes
+ * (the bench's tree: 0.03% smaller, 0.25 s of CPU).
  */
 static enum err apply_finish(struct sync_job *x, struct session *s, const char *expect,
-			const struct strv *have, int *moved)
+			     const struct strv *have, int *moved)
 {
 	static const char *const pack_args[] = { "pack-objects", "--revs", "--stdout", "--thin",
-						 "--delta-base-offset", "-q", NULL };
+						 "--shallow", "--delta-base-offset", "-q",
+						 "--window=0", NULL };
+	static const size_t no_delta_search = 7;	/* the index of --window=0 */
 	struct buf header = BUF_INIT, revs = BUF_INIT;
 	struct pack_plan plan = { STRV_INIT, STRV_INIT, STRV_INIT, 0 };
 	struct git_job gp;
@@ -269,7 +278,11 @@ static enum err apply_finish(struct sync_job *x, struct session *s, const char *
 		buf_addf(&header, "%s\n", plan.shallow.v[i]);
 	if (have) {
 		pack_revs(&plan, x->l.snapshot, &revs);
-		int st = git_spawn_input(x->g, &gp, pack_args, revs.s, revs.len);
+		const char *args[sizeof pack_args / sizeof *pack_args];
+		memcpy(args, pack_args, sizeof args);
+		if (have->n)
+			args[no_delta_search] = NULL;
+		int st = git_spawn_input(x->g, &gp, args, revs.s, revs.len);
 		if (st) {
 			rc = git_cannot_run(x->g, st);
 			session_finish(&x->rm, s, NULL, 0, -1);

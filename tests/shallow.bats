@@ -166,3 +166,23 @@ remote_ok() {
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"invalid depth '-1' in git config sidecar.depth"* ]]
 }
+
+@test "one file edited after many others goes as a delta of the last snapshot" {
+	local i
+	mkdir many
+	for ((i = 0; i < 300; i++)); do echo "file $i" >"many/f$i.txt"; done
+	git add many && git commit -qm "many files"
+	sync_json
+	# 200 uncommitted edits, each a line git cannot squeeze, synced
+	for ((i = 0; i < 200; i++)); do od -An -N16 -tx1 /dev/urandom >>"many/f$i.txt"; done
+	sync_json
+	assert_field files_changed 200
+	# then one more: the pack is thin against the last snapshot, not HEAD
+	# (against HEAD it would carry the 200 again: over 10 KB)
+	echo "one more line" >>many/f299.txt
+	sync_json
+	assert_field files_changed 1
+	echo "# one file after 200: $(field bytes_sent) bytes" >&3
+	[ "$(field bytes_sent)" -lt 2048 ]
+	remote_ok
+}

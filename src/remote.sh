@@ -255,7 +255,8 @@ enter() {
 }
 
 # Creates the workspace (and parents) when missing, or accepts an empty
-# directory; the marker says sidecar made it.
+# directory; the marker says sidecar made it, and fresh that this run did.
+fresh=
 create_workspace() {
 	if [ -d "$wd/.git" ]; then
 		return 0
@@ -267,6 +268,7 @@ create_workspace() {
 		die "$wd exists on the sidecar and is not a git repository; choose another workdir (-w) or remove it"
 	fi
 	made=
+	fresh=1	# an empty work tree: nothing there is in a sync's way
 	if [ ! -d "$wd" ]; then
 		err=$(mkdir -p -- "$wd" 2>&1) || die "cannot create $wd on the sidecar: ${err##*: }"
 		made=1
@@ -784,7 +786,7 @@ changes() {
 }
 keep_ignored() {
 	k=$KEEP
-	[ -s "$k.added" ] || return 0
+	[ -z "$fresh" ] && [ -s "$k.added" ] || return 0
 	GIT_INDEX_FILE=.git/sidecar/index xargs -0 sh -c "$KEEP_IGNORED" sidecar < "$k.added" > "$k" ||
 		die "cannot look for ignored files in the way of the sync in $wd"
 	[ -s "$k" ] || return 0

@@ -472,19 +472,16 @@ static enum err dry_run(struct sync_job *x, const struct reply *rp)
 	return ERR_OK;
 }
 
-/* Commits the sidecar has that the local repository has too. */
+/* Commits the sidecar has that the local repository has too: git asked once each. */
 static void common_bases(struct sync_job *x, const struct reply *rp, struct strv *bases)
 {
 	const char *const have[] = { rp->synced, rp->head, rp->origin };
 	for (size_t i = 0; i < sizeof have / sizeof have[0]; i++) {
-		const char *v = have[i];
-		if (v && local_has_commit(x->g, v)) {
-			int dup = 0;
-			for (size_t j = 0; j < bases->n; j++)
-				dup |= strcmp(bases->v[j], v) == 0;
-			if (!dup)
-				strv_push(bases, v);
-		}
+		int seen = !have[i];
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = have[j] && strcmp(have[j], have[i]) == 0;
+		if (!seen && local_has_commit(x->g, have[i]))
+			strv_push(bases, have[i]);
 	}
 }
 

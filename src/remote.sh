@@ -919,11 +919,15 @@ op_apply() {
 	# is made and arrives (jobs have /dev/null for stdin); when the rules
 	# outside the tree change, the scan waits for the snapshot, which
 	# brings the new ones
-	scan=
-	if [ "$rid" = "$had" ]; then
-		(trap - EXIT; current_tree) > .git/sidecar/now & scan=$!
+	# (a workspace this sync created has an empty work tree and index:
+	# nothing to scan or read)
+	scan= staged=
+	if [ -z "$fresh" ]; then
+		if [ "$rid" = "$had" ]; then
+			(trap - EXIT; current_tree) > .git/sidecar/now & scan=$!
+		fi
+		(trap - EXIT; index_differs) & staged=$!
 	fi
-	(trap - EXIT; index_differs) & staged=$!
 	jobs_running="$scan $staged"
 	read -r snap new commit pack branch nshallow ||
 		die "the sync was cut short before the snapshot arrived; nothing changed"
@@ -938,19 +942,25 @@ op_apply() {
 		receive_pack
 		unbundling=0
 	fi
-	if [ -n "$scan" ]; then
-		wait "$scan" || exit 1	# it said why
-		read -r now < .git/sidecar/now || die "cannot record the workspace $wd"
+	if [ -n "$fresh" ]; then
+		now=$EMPTY_TREE itree=-
+	else
+		if [ -n "$scan" ]; then
+			wait "$scan" || exit 1	# it said why
+			read -r now < .git/sidecar/now || die "cannot record the workspace $wd"
+		fi
+		read_index "$staged"
 	fi
-	read_index "$staged"
 	jobs_running=
 	# shellcheck disable=SC2086 # object names, one a word
 	record_shallow $cuts
 	if [ "$rid" != "$had" ]; then
 		rules_of "$snap" > .git/sidecar/exclude.new ||
 			die "snapshot $snap is missing on the sidecar"
-		rules_for_scan .git/sidecar/exclude.new
-		now=$(current_tree) || exit 1
+		if [ -z "$fresh" ]; then
+			rules_for_scan .git/sidecar/exclude.new
+			now=$(current_tree) || exit 1
+		fi
 	fi
 	# a merge (or cherry-pick, revert) stopped on a conflict is an edit
 	in_merge=

@@ -103,6 +103,7 @@ static enum err sync_options(struct env *e, struct sync_opts *o)
 	o->adopt = e->a->adopt;
 	o->json = e->a->json;
 	o->prepared = e->prepared;
+	o->changes_only = e->changes_only;
 	/*
 	 * run: the command in the session that applies the snapshot; patch
 	 * mode, and submodules (which sync after), run it in a session after.
@@ -111,7 +112,7 @@ static enum err sync_options(struct env *e, struct sync_opts *o)
 		o->run = e->run_words;
 	/* a prepared snapshot: fan-out, where several would draw over each
 	   other, or watch, which says one line a sync */
-	o->no_progress = e->prepared != NULL;
+	o->no_progress = e->prepared != NULL || e->changes_only;
 	if (!(o->rundir = env_rundir(e)))
 		return ERR_FAIL;
 	return 0;
@@ -268,7 +269,8 @@ static enum err sync_tree(struct env *e, const struct git *g, const struct sync_
 		e->remote_status = r.run_status;
 	if (rc == 0 && !rp.told)
 		report_line(&rp, &r);
-	with_subs = rc == 0 && o->submodules && r.has_submodules;
+	with_subs = rc == 0 && o->submodules && r.has_submodules &&
+		    !(r.result && strcmp(r.result, "unchanged") == 0);
 	if (with_subs)
 		rc = sync_submodules(e, g, o, c, &subs);
 	if (rc == 0 && o->json && !rp.told)
@@ -299,12 +301,14 @@ enum err sync_workspace(struct env *e, struct conn *c)
 	int rc;
 
 	memset(c, 0, sizeof *c);
+	e->sync_result = NULL;
 	if ((rc = sync_options(e, &o)))
 		return rc;
 	o.dest = env_dest(e);
 	if (!o.dest || o.dest[0] == '-' || e->a->positional.n > 1)
 		return env_conn(e, c);	/* says what is wrong */
 	rc = sync_dest(e, &o, c, &json, &result);
+	e->sync_result = result;
 	if (rc == 0 && o.json && json.len && e->json_sink) {
 		buf_add(e->json_sink, json.s, json.len);
 	} else if (rc == 0 && o.json && json.len) {

@@ -3,7 +3,11 @@
  * changes, running CMD after each sync. News from the kernel (watch.h) is
  * only a reason to look: the local scan says whether anything git would
  * sync changed, against the snapshot last synced, so an ignored file
- * written makes no sync and no restart.
+ * written makes no sync and no restart. When the news is of a file of the
+ * tree (likely an edit), the sync is the look: its session starts first,
+ * as a sync's does, so the sidecar's side of it runs while the tree is
+ * scanned here, and is ended unused when nothing changed. News of git's
+ * files alone (an index that git status refreshed) is looked at first.
  */
 #include <errno.h>
 #include <poll.h>
@@ -26,7 +30,7 @@ struct watcher {
 	struct watch w;
 	const char *dest, *wd;
 	long long debounce_ms, interval_ms;
-	int news;		/* taken from the kernel, not looked at yet */
+	int news;		/* taken from the kernel, not looked at yet (WATCH_*) */
 	int interrupted;	/* CMD was interrupted for a change */
 };
 
@@ -59,9 +63,11 @@ static int restart_ready(void *ctx)
 {
 	struct watcher *t = ctx;
 
-	if (!watch_take(&t->w))
+	int news = watch_take(&t->w);
+
+	if (!news)
 		return 0;
-	t->news = 1;
+	t->news |= news;
 	if (watch_fd(&t->w) < 0)
 		return 1;	/* the kernel stopped telling: its fd is gone */
 	return t->interrupted = changed(t, NULL);
@@ -69,7 +75,8 @@ static int restart_ready(void *ctx)
 
 /*
  * Waits until news has been quiet for the debounce time (when polling:
- * until the next look). Returns 0, or ERR_SIGNAL.
+ * until the next look). Returns 0, or ERR_SIGNAL; the news stays in
+ * t->news.
  */
 static enum err settle(struct watcher *t)
 {
@@ -90,12 +97,12 @@ static enum err settle(struct watcher *t)
 			break;
 		if (pfd[0].revents)
 			sig_drain();
-		if (pfd[1].fd >= 0 && pfd[1].revents && watch_take(&t->w)) {
-			t->news = 1;
+		int news = pfd[1].fd >= 0 && pfd[1].revents ? watch_take(&t->w) : 0;
+		if (news) {
+			t->news |= news;
 			quiet_at = now_ms() + t->debounce_ms;
 		}
 	}
-	t->news = 0;
 	return ERR_OK;
 }
 
@@ -211,16 +218,28 @@ static enum err cmd_watch(struct env *e)
 		if ((rc = settle(&t)))
 			break;
 		synced = 0;
-		struct local look;
-		if (!changed(&t, &look)) {
+		int news = t.news;
+		t.news = 0;
+		/* (patch mode has no session to end unused: it looks first) */
+		if ((news & WATCH_TREE) && watch_fd(&t.w) >= 0 &&
+		    strcmp(e->set->mode.value, "patch") != 0) {
+			e->changes_only = 1;
+			rc = sync_now(e);
+			e->changes_only = 0;
+			if (rc == ERR_OK && e->sync_result && strcmp(e->sync_result, "unchanged") == 0)
+				continue;
+		} else {
+			struct local look;
+			if (!changed(&t, &look)) {
+				local_free(&look);
+				continue;
+			}
+			/* the look's scan and snapshot are the sync's: no second scan */
+			e->prepared = look.snapshot ? &look : NULL;
+			rc = sync_now(e);
+			e->prepared = NULL;
 			local_free(&look);
-			continue;
 		}
-		/* the look's scan and snapshot are the sync's: no second scan */
-		e->prepared = look.snapshot ? &look : NULL;
-		rc = sync_now(e);
-		e->prepared = NULL;
-		local_free(&look);
 		if (rc == ERR_SIGNAL || sig_caught)
 			break;
 		synced = rc == ERR_OK;

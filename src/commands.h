@@ -76,6 +76,8 @@ struct env {
 	char *rundir;		/* the control directory, once env_rundir made it */
 	/* several destinations: the local snapshot made once, for each copy */
 	const struct local *prepared;
+	int changes_only;	/* watch: sync_opts.changes_only */
+	const char *sync_result;	/* how sync_workspace ended (sync_result.result), or NULL */
 	/* several destinations: where a copy's sync puts its --json object */
 	struct buf *json_sink;
 	struct strv dests;	/* what env_targets found */

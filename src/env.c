@@ -17,6 +17,7 @@
 #include "quote.h"
 #include "refs.h"
 #include "rundir.h"
+#include "sync.h"
 
 const char *settings_git(env_lookup env)
 {
@@ -449,7 +450,7 @@ void behind_start(struct env *e, const char *dest, const char *wd, struct behind
 	char oid[OID_HEX_MAX];
 
 	memset(b, 0, sizeof *b);
-	trace("looking at the working tree against what was last synced to %s", dest);
+	trace_look(dest);
 	sync_key(dest, wd, b->key);
 	sidecar_ref(&ref, "synced", b->key);
 	switch (ref_read(e->repo.commondir, ref.s, oid)) {

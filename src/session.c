@@ -297,6 +297,18 @@ enum err session_finish(struct remote *rm, struct session *s, const char *data, 
 	return rc;
 }
 
+void session_cancel(struct remote *rm, struct session *s)
+{
+	struct verdict v;
+
+	s->p.in_data = s->in.s;
+	s->p.in_len = s->in.len;
+	s->p.in_src = -1;
+	s->p.err_tee = 0;
+	conn_finish(rm->c, &s->p, &v);
+	rm->bytes_sent += s->cmd.len + s->p.bytes_in;
+}
+
 void session_free(struct session *s)
 {
 	reply_free(&s->r);

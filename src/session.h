@@ -79,6 +79,12 @@ enum err session_start_run(struct remote *rm, struct session *s, const char *con
  */
 enum err session_finish(struct remote *rm, struct session *s, const char *data, size_t len,
 			int in_src);
+/*
+ * Ends a session whose operation is not wanted after all: its input ends
+ * before the operation's own (the script a first session installs still
+ * goes), the sidecar leaves changing nothing, and what it says is not shown.
+ */
+void session_cancel(struct remote *rm, struct session *s);
 void session_free(struct session *s);
 
 /* A whole session with len bytes of data, then a stream (in_src, -1 for none); the reply in r. */

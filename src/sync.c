@@ -563,9 +563,14 @@ static enum err snapshot_flow(struct sync_job *x)
 		 * applies the pack.
 		 */
 		if ((rc = apply_start(x, &s, known, "-")) == 0) {
+			if (x->o->changes_only)
+				trace_look(x->o->dest);
 			scan_start(x);
 			if ((rc = ensure_snapshot(x))) {
 				session_finish(&x->rm, &s, NULL, 0, -1);
+			} else if (x->o->changes_only && strcmp(known, x->l.snapshot) == 0) {
+				session_cancel(&x->rm, &s);
+				x->r->result = "unchanged";
 			} else {
 				rc = apply_finish(x, &s, known,
 						  strcmp(known, x->l.snapshot) ? known_haves(x) : NULL,
@@ -828,6 +833,11 @@ enum err sync_run(struct sync_job *x, struct conn *c)
 	rc = conn_retry(c, sync_attempt, x, "syncing again");
 	x->r->bytes_sent = x->rm.bytes_sent;
 	return rc;
+}
+
+void trace_look(const char *dest)
+{
+	trace("looking at the working tree against what was last synced to %s", dest);
 }
 
 void sync_end(struct sync_job *x)

@@ -25,6 +25,12 @@ struct sync_opts {
 	int no_progress;	/* no progress line, even on a terminal */
 	const struct local *prepared;	/* a scan and snapshot made already, or NULL */
 	/*
+	 * watch: the sync is the look. It starts its session before the
+	 * scan, as always, and when the working tree is as last synced it
+	 * ends the session unused: result "unchanged", nothing said.
+	 */
+	int changes_only;
+	/*
 	 * sidecar run, snapshot mode: "SCRIPT WORD..." that the sidecar runs
 	 * as `sh -c SCRIPT sidecar WORD...` in the session that applies the
 	 * snapshot, once applied (NULL: none). announce is called then, with
@@ -36,7 +42,7 @@ struct sync_opts {
 };
 
 struct sync_result {
-	const char *result;	/* "synced", "up-to-date", "dry-run" */
+	const char *result;	/* "synced", "up-to-date", "dry-run", "unchanged" */
 	char *snapshot;		/* S, or the base commit in patch mode */
 	char *base;		/* what the transfer started from, or NULL */
 	struct strv saved_refs;	/* every ref remote edits were saved to */
@@ -60,6 +66,9 @@ struct sync_job *sync_start(const struct git *g, const struct sync_opts *o,
 			    struct sync_result *r);
 enum err sync_run(struct sync_job *j, struct conn *c);
 void sync_end(struct sync_job *j);
+
+/* Says, under -v, that the working tree is looked at against what DEST has. */
+void trace_look(const char *dest);
 void sync_result_free(struct sync_result *r);
 
 /*

@@ -165,7 +165,7 @@ static int git_news(const struct watch_dir *d, const char *name)
 	return 1;
 }
 
-/* One event: whether it is news; a new directory is watched. */
+/* One event: what it is news of (WATCH_TREE, WATCH_GIT, 0); a new directory is watched. */
 static int take_event(struct watch *w, const struct inotify_event *ev)
 {
 	struct watch_dir *d = find_wd(w, ev->wd);
@@ -174,7 +174,7 @@ static int take_event(struct watch *w, const struct inotify_event *ev)
 
 	if (ev->mask & IN_Q_OVERFLOW) {
 		add_tree(w, w->root, "", 0);	/* a new directory may have been missed */
-		return 1;
+		return WATCH_TREE | WATCH_GIT;
 	}
 	if (ev->mask & IN_IGNORED) {
 		forget_wd(w, ev->wd);
@@ -199,7 +199,7 @@ static int take_event(struct watch *w, const struct inotify_event *ev)
 	}
 	buf_free(&path);
 	buf_free(&rel);
-	return news;
+	return news ? d->git ? WATCH_GIT : WATCH_TREE : 0;
 }
 
 int watch_take(struct watch *w)
@@ -217,7 +217,7 @@ int watch_take(struct watch *w)
 			news |= take_event(w, ev);
 			p += sizeof *ev + ev->len;
 			if (w->fd < 0)
-				return 1;	/* polling now: the caller looks */
+				return WATCH_TREE | WATCH_GIT;	/* polling now: the caller looks */
 		}
 	}
 	return news;
@@ -252,7 +252,7 @@ int watch_open(struct watch *w, const char *root, const char *gitdir, const char
 int watch_take(struct watch *w)
 {
 	(void)w;
-	return 1;
+	return WATCH_TREE | WATCH_GIT;
 }
 
 void watch_close(struct watch *w)

@@ -43,9 +43,13 @@ int watch_open(struct watch *w, const char *root, const char *gitdir, const char
 /* The descriptor to poll for news; -1 when polling. */
 int watch_fd(const struct watch *w);
 
+/* What news is of: a file of the working tree, or git's own (HEAD, index, refs). */
+enum { WATCH_TREE = 1, WATCH_GIT = 2 };
+
 /*
- * Reads what the kernel queued, watching new directories on the way;
- * 1 when any of it is news, 0 when none. Never blocks.
+ * Reads what the kernel queued, watching new directories on the way; what
+ * any of it is news of (WATCH_TREE and WATCH_GIT bits), 0 when none; both
+ * when polling. Never blocks.
  */
 int watch_take(struct watch *w);
 

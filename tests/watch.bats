@@ -156,6 +156,41 @@ watch_stop() {
 	[ ! -e "$REMOTE/build" ]
 }
 
+@test "watch: an edit's sync is its look; an ignored file's session ends unused; git's index alone is looked at here" {
+	printf '*.log\n' >.gitignore
+	git add .gitignore && git commit -qm ignore
+	remote_env "SIDECAR_TEST_CMDLEN=$BATS_TEST_TMPDIR/sessions"
+	# the default quiet time: the events of one write are one news
+	sc_background -v watch "$DEST"
+	wait_until --timeout-ms 30000 grep -q '^sidecar: watching ' "$BATS_TEST_TMPDIR/err"
+	local s0 looks
+	s0=$(wc -l <"$BATS_TEST_TMPDIR/sessions")
+	# an edit: one session, which looked and synced
+	looks=$(looks)
+	printf 'edited\n' >README.md
+	wait_until --timeout-ms 20000 syncs_are 2
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/sessions")" -eq $((s0 + 1)) ]
+	[ "$(looks)" -eq $((looks + 1)) ] || fail "$(cat "$BATS_TEST_TMPDIR/err")"
+	# an ignored file: one session, ended before anything changed there
+	printf 'noise\n' >run.log
+	wait_until --timeout-ms 20000 looked_since $((looks + 1))
+	wait_until --timeout-ms 20000 idle
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/sessions")" -eq $((s0 + 2)) ]
+	[ "$(syncs)" -eq 2 ] || fail "$(cat "$BATS_TEST_TMPDIR/err")"
+	[ ! -e "$REMOTE/.git/sidecar/lock" ]
+	[ ! -e "$REMOTE/run.log" ]
+	[ "$(git -C "$REMOTE" for-each-ref refs/sidecar/saved)" = "" ]
+	# git's index rewritten, the tree as it was: a look here, no session
+	looks=$(looks)
+	cp .git/index "$BATS_TEST_TMPDIR/index" && mv "$BATS_TEST_TMPDIR/index" .git/index
+	wait_until --timeout-ms 20000 looked_since "$looks"
+	wait_until --timeout-ms 20000 idle
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/sessions")" -eq $((s0 + 2)) ] || fail "$(cat "$BATS_TEST_TMPDIR/err")"
+	watch_stop
+	[ "$(syncs)" -eq 2 ] || fail "$(cat "$BATS_TEST_TMPDIR/err")"
+	assert_same_tree "$LOCAL" "$REMOTE"
+}
+
 @test "watch: a local commit is synced: the sidecar's HEAD follows" {
 	watch_up
 	printf 'committed\n' >README.md

@@ -242,6 +242,21 @@ static void read_head(struct session *s)
 	}
 }
 
+/* Sends what s->in holds, then what in_src gives (-1: nothing); the session's status. */
+static int send_rest(struct remote *rm, struct session *s, int in_src, struct verdict *v)
+{
+	int status;
+
+	s->p.in_data = s->in.s;
+	s->p.in_len = s->in.len;
+	s->p.in_src = in_src;
+	rm->progress_start = rm->progress_last = now_ms();
+	status = conn_finish(rm->c, &s->p, v);
+	progress_done(rm);
+	rm->bytes_sent += s->cmd.len + s->p.bytes_in;
+	return status;
+}
+
 enum err session_finish(struct remote *rm, struct session *s, const char *data, size_t len,
 			int in_src)
 {
@@ -251,13 +266,7 @@ enum err session_finish(struct remote *rm, struct session *s, const char *data, 
 	int status;
 
 	buf_add(&s->in, data, len);
-	s->p.in_data = s->in.s;
-	s->p.in_len = s->in.len;
-	s->p.in_src = in_src;
-	rm->progress_start = rm->progress_last = now_ms();
-	status = conn_finish(rm->c, &s->p, &v);
-	progress_done(rm);
-	rm->bytes_sent += s->cmd.len + s->p.bytes_in;
+	status = send_rest(rm, s, in_src, &v);
 	if (s->run_started) {
 		/* the operation was done; how the session ended is the command's */
 		s->run_status = status;
@@ -301,12 +310,8 @@ void session_cancel(struct remote *rm, struct session *s)
 {
 	struct verdict v;
 
-	s->p.in_data = s->in.s;
-	s->p.in_len = s->in.len;
-	s->p.in_src = -1;
 	s->p.err_tee = 0;
-	conn_finish(rm->c, &s->p, &v);
-	rm->bytes_sent += s->cmd.len + s->p.bytes_in;
+	send_rest(rm, s, -1, &v);
 }
 
 void session_free(struct session *s)

@@ -55,7 +55,8 @@
 # backslash as \\ and a newline as \n. Keys (once each unless "list"):
 #     git no                   the sidecar has no git (probe)
 #     workdir PATH             the workspace, absolute
-#     exists no|yes|other      other: there, and not a repository (probe)
+#     exists no|yes|other      other: there, and not a repository (probe;
+#                              apply's base-moved: no workspace at all)
 #     synced OID               refs/sidecar/workspace/synced (probe,
 #                              apply's base-moved)
 #     head OID                 HEAD (probe)
@@ -101,6 +102,13 @@ umask 022
 export GIT_AUTHOR_NAME=sidecar GIT_AUTHOR_EMAIL=sidecar@localhost
 export GIT_COMMITTER_NAME=sidecar GIT_COMMITTER_EMAIL=sidecar@localhost
 export LC_ALL=C GIT_TERMINAL_PROMPT=0
+# git's heap kept for reuse from one object to the next, as sidecar's own
+# git calls keep it (git.c says why), unless the session set it
+heap_pad=
+if [ -z "${MALLOC_TOP_PAD_+1}" ]; then
+	heap_pad=1
+	export MALLOC_TOP_PAD_=4194304
+fi
 unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE
 EMPTY_TREE=4b825dc642cb6eb9a060e54bf8d69288fbee4904
 EDITS_SUBJECT='sidecar: edits found on the sidecar before a sync'
@@ -902,6 +910,15 @@ op_apply() {
 	guard_home
 	need_git
 	check_owner "$owner" "${5:-0}"
+	# a sync that expects a snapshot and finds no workspace (the sidecar
+	# was made anew): nothing there to lock or compare, and nothing made,
+	# so that the apply that follows, with no base, finds it fresh
+	if [ "$expect" != - ] && ! is_repo && { [ ! -e "$wd" ] || [ -z "$(ls -A "$wd" 2>/dev/null)" ]; }; then
+		say workdir "$wd"
+		say exists no
+		say base-moved yes
+		return 0
+	fi
 	create_workspace
 	enter
 	say workdir "$wd"
@@ -1322,6 +1339,7 @@ run_command() {
 	trap - EXIT
 	unset GIT_DIR GIT_WORK_TREE GIT_TERMINAL_PROMPT GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL \
 		GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
+	[ -z "$heap_pad" ] || unset MALLOC_TOP_PAD_
 	if [ -n "$run_lc_set" ]; then
 		LC_ALL=$run_lc
 	else

@@ -549,7 +549,7 @@ static enum err snapshot_flow(struct sync_job *x)
 	char *known = NULL;
 	struct session s;
 	enum err rc;
-	int moved = 0;
+	int moved = 0, gone = 0;
 
 	if (!x->known_oid)
 		known_haves(x);	/* git reads the ref */
@@ -575,6 +575,8 @@ static enum err snapshot_flow(struct sync_job *x)
 				rc = apply_finish(x, &s, known,
 						  strcmp(known, x->l.snapshot) ? known_haves(x) : NULL,
 						  &moved);
+				/* no workspace there: what a probe would say */
+				gone = moved && s.r.exists == EXISTS_NO;
 			}
 			session_free(&s);
 		}
@@ -588,7 +590,11 @@ static enum err snapshot_flow(struct sync_job *x)
 		struct strv bases = STRV_INIT;
 		const char *synced;
 
-		if ((rc = probe(x, &rp))) {
+		if (gone && round == 0) {
+			trace("there is no workspace %s on the sidecar: it starts fresh", x->o->workdir);
+			reply_init(&rp);
+			rp.exists = EXISTS_NO;
+		} else if ((rc = probe(x, &rp))) {
 			reply_free(&rp);
 			goto out;
 		}

@@ -115,12 +115,14 @@ a b|two|it's" ]
 
 @test "run: the command gets the session as exec gives it: environment, umask, directory, bytes" {
 	run -0 sc sync "$DEST"
-	local probe='printf "%s|%s|%s|" "${GIT_DIR-none}" "${GIT_WORK_TREE-none}" "${LC_ALL-none}"; umask; pwd; printf "a\0b"; printf "e\0f" >&2'
+	local probe='printf "%s|%s|%s|%s|" "${GIT_DIR-none}" "${GIT_WORK_TREE-none}" "${LC_ALL-none}" "${MALLOC_TOP_PAD_-none}"; umask; pwd; printf "a\0b"; printf "e\0f" >&2'
 	run -0 --separate-stderr sc exec "$DEST" -- sh -c "$probe"
 	local want=$output want_err=$stderr
 	printf 'edited\n' >README.md
 	run -0 --separate-stderr sc run "$DEST" -- sh -c "$probe"
 	[ "$output" = "$want" ] || fail "run gave '$output', exec '$want'"
+	# what the script sets for its own git is gone too
+	[ "${output#none|none|*|none|}" != "$output" ] || fail "run gave '$output'"
 	[ "${stderr#*"changed, "*$'\n'}" = "$want_err" ] || fail "stderr: $stderr"
 	# the NUL bytes arrive as they are
 	sc run "$DEST" -- printf 'a\0b' | od -c | grep -q 'a  \\0   b'

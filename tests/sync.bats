@@ -430,6 +430,25 @@ unborn_check() {
 	assert_same_tree "$LOCAL" "$REMOTE"
 }
 
+@test "a sidecar made anew (its workspace gone) is synced as a fresh one: two round trips" {
+	sync_json
+	rm -rf "$REMOTE"
+	printf 'after the sidecar was made again\n' >>README.md
+	sync_json
+	assert_field result synced
+	# the session that expected the last snapshot found no workspace and
+	# made none: no probe, the apply creates it and takes a first sync's pack
+	assert_field round_trips 2
+	assert_same_tree "$LOCAL" "$REMOTE"
+	[ -f "$REMOTE/.git/sidecar/created" ]
+	[ "$(git -C "$REMOTE" rev-parse --is-shallow-repository)" = true ]
+	[ "$(git -C "$REMOTE" rev-parse refs/sidecar/workspace/synced)" = "$(field snapshot)" ]
+	printf 'again\n' >>README.md
+	sync_json
+	assert_field round_trips 1
+	assert_same_tree "$LOCAL" "$REMOTE"
+}
+
 @test "a pre-cloned sidecar receives far fewer bytes than an empty one" {
 	local i
 	for i in 1 2 3; do

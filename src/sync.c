@@ -252,15 +252,17 @@ static enum err apply_start(struct sync_job *x, struct session *s, const char *e
  * (--window=1): git sorts the objects by path, so a file's version in
  * HEAD is next to the working tree's; a wider search among the files of
  * one tree costs more than it saves (the bench's tree and 200 edits:
- * 0.15 s of CPU less, the same bytes; --window=0: 7% more bytes).
+ * 0.15 s of CPU less, the same bytes; --window=0: 7% more bytes). What
+ * git compresses anew there, the whole tree, it compresses fast
+ * (--compression=1): a third less time for 2.4% more bytes.
  */
 static enum err apply_finish(struct sync_job *x, struct session *s, const char *expect,
 			     const struct strv *have, int *moved)
 {
 	static const char *const pack_args[] = { "pack-objects", "--revs", "--stdout", "--thin",
 						 "--shallow", "--delta-base-offset", "-q",
-						 "--window=1", NULL };
-	static const size_t narrow_search = 7;	/* the index of --window=1 */
+						 "--window=1", "--compression=1", NULL };
+	static const size_t fresh_only = 7;	/* the index of --window=1 */
 	struct buf header = BUF_INIT, revs = BUF_INIT;
 	struct pack_plan plan = { STRV_INIT, STRV_INIT, STRV_INIT, 0 };
 	struct git_job gp;
@@ -283,7 +285,7 @@ static enum err apply_finish(struct sync_job *x, struct session *s, const char *
 		const char *args[sizeof pack_args / sizeof *pack_args];
 		memcpy(args, pack_args, sizeof args);
 		if (have->n)
-			args[narrow_search] = NULL;
+			args[fresh_only] = NULL;
 		int st = git_spawn_input(x->g, &gp, args, revs.s, revs.len);
 		if (st) {
 			rc = git_cannot_run(x->g, st);

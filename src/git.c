@@ -39,7 +39,8 @@ static void git_argv(const struct git *g, struct strv *a, struct strv *env,
 	strv_pushv(a, args);
 	if (g->index)
 		strv_pushf(env, "GIT_INDEX_FILE=%s", g->index);
-	if (!getenv("MALLOC_TOP_PAD_"))
+	const char *pad = getenv("MALLOC_TOP_PAD_");
+	if (!pad || !*pad)
 		strv_push(env, GIT_HEAP_PAD);
 	strv_pushv(env, g->env);
 }

@@ -103,11 +103,13 @@ export GIT_AUTHOR_NAME=sidecar GIT_AUTHOR_EMAIL=sidecar@localhost
 export GIT_COMMITTER_NAME=sidecar GIT_COMMITTER_EMAIL=sidecar@localhost
 export LC_ALL=C GIT_TERMINAL_PROMPT=0
 # git's heap kept for reuse from one object to the next, as sidecar's own
-# git calls keep it (git.c says why), unless the session set it
+# git calls keep it (git.c says why), unless the session set it (tested
+# with :-, not +: with the + form here, posh 0.14's later wait failed)
 heap_pad=
-if [ -z "${MALLOC_TOP_PAD_+1}" ]; then
+if [ -z "${MALLOC_TOP_PAD_:-}" ]; then
 	heap_pad=1
-	export MALLOC_TOP_PAD_=4194304
+	MALLOC_TOP_PAD_=4194304
+	export MALLOC_TOP_PAD_
 fi
 unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE
 EMPTY_TREE=4b825dc642cb6eb9a060e54bf8d69288fbee4904
@@ -938,8 +940,10 @@ op_apply() {
 	# brings the new ones
 	# (a workspace this sync created has an empty work tree and index:
 	# nothing to scan or read)
+	# (posh 0.14 garbles the word of a later wait, depending on the
+	# lengths of the paths involved: it scans after the pack arrives)
 	scan= staged=
-	if [ -z "$fresh" ]; then
+	if [ -z "$fresh" ] && [ -z "${POSH_VERSION:-}" ]; then
 		if [ "$rid" = "$had" ]; then
 			(trap - EXIT; current_tree) > .git/sidecar/now & scan=$!
 		fi
@@ -965,6 +969,8 @@ op_apply() {
 		if [ -n "$scan" ]; then
 			wait "$scan" || exit 1	# it said why
 			read -r now < .git/sidecar/now || die "cannot record the workspace $wd"
+		elif [ "$rid" = "$had" ]; then
+			now=$(current_tree) || exit 1
 		fi
 		read_index "$staged"
 	fi
@@ -1333,7 +1339,9 @@ op_collect() {
 # run_command SCRIPT WORD...: what sidecar run asked for, in place of this
 # script (exec: its process leads the session's group, as exec's does), with
 # the rest of the session's stdin, its stdout and stderr, and the settings
-# the session began with. The lock goes first.
+# the session began with. The lock goes first. SCRIPT is what exec gives
+# sh -c (cd, exports, exec "$@"); this shell runs it on WORD... itself,
+# one sh less.
 run_command() {
 	on_exit
 	trap - EXIT
@@ -1350,7 +1358,8 @@ run_command() {
 	s=$1
 	shift
 	exec 1>&3 3>&-
-	exec sh -c "$s" sidecar "$@"
+	set +u
+	eval "$s"
 }
 
 # sh SCRIPT LOCK_WAIT OP ARGS...: the reply channel is fd 3; the script's

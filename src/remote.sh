@@ -187,7 +187,10 @@ refuse() {
 # whether it exists or not: the part of the path that exists is taken
 # physically (cd; pwd -P), what follows it logically.
 guard_home() {
-	home=$(cd "$HOME" 2>/dev/null && pwd -P) || home=$HOME
+	# cd -P in this shell (the physical path in PWD), not $(cd; pwd -P):
+	# no process
+	here=${PWD:-/} home=$HOME
+	! cd -P "$HOME" 2>/dev/null || home=$PWD
 	p=$wd rest=
 	while [ ! -d "$p" ]; do
 		case $p in
@@ -196,7 +199,9 @@ guard_home() {
 		*) break ;;
 		esac
 	done
-	real=$(cd "$p" 2>/dev/null && pwd -P) || real=$p
+	real=$p
+	! cd -P "$p" 2>/dev/null || real=$PWD
+	cd "$here" 2>/dev/null || cd / || exit 1
 	set -f
 	oldifs=$IFS IFS=/
 	for c in $rest; do
@@ -525,13 +530,23 @@ read_refs() {
 	"ref: refs/heads/.invalid") head_ref=$(git symbolic-ref -q HEAD) || head_ref=- ;;
 	"ref: "*) head_ref=${hf#ref: } ;;
 	esac
+	# here-documents, not printf | git: git is the one process
+	got=$(git cat-file --batch-check='%(objectname)' 2>/dev/null <<EOF
+$SYNCED
+$SHEAD
+HEAD
+$SYNCED^{tree}
+HEAD^{tree}
+refs/sidecar/synced
+refs/sidecar/head
+refs/sidecar/synced^{tree}
+EOF
+) || die "cannot read the refs of $wd"
 	{
 		read -r synced && read -r shead && read -r h && read -r was && read -r htree &&
 			read -r osynced && read -r oshead && read -r owas
 	} <<EOF || die "cannot read the refs of $wd"
-$(printf '%s\n' $SYNCED $SHEAD HEAD "$SYNCED^{tree}" "HEAD^{tree}" \
-	refs/sidecar/synced refs/sidecar/head "refs/sidecar/synced^{tree}" |
-	git cat-file --batch-check='%(objectname)' 2>/dev/null)
+$got
 EOF
 	for v in synced shead h was htree osynced oshead owas; do
 		eval "case \$$v in *' '*) $v=- ;; esac"
@@ -686,10 +701,14 @@ set_head() {
 	else
 		sh_head="delete $SHEAD"
 	fi
-	{
-		printf '%s\n%s\n%s\n' "$moves" "$sh_head" "update $SYNCED $snap"
-		retire_legacy
-	} | git update-ref --no-deref --stdin 2>.git/sidecar/ref.err || record_failed
+	# a here-document: no process more than git (retire_legacy's is rare)
+	retired=
+	[ -z "$legacy" ] || retired=$NL$(retire_legacy)
+	git update-ref --no-deref --stdin 2>.git/sidecar/ref.err <<EOF || record_failed
+$moves
+$sh_head
+update $SYNCED $snap$retired
+EOF
 	# HEAD moves to the branch once the branch is there: never left unborn
 	if [ "$branch" != - ] && [ "$head_ref" != "refs/heads/$branch" ]; then
 		git symbolic-ref HEAD "refs/heads/$branch" || die "cannot set HEAD to $branch"

@@ -103,8 +103,8 @@ export GIT_AUTHOR_NAME=sidecar GIT_AUTHOR_EMAIL=sidecar@localhost
 export GIT_COMMITTER_NAME=sidecar GIT_COMMITTER_EMAIL=sidecar@localhost
 export LC_ALL=C GIT_TERMINAL_PROMPT=0
 # git's heap kept for reuse from one object to the next, as sidecar's own
-# git calls keep it (git.c says why), unless the session set it (tested
-# with :-, not +: with the + form here, posh 0.14's later wait failed)
+# git calls keep it (git.c says why), unless the session set it (and not
+# empty, as git.c takes it)
 heap_pad=
 if [ -z "${MALLOC_TOP_PAD_:-}" ]; then
 	heap_pad=1
@@ -175,6 +175,9 @@ resolve() {
 }
 
 is_repo() { [ -d "$wd/.git" ]; }
+# Whether something not a repository is at $wd: a file, or a directory
+# with anything in it (an empty one becomes the workspace).
+in_the_way() { [ -e "$wd" ] && { [ ! -d "$wd" ] || [ -n "$(ls -A "$wd" 2>/dev/null)" ]; }; }
 
 # refuse WHY: a workspace the command line must change; exit 2 on the
 # client (the reply says so), and nothing was changed.
@@ -887,7 +890,7 @@ op_probe() {
 	check_git_version
 	say workdir "$wd"
 	if ! is_repo; then
-		if [ -e "$wd" ] && { [ ! -d "$wd" ] || [ -n "$(ls -A "$wd" 2>/dev/null)" ]; }; then
+		if in_the_way; then
 			say exists other
 		else
 			say exists no
@@ -934,7 +937,7 @@ op_apply() {
 	# a sync that expects a snapshot and finds no workspace (the sidecar
 	# was made anew): nothing there to lock or compare, and nothing made,
 	# so that the apply that follows, with no base, finds it fresh
-	if [ "$expect" != - ] && ! is_repo && { [ ! -e "$wd" ] || [ -z "$(ls -A "$wd" 2>/dev/null)" ]; }; then
+	if [ "$expect" != - ] && ! is_repo && ! in_the_way; then
 		say workdir "$wd"
 		say exists no
 		say base-moved yes
@@ -1078,7 +1081,7 @@ op_patch_setup() {
 		return 0
 	fi
 	if ! is_repo; then
-		if [ -e "$wd" ] && { [ ! -d "$wd" ] || [ -n "$(ls -A "$wd" 2>/dev/null)" ]; }; then
+		if in_the_way; then
 			die "$wd exists on the sidecar and is not a git repository; choose another workdir (-w) or remove it"
 		fi
 		err=$(mkdir -p -- "$(dirname -- "$wd")" 2>&1) ||

@@ -63,9 +63,12 @@ enum err git_cannot_run(const struct git *g, int status)
 	return err_cannot_run(g->prog, status, 0, "install git or set SIDECAR_GIT");
 }
 
-/* in: bytes for stdin, else in_fd (-1: /dev/null). */
+/*
+ * in: bytes for stdin, else in_fd (-1: /dev/null). whole: a signal to
+ * sidecar is not passed on, and git runs to its end.
+ */
 static int run(const struct git *g, struct buf *out, struct buf *err, const char *in,
-	       size_t in_len, int in_fd, const char *const *args)
+	       size_t in_len, int in_fd, int whole, const char *const *args)
 {
 	struct strv a = STRV_INIT, env = STRV_INIT;
 	struct proc p;
@@ -83,6 +86,7 @@ static int run(const struct git *g, struct buf *out, struct buf *err, const char
 	p.err = err ? IO_PIPE : IO_INHERIT;
 	p.err_buf = err;
 	p.own_group = 1;	/* a signal reaches git's own children too */
+	p.keep_signals = whole;
 	trace_argv(p.argv);
 	rc = proc_run(&p);
 	int e = errno;	/* why git could not run, for git_exec_failure */
@@ -97,19 +101,27 @@ static int run(const struct git *g, struct buf *out, struct buf *err, const char
 int git_runv(const struct git *g, struct buf *out, struct buf *err,
 	     const char *const *args)
 {
-	return run(g, out, err, NULL, 0, -1, args);
+	return run(g, out, err, NULL, 0, -1, 0, args);
 }
 
 int git_run_input(const struct git *g, struct buf *out, struct buf *err, const char *in,
 		  size_t in_len, const char *const *args)
 {
-	return run(g, out, err, in ? in : "", in_len, -1, args);
+	return run(g, out, err, in ? in : "", in_len, -1, 0, args);
 }
 
 int git_run_fd(const struct git *g, struct buf *out, struct buf *err, int in_fd,
 	       const char *const *args)
 {
-	return run(g, out, err, NULL, 0, in_fd, args);
+	return run(g, out, err, NULL, 0, in_fd, 0, args);
+}
+
+int git_update_ref(const struct git *g, struct buf *err, const char *ref, const char *oid,
+		   const char *old)
+{
+	const char *args[] = { "update-ref", ref, oid, old, NULL };
+
+	return run(g, NULL, err, NULL, 0, -1, 1, args);
 }
 
 int git_run(const struct git *g, struct buf *out, struct buf *err, ...)

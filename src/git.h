@@ -36,6 +36,15 @@ int git_run_input(const struct git *g, struct buf *out, struct buf *err, const c
 int git_run_fd(const struct git *g, struct buf *out, struct buf *err, int in_fd,
 	       const char *const *args);
 
+/*
+ * git update-ref REF OID [OLD] (OLD NULL: whatever REF was; "": only a REF
+ * that is not there yet). A ref records what is done, so a signal to
+ * sidecar does not stop it: a git stopped there leaves its lock behind,
+ * and the next write of REF fails. Returns git's status.
+ */
+int git_update_ref(const struct git *g, struct buf *err, const char *ref, const char *oid,
+		   const char *old);
+
 /* A git command that runs while sidecar does something else. */
 struct git_job {
 	struct proc p;

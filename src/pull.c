@@ -306,7 +306,7 @@ static enum err save_local(const struct git *g, const char *tree, const char *he
 		if (n > 1)
 			buf_addf(&ref, "-%d", n);
 		/* the empty old value: only a ref that is not there yet */
-		if (git_run(g, NULL, &err, "update-ref", ref.s, commit.s, "", (char *)NULL) == 0) {
+		if (git_update_ref(g, &err, ref.s, commit.s, "") == 0) {
 			r->saved_to = xstrdup(ref.s);
 			goto out;
 		}

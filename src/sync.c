@@ -103,7 +103,7 @@ static void set_synced(struct sync_job *x, const char *oid)
 	if (x->known_oid && strcmp(x->known_oid, oid) == 0)
 		return;
 	sidecar_ref(&ref, "synced", x->key);
-	git_run(x->g, NULL, NULL, "update-ref", ref.s, oid, (char *)NULL);
+	git_update_ref(x->g, NULL, ref.s, oid, NULL);
 	buf_free(&ref);
 }
 

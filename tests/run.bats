@@ -105,9 +105,14 @@ a b|two|it's" ]
 	sc_background run "$DEST" -- sh -c 'sleep 3181 & sleep 3182; wait'
 	interrupt_and_check INT 130 'sleep 3181' 'sleep 3182'
 	printf 'again\n' >README.md
+	local before
+	before=$(git for-each-ref --format='%(objectname)' refs/sidecar/synced)
 	sc_background run "$DEST" -- sh -c 'sleep 3183 & sleep 3184; wait'
 	interrupt_and_check TERM 143 'sleep 3183' 'sleep 3184'
-	# the sync itself was done and recorded: the next run has nothing to send
+	# the sync itself was done and recorded here, whole (the signal does not
+	# stop the ref's write), and the next run has nothing to send
+	[ "$(git for-each-ref --format='%(objectname)' refs/sidecar/synced)" != "$before" ]
+	[ -z "$(find .git/refs/sidecar -name '*.lock')" ]
 	run -0 --separate-stderr sc run "$DEST" -- cat README.md
 	[ "$output" = again ]
 	[[ $stderr == "sidecar: $DEST:proj is up to date" ]] || fail "stderr: $stderr"

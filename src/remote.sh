@@ -690,7 +690,9 @@ save_if_modified() {
 set_head() {
 	branch=$1 commit=$2 snap=$3
 	if [ "$branch" != - ]; then
-		[ "$head_ref" = "refs/heads/$branch" ] || clear_clashes "$branch" "$commit"
+		# (a workspace this sync created has no branch to clash)
+		[ "$head_ref" = "refs/heads/$branch" ] || [ -n "$fresh" ] ||
+			clear_clashes "$branch" "$commit"
 		if [ "$commit" != - ]; then
 			moves="update refs/heads/$branch $commit"
 		else
@@ -1031,7 +1033,12 @@ op_apply() {
 		applied=1
 		return 0
 	fi
-	changes "$now" "$new" || die "snapshot $snap is missing on the sidecar"
+	# a workspace this sync created has nothing in the way: the count only
+	if [ -n "$fresh" ]; then
+		count_changes "$now" "$new" || die "snapshot $snap is missing on the sidecar"
+	else
+		changes "$now" "$new" || die "snapshot $snap is missing on the sidecar"
+	fi
 	changed=$n
 	keep_ignored
 	rawgit .git/sidecar/index read-tree -m -u "$now" "$new" ||

@@ -24,6 +24,13 @@ syncs_are() {
 	[ "$(syncs)" -eq "$1" ]
 }
 
+# put FILE TEXT: FILE holds TEXT and a newline, at once (renamed into
+# place: a look in the middle of a write would see it empty, and sync it
+# twice).
+put() {
+	printf '%s\n' "$2" >"$BATS_TEST_TMPDIR/put" && mv "$BATS_TEST_TMPDIR/put" "$1"
+}
+
 # remote_is FILE TEXT: the sidecar's FILE holds exactly TEXT and a newline.
 remote_is() {
 	[ "$(cat "$REMOTE/$1" 2>/dev/null)" = "$2" ]
@@ -288,11 +295,11 @@ watch_stop() {
 	n=$(looks)
 	wait_until --timeout-ms 10000 looked_since "$((n + 2))"
 	[ "$(syncs)" -eq 1 ]
-	printf 'polled\n' >README.md
+	put README.md polled
 	wait_until --timeout-ms 20000 remote_is README.md 'polled'
 	wait_until --timeout-ms 20000 syncs_are 2
 	mkdir -p newdir
-	printf 'deep\n' >newdir/file.txt
+	put newdir/file.txt deep
 	wait_until --timeout-ms 20000 remote_is newdir/file.txt 'deep'
 	wait_until --timeout-ms 20000 syncs_are 3
 	# an ignored file: looked at, never synced

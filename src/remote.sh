@@ -799,8 +799,13 @@ KEEP=.git/sidecar/keep
 # changes TREE1 TREE2: sets n, how many paths differ, and writes the ones
 # TREE2 adds, NUL-separated, to $KEEP.added, from one diff-tree. Its lines
 # quote an odd name; when an added one is quoted, a second diff-tree (-z)
-# lists the added paths as they are.
+# lists the added paths as they are. In a workspace this sync created,
+# nothing is in the way (keep_ignored): it only counts.
 changes() {
+	if [ -n "$fresh" ]; then
+		count_changes "$1" "$2"
+		return
+	fi
 	st=$(git diff-tree -r --no-renames --name-status "$1" "$2") || return 1
 	count_lines "$st"
 	quoted=
@@ -1033,12 +1038,7 @@ op_apply() {
 		applied=1
 		return 0
 	fi
-	# a workspace this sync created has nothing in the way: the count only
-	if [ -n "$fresh" ]; then
-		count_changes "$now" "$new" || die "snapshot $snap is missing on the sidecar"
-	else
-		changes "$now" "$new" || die "snapshot $snap is missing on the sidecar"
-	fi
+	changes "$now" "$new" || die "snapshot $snap is missing on the sidecar"
 	changed=$n
 	keep_ignored
 	rawgit .git/sidecar/index read-tree -m -u "$now" "$new" ||

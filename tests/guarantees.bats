@@ -46,6 +46,46 @@ teardown() {
 	assert_same_tree "$LOCAL" "$REMOTE"
 }
 
+@test "a pre-cloned sidecar's edits are saved where its own index takes files on trust" {
+	git clone -q "$ORIGIN" "$REMOTE"
+	# its index lends sidecar's scan its stat data, but not these marks
+	git -C "$REMOTE" update-index --assume-unchanged README.md
+	git -C "$REMOTE" update-index --skip-worktree build.sh
+	echo "edited on the sidecar" >>"$REMOTE/README.md"
+	echo "echo edited on the sidecar" >>"$REMOTE/build.sh"
+	echo "/* edited on the sidecar */" >>"$REMOTE/src/lib/answer.c"
+	echo "edited locally" >>README.md
+	sync_json --adopt
+	local saved
+	saved=$(field saved_ref)
+	[ "$saved" != null ]
+	[ "$(git -C "$REMOTE" show "$saved:README.md" | tail -n 1)" = "edited on the sidecar" ]
+	[ "$(git -C "$REMOTE" show "$saved:build.sh" | tail -n 1)" = "echo edited on the sidecar" ]
+	[ "$(git -C "$REMOTE" show "$saved:src/lib/answer.c" | tail -n 1)" = "/* edited on the sidecar */" ]
+	assert_same_tree "$LOCAL" "$REMOTE"
+	[ "$(tail -n 1 "$REMOTE/README.md")" = "edited locally" ]
+}
+
+@test "a file staged on a pre-cloned sidecar that its own rules ignore stays there" {
+	git clone -q "$ORIGIN" "$REMOTE"
+	echo '*.log' >>"$REMOTE/.git/info/exclude"
+	echo "staged, ignored" >"$REMOTE/debug.log"
+	git -C "$REMOTE" add -f debug.log
+	echo "/* edited on the sidecar */" >>"$REMOTE/src/lib/answer.c"
+	echo "edited locally" >>README.md
+	sync_json --adopt
+	local saved
+	saved=$(field saved_ref)
+	[ "$saved" != null ]
+	[ "$(git -C "$REMOTE" show "$saved:src/lib/answer.c" | tail -n 1)" = "/* edited on the sidecar */" ]
+	# the index there, as it was, is the saved commit's second parent
+	[ "$(git -C "$REMOTE" show "$saved^2:debug.log")" = "staged, ignored" ]
+	run git -C "$REMOTE" cat-file -e "$saved:debug.log"
+	[ "$status" -ne 0 ]
+	[ "$(cat "$REMOTE/debug.log")" = "staged, ignored" ]
+	assert_same_tree "$LOCAL" "$REMOTE"
+}
+
 @test "an ignored file on the sidecar where the local tree now has a file is saved first" {
 	printf 'config.local\nout/\n' >.gitignore
 	git add .gitignore && git commit -qm "ignore local config and out/"

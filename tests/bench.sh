@@ -348,7 +348,8 @@ for link in $links; do
 done
 
 # --- the edit-test loop: a one-file edit, then 'true' on the sidecar -----------
-# sidecar run, against sidecar sync then exec, against rsync then ssh over
+# sidecar run, against sidecar sync alone (the target: run is no slower
+# than it plus 5 ms), against sync then exec, against rsync then ssh over
 # rsync's master; each after the same edit, on the first link.
 loop_link=${links%% *}
 loop_one() {	# TOOL ROUND: one edit and one loop step; prints its ms
@@ -357,6 +358,7 @@ loop_one() {	# TOOL ROUND: one edit and one loop step; prints its ms
 	t0=$(now_us)
 	case $1 in
 	run) (cd "$repo" && sc run -F "$cfg" -w bench-sidecar "$host" -- true) ;;
+	sync) (cd "$repo" && sc sync -F "$cfg" -w bench-sidecar "$host") ;;
 	sync+exec) (cd "$repo" && sc sync -F "$cfg" -w bench-sidecar "$host" &&
 		sc exec -F "$cfg" -w bench-sidecar "$host" -- true) ;;
 	rsync+ssh) mapfile -d '' cmd < <(rsync_cmd "$loop_link" bench-rsync)
@@ -369,7 +371,7 @@ loop_one() {	# TOOL ROUND: one edit and one loop step; prints its ms
 declare -A loop_ms
 printf ' loop (%s)  ' "$loop_link" >&2
 for ((r = 0; r < runs; r++)); do
-	for tool in run sync+exec rsync+ssh; do
+	for tool in run sync sync+exec rsync+ssh; do
 		loop_one "$tool" "$r" >>"$work/samples/loop.$tool"
 	done
 	printf '.' >&2
@@ -514,10 +516,11 @@ mkdir -p "$(dirname "$tsv")"
 	printf '# link\t%s ms one way, %s Mbit/s each way\n' "$delay_ms" "$rate_mbit"
 	printf '# runs\t%s (first syncs %s, the seed at most %s)\n' "$runs" "$first_runs" "$seed_runs"
 	printf '# big_file\t%s MB, peak_rss_kib %s, wire_bytes %s\n' "$big_mb" "$big_rss" "$big_sent"
-	l_run=$(median <"$work/samples/loop.run") l_se=$(median <"$work/samples/loop.sync+exec")
-	l_rs=$(median <"$work/samples/loop.rsync+ssh")
-	printf '# loop\trun %s ms, sync+exec %s ms (run/that %s), rsync+ssh %s ms (run/that %s)\n' \
-		"$l_run" "$l_se" "$(ratio "$l_run" "$l_se")" "$l_rs" "$(ratio "$l_run" "$l_rs")"
+	l_run=$(median <"$work/samples/loop.run") l_sync=$(median <"$work/samples/loop.sync")
+	l_se=$(median <"$work/samples/loop.sync+exec") l_rs=$(median <"$work/samples/loop.rsync+ssh")
+	printf '# loop\trun %s ms, sync alone %s ms (run - that %+d ms), sync+exec %s ms (run/that %s), rsync+ssh %s ms (run/that %s)\n' \
+		"$l_run" "$l_sync" "$((l_run - l_sync))" "$l_se" "$(ratio "$l_run" "$l_se")" \
+		"$l_rs" "$(ratio "$l_run" "$l_rs")"
 	printf '# watch\tedit to sidecar, median of %s: %s ms (--debounce 200ms), %s ms (--debounce 0)\n' \
 		"$watch_runs" "$(median <"$work/samples/watch.200ms")" "$(median <"$work/samples/watch.0")"
 	f1=$(median <"$work/samples/fan.one.1") f4=$(median <"$work/samples/fan.one.4")

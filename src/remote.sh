@@ -609,39 +609,41 @@ current_tree() {
 	idx=.git/sidecar/index
 	[ -d .git/sidecar ] || mkdir .git/sidecar || die "cannot write in $wd/.git on the sidecar"
 	if [ ! -f "$idx" ] || [ "$synced" = - ]; then
-		rm -f "$idx"
-		[ -z "$(rev HEAD)" ] || seed_index
+		head_index seed
 	fi
 	if ! scan_add "$idx" 2>/dev/null ||
 	   ! GIT_INDEX_FILE=$idx git write-tree 2>/dev/null; then
 		# an object it names was pruned: build it again from HEAD
-		rm -f "$idx"
-		if [ -n "$(rev HEAD)" ]; then
-			GIT_INDEX_FILE=$idx git read-tree HEAD || die "cannot read HEAD in $wd"
-		fi
+		head_index
 		scan_add "$idx" || die "cannot scan the workspace $wd"
 		GIT_INDEX_FILE=$idx git write-tree || die "cannot record the workspace $wd"
 	fi
 }
 
-# The private index at HEAD, the first time. The workspace's own index
-# lends its stat data (read-tree -m keeps it where the blob is HEAD's), so
-# that git add reads only the files changed since git last looked there,
-# not every file (a clone of the bench's repository: 130 to 75 ms). Not
-# when git would take an entry on trust (ls-files -v: a lower-case tag,
-# assumed unchanged; S, skip-worktree), nor from a split index, whose
-# shared part git would write beside the workspace's own.
+# head_index [seed]: the private index anew, at HEAD (empty on an unborn
+# branch); with "seed", from the workspace's own index when it may be.
+head_index() {
+	rm -f "$idx"
+	[ -n "$(rev HEAD)" ] || return 0
+	[ -n "${1:-}" ] && seed_index && return 0
+	GIT_INDEX_FILE=$idx git read-tree HEAD || die "cannot read HEAD in $wd"
+}
+
+# The workspace's own index lends its stat data (read-tree -m keeps it
+# where the blob is HEAD's), so that git add reads only the files changed
+# since git last looked there, not every file (a clone of the bench's
+# repository: 130 to 75 ms). Not when git would take an entry on trust
+# (ls-files -v: a lower-case tag, assumed unchanged; S, skip-worktree),
+# nor from a split index, whose shared part git would write beside the
+# workspace's own. Fails, leaving no index, when it cannot.
 seed_index() {
 	set -- .git/sharedindex.*
-	if [ -f .git/index ] && [ ! -e "$1" ] && tags=$(git ls-files -v 2>/dev/null); then
-		case $NL$tags in
-		*"$NL"[a-z]" "* | *"$NL"S" "*) ;;
-		*) cp .git/index "$idx" 2>/dev/null &&
-			GIT_INDEX_FILE=$idx git read-tree -m HEAD 2>/dev/null && return 0 ;;
-		esac
-		rm -f "$idx"
-	fi
-	GIT_INDEX_FILE=$idx git read-tree HEAD || die "cannot read HEAD in $wd"
+	[ -f .git/index ] && [ ! -e "$1" ] && tags=$(git ls-files -v 2>/dev/null) || return 1
+	case $NL$tags in *"$NL"[a-z]" "* | *"$NL"S" "*) return 1 ;; esac
+	cp .git/index "$idx" 2>/dev/null && GIT_INDEX_FILE=$idx git read-tree -m HEAD 2>/dev/null &&
+		return 0
+	rm -f "$idx"
+	return 1
 }
 
 # Commits tree $1 (the workspace as found) to refs/sidecar/saved/<UTC time>;

@@ -14,6 +14,18 @@ teardown() {
 	common_teardown
 }
 
+# saved_ref: the ref the last sync saved edits to, in saved; fails when
+# it saved none.
+saved_ref() {
+	saved=$(field saved_ref)
+	[ "$saved" != null ]
+}
+
+# last_line REV:PATH: the last line of that file in the sidecar's repository.
+last_line() {
+	git -C "$REMOTE" show "$1" | tail -n 1
+}
+
 
 @test "commit, sync, commit again: the sidecar's index follows HEAD every time" {
 	sync_json
@@ -40,8 +52,7 @@ teardown() {
 	lost=$(git -C "$REMOTE" rev-parse HEAD)
 	sync_json --adopt
 	local saved
-	saved=$(field saved_ref)
-	[ "$saved" != null ]
+	saved_ref
 	git -C "$REMOTE" merge-base --is-ancestor "$lost" "$saved"
 	assert_same_tree "$LOCAL" "$REMOTE"
 }
@@ -57,11 +68,10 @@ teardown() {
 	echo "edited locally" >>README.md
 	sync_json --adopt
 	local saved
-	saved=$(field saved_ref)
-	[ "$saved" != null ]
-	[ "$(git -C "$REMOTE" show "$saved:README.md" | tail -n 1)" = "edited on the sidecar" ]
-	[ "$(git -C "$REMOTE" show "$saved:build.sh" | tail -n 1)" = "echo edited on the sidecar" ]
-	[ "$(git -C "$REMOTE" show "$saved:src/lib/answer.c" | tail -n 1)" = "/* edited on the sidecar */" ]
+	saved_ref
+	[ "$(last_line "$saved:README.md")" = "edited on the sidecar" ]
+	[ "$(last_line "$saved:build.sh")" = "echo edited on the sidecar" ]
+	[ "$(last_line "$saved:src/lib/answer.c")" = "/* edited on the sidecar */" ]
 	assert_same_tree "$LOCAL" "$REMOTE"
 	[ "$(tail -n 1 "$REMOTE/README.md")" = "edited locally" ]
 }
@@ -75,9 +85,8 @@ teardown() {
 	echo "edited locally" >>README.md
 	sync_json --adopt
 	local saved
-	saved=$(field saved_ref)
-	[ "$saved" != null ]
-	[ "$(git -C "$REMOTE" show "$saved:src/lib/answer.c" | tail -n 1)" = "/* edited on the sidecar */" ]
+	saved_ref
+	[ "$(last_line "$saved:src/lib/answer.c")" = "/* edited on the sidecar */" ]
 	# the index there, as it was, is the saved commit's second parent
 	[ "$(git -C "$REMOTE" show "$saved^2:debug.log")" = "staged, ignored" ]
 	run git -C "$REMOTE" cat-file -e "$saved:debug.log"
@@ -99,8 +108,7 @@ teardown() {
 	echo "a file named out" >out
 	sync_json
 	local saved
-	saved=$(field saved_ref)
-	[ "$saved" != null ]
+	saved_ref
 	[ "$(git -C "$REMOTE" show "$saved:config.local")" = "the sidecar's secret" ]
 	[ "$(git -C "$REMOTE" show "$saved:out/bin.o")" = "object code" ]
 	assert_same_tree "$LOCAL" "$REMOTE"

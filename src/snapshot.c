@@ -608,20 +608,30 @@ static void memo_path(const struct local *l, const char *rundir, const char *key
 	buf_addf(path, "%s/snap-%s", rundir, k);
 }
 
-void local_memo_load(struct local *l, const char *rundir, const char *key, const char *known)
+int local_memo_read(const struct local *l, const char *rundir, const char *key,
+		    const char *known, struct buf *out)
 {
 	struct buf path = BUF_INIT, memo = BUF_INIT;
 	size_t n = known ? strlen(known) : 0;
+	int found = 0;
 
+	buf_reset(out);
 	if (!n)
-		return;
+		return 0;
 	memo_path(l, rundir, key, &path);
-	buf_reset(&l->again);
 	if (buf_read_file(&memo, path.s) == 0 && memo.len > n && memo.s[n] == '\n' &&
-	    strncmp(memo.s, known, n) == 0)
-		buf_add(&l->again, memo.s, memo.len);
+	    strncmp(memo.s, known, n) == 0) {
+		buf_add(out, memo.s, memo.len);
+		found = 1;
+	}
 	buf_free(&path);
 	buf_free(&memo);
+	return found;
+}
+
+void local_memo_load(struct local *l, const char *rundir, const char *key, const char *known)
+{
+	local_memo_read(l, rundir, key, known, &l->again);
 }
 
 void local_memo_save(const struct local *l, const char *rundir, const char *key)

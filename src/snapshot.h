@@ -95,6 +95,9 @@ enum err local_snapshot(const struct git *g, struct local *l);
  * records l's snapshot after a sync, unless it was taken again.
  */
 void local_memo_load(struct local *l, const char *rundir, const char *key, const char *known);
+/* The memo itself into out, and 1; 0 (out empty) when there is none for known. */
+int local_memo_read(const struct local *l, const char *rundir, const char *key,
+		    const char *known, struct buf *out);
 void local_memo_save(const struct local *l, const char *rundir, const char *key);
 
 /*

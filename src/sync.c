@@ -40,6 +40,7 @@ struct sync_job {
 	struct git_job known;	/* reads its parents (and it, when git must say) */
 	int parents_asked;	/* known was started */
 	struct strv known_have;	/* that snapshot and its parents, once read */
+	struct buf memo;	/* its memo, for a snapshot made before (the scan's own: l.again) */
 	char *roots;		/* the local root commits, once read */
 	char key[17];
 };
@@ -512,10 +513,10 @@ static void parents_start(struct sync_job *x)
  */
 static const struct strv *known_haves(struct sync_job *x)
 {
+	const struct buf *memo = x->l.again.len ? &x->l.again : &x->memo;
 	char parent[OID_HEX_MAX];
 
-	if (!x->known_have.n && x->l.again.len &&
-	    local_memo_parent(x->l.again.s, x->l.again.len, parent)) {
+	if (!x->known_have.n && memo->len && local_memo_parent(memo->s, memo->len, parent)) {
 		/* the memo of that snapshot says */
 		strv_push(&x->known_have, x->known_oid);
 		if (*parent)
@@ -798,6 +799,8 @@ struct sync_job *sync_start(const struct git *g, const struct sync_opts *o,
 	if (o->prepared) {
 		x->l = *o->prepared;	/* borrowed: sync_end leaves it */
 		x->scan_started = x->scanned = 1;
+		/* fan-out: what this place's memo says, so that no git reads it */
+		local_memo_read(&x->l, o->rundir, x->key, x->known_oid, &x->memo);
 		r->snapshot = xstrdup(x->l.snapshot);
 		r->has_submodules = x->l.has_submodules;
 	} else if (o->patch || o->dry_run || !x->known_oid) {
@@ -854,6 +857,7 @@ void sync_end(struct sync_job *x)
 	free(x->known_oid);
 	free(x->roots);
 	strv_free(&x->known_have);
+	buf_free(&x->memo);
 	remote_free(&x->rm);
 	if (!x->o->prepared)
 		local_free(&x->l);

@@ -180,6 +180,26 @@ elements() {
 	[ "$(grep -c 'commit-tree' <<<"$stderr")" -eq 1 ]
 }
 
+@test "steady state: each copy takes its base from its own memo, and no git of its own reads it" {
+	extra_sidecar b
+	extra_sidecar c
+	run -0 sc sync "$DEST" b c
+	printf 'changed again\n' >>README.md
+	run -0 --separate-stderr sc -v sync "$DEST" b c
+	# the snapshot's parents, read by git only when no memo says them
+	[ "$(grep -c 'rev-parse .*\^@' <<<"$stderr")" -eq 0 ]
+	[ "$(grep -c 'pack-objects' <<<"$stderr")" -eq 3 ]
+	assert_same_tree "$LOCAL" "$REMOTE"
+	assert_same_tree "$LOCAL" "$BATS_TEST_TMPDIR/home-b/proj"
+	assert_same_tree "$LOCAL" "$BATS_TEST_TMPDIR/home-c/proj"
+	# the memos gone: git reads the parents, once for each copy
+	rm "$XDG_RUNTIME_DIR"/sidecar/snap-*
+	printf 'and again\n' >>README.md
+	run -0 --separate-stderr sc -v sync "$DEST" b c
+	[ "$(grep -c 'rev-parse .*\^@' <<<"$stderr")" -eq 3 ]
+	assert_same_tree "$LOCAL" "$BATS_TEST_TMPDIR/home-c/proj"
+}
+
 @test "usage: a bad --jobs, an empty or missing --dest-file (exit 2); nothing created" {
 	run -2 --separate-stderr sc sync --jobs 0 "$DEST" b
 	[[ $stderr == *"invalid value '0' for --jobs"* ]]

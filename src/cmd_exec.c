@@ -281,12 +281,13 @@ struct xfan {
 };
 
 /* In a copy of sidecar: the command on one destination; its exit status. */
-static int xfan_run(void *ctx, const char *dest, struct buf *out)
+static int xfan_run(void *ctx, const char *dest, int feed, struct buf *out)
 {
 	struct xfan *x = ctx;
 	struct env *e = x->e;
 	enum err rc;
 
+	(void)feed;	/* no begin: the snapshot, if any, was made before */
 	env_one_dest(e, dest);
 	e->json_sink = out;
 	rc = x->one(e);

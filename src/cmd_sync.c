@@ -162,6 +162,7 @@ static enum err sync_submodules(struct env *e, const struct git *g, const struct
 		sub.repo = &subs[i].repo;
 		sub.patch = 0;
 		sub.prepared = NULL;
+		sub.feed = 0;
 		sub.run = NULL;
 		rc = sync_tree(e, &subs[i].git, &sub, c, &one, &result);
 		if (rc == ERR_OK && o->json) {
@@ -340,6 +341,8 @@ void failed_add(struct buf *list, size_t *n, const char *dest, int exit_status)
 
 struct fan {
 	struct env *e;
+	struct sync_opts o;	/* as every copy has them, but the destination */
+	struct local *l;	/* the snapshot, made once */
 	size_t counts[3];	/* synced, up to date, dry run */
 	struct buf failed;	/* "DEST (exit N), ..." */
 	size_t nfailed;
@@ -348,11 +351,14 @@ struct fan {
 
 static const char *const fan_results[] = { "synced", "up-to-date", "dry-run" };
 
-/* In a copy of sidecar: one destination; out gets "RESULT\n" then its JSON. */
-static int fan_run(void *ctx, const char *dest, struct buf *out)
+/*
+ * In a copy of sidecar: one destination; out gets "RESULT\n" then its JSON.
+ * In snapshot mode the snapshot comes on feed once made.
+ */
+static int fan_run(void *ctx, const char *dest, int feed, struct buf *out)
 {
 	struct fan *f = ctx;
-	struct sync_opts o = { 0 };
+	struct sync_opts o = f->o;
 	struct buf json = BUF_INIT;
 	const char *result = NULL;
 	struct conn c;
@@ -360,10 +366,9 @@ static int fan_run(void *ctx, const char *dest, struct buf *out)
 
 	env_one_dest(f->e, dest);
 	memset(&c, 0, sizeof c);
-	if ((rc = sync_options(f->e, &o)) == 0) {
-		o.dest = dest;
-		rc = sync_dest(f->e, &o, &c, &json, &result);
-	}
+	o.dest = dest;
+	o.feed = feed < 0 ? 0 : feed;
+	rc = sync_dest(f->e, &o, &c, &json, &result);
 	env_conn_done(f->e, &c);
 	conn_free(&c);
 	buf_addf(out, "%s\n", result ? result : "failed");
@@ -384,6 +389,12 @@ static void fan_done(void *ctx, const struct fanout_task *t)
 		size_t n = strlen(fan_results[i]);
 		if (strncmp(out, fan_results[i], n) == 0 && out[n] == '\n') {
 			f->counts[i]++;
+			if (i < 2 && !f->o.patch) {
+				/* what made the snapshot synced there, for the next sync */
+				char key[17];
+				sync_key(t->dest, f->o.workdir, key);
+				local_memo_save(f->l, f->o.rundir, key);
+			}
 			return;
 		}
 	}
@@ -413,10 +424,38 @@ static void fan_json(const struct fan *f, const struct fanout *run)
 	buf_free(&b);
 }
 
+/* What the copies did: the JSON array with --json, and the summary. */
+static void fan_report(const struct fan *f, const struct fanout *run)
+{
+	if (f->e->a->json)
+		fan_json(f, run);
+	if (f->nfailed)
+		error("%zu of %zu destinations failed: %s", f->nfailed, run->n, f->failed.s);
+	else if (f->counts[2])
+		info("dry run on %zu destinations", run->n);
+	else
+		info("%zu destinations: %zu synced, %zu up to date", run->n, f->counts[0],
+		     f->counts[1]);
+}
+
+/* The snapshot, made while the first copies connect; its record for them. */
+static enum err fan_begin(void *ctx, struct buf *record)
+{
+	struct fan *f = ctx;
+	enum err rc = sync_prepare(&f->e->git, &f->o, f->l);
+
+	if (rc == ERR_OK)
+		local_record(f->l, record);
+	return rc;
+}
+
 /*
  * sync to every destination of dests: one local snapshot, then one copy of
  * sidecar per destination, --jobs at once, each with its own connection
- * and retries. Exit status: the most severe of theirs.
+ * and retries. In snapshot mode the copies start first, with the rules
+ * outside the tree, and their sessions meanwhile; patch mode's copies
+ * read the scan's index, so it comes first. Exit status: the most severe
+ * of theirs, or the snapshot's failure.
  */
 static enum err sync_fanout(struct env *e, const struct strv *dests, long jobs)
 {
@@ -425,29 +464,30 @@ static enum err sync_fanout(struct env *e, const struct strv *dests, long jobs)
 	struct fanout run;
 	enum err rc;
 
-	if ((rc = sync_prepare_env(e, &l))) {
+	memset(&l, 0, sizeof l);
+	f.l = &l;
+	if ((rc = sync_options(e, &f.o)) ||
+	    (rc = f.o.patch ? sync_prepare(&e->git, &f.o, &l)
+			    : local_rules(&e->git, f.o.repo, f.o.rundir, &l))) {
 		local_free(&l);
 		return rc;
 	}
+	f.o.prepared = &l;
+	f.o.no_progress = 1;	/* several would draw over each other */
 	fanout_init(&run, (const char *const *)dests->v, dests->n, jobs);
 	run.run = fan_run;
 	run.done = fan_done;
+	run.begin = f.o.patch ? NULL : fan_begin;
 	run.ctx = &f;
 	if (fanout_run(&run) > f.worst)
 		f.worst = ERR_SIGNAL;
-	if (e->a->json)
-		fan_json(&f, &run);
-	if (f.nfailed)
-		error("%zu of %zu destinations failed: %s", f.nfailed, run.n, f.failed.s);
-	else if (f.counts[2])
-		info("dry run on %zu destinations", run.n);
-	else
-		info("%zu destinations: %zu synced, %zu up to date", run.n, f.counts[0], f.counts[1]);
+	/* a snapshot that could not be made was said; the copies stopped there */
+	if ((rc = run.begin_rc) == ERR_OK)
+		fan_report(&f, &run);
 	fanout_free(&run);
 	buf_free(&f.failed);
-	e->prepared = NULL;
 	local_free(&l);
-	return f.worst;
+	return rc ? rc : f.worst;
 }
 
 static enum err cmd_sync(struct env *e)

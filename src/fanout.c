@@ -33,6 +33,7 @@ void fanout_init(struct fanout *f, const char *const *dests, size_t n, long jobs
 
 void fanout_free(struct fanout *f)
 {
+	buf_free(&f->record);
 	for (size_t i = 0; i < f->n; i++)
 		buf_free(&f->tasks[i].out);
 	free(f->tasks);
@@ -54,8 +55,10 @@ static int task_main(void *ctx, int fd)
 		for (int k = 0; k < 2; k++)
 			if (f->live[i]->t.std_pipe[k] >= 0)
 				close(f->live[i]->t.std_pipe[k]);
+		if (f->live[i]->t.feed_pipe >= 0)
+			close(f->live[i]->t.feed_pipe);
 	}
-	status = f->run(f->ctx, t->dest, &out);
+	status = f->run(f->ctx, t->dest, t->t.feed_fd, &out);
 	for (size_t off = 0; off < out.len;) {
 		ssize_t n = write(fd, out.s + off, out.len - off);
 		if (n < 0 && errno == EINTR)
@@ -66,6 +69,29 @@ static int task_main(void *ctx, int fd)
 	}
 	buf_free(&out);
 	return status;
+}
+
+/*
+ * What begin left, to the copy, once begin has run; then end of file. To
+ * a copy that is gone the write fails (SIGPIPE is ignored), and that is
+ * all.
+ */
+static void feed(struct fanout *f, struct fanout_task *t)
+{
+	int fd = t->t.feed_pipe;
+
+	if (fd < 0 || !f->begun)
+		return;
+	for (size_t off = 0; f->begin_rc == ERR_OK && off < f->record.len;) {
+		ssize_t n = write(fd, f->record.s + off, f->record.len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;	/* the copy is gone */
+		off += (size_t)n;
+	}
+	close(fd);
+	t->t.feed_pipe = -1;
 }
 
 /* A line longer than this goes out in parts: memory stays bounded. */
@@ -150,6 +176,7 @@ enum err fanout_run(struct fanout *f)
 		f->tasks[i].f = f;
 		f->tasks[i].t.pid = -1;
 		f->tasks[i].t.out_pipe = f->tasks[i].t.std_pipe[0] = f->tasks[i].t.std_pipe[1] = -1;
+		f->tasks[i].t.feed_pipe = -1;
 	}
 	for (;;) {
 		while (!sig_caught && !f->gone && running < f->jobs && next < f->n) {
@@ -157,6 +184,7 @@ enum err fanout_run(struct fanout *f)
 			t->t.fn = task_main;
 			t->t.ctx = t;
 			t->t.capture = f->prefix;
+			t->t.feed = f->begin != NULL;
 			if (proc_task_start(&t->t) < 0) {
 				error("cannot start the task for %s: %s", t->dest, strerror(errno));
 				t->status = -1;
@@ -166,6 +194,14 @@ enum err fanout_run(struct fanout *f)
 			t->started = 1;
 			live[running++] = t;
 			f->running = running;
+			feed(f, t);
+		}
+		if (f->begin && !f->begun) {
+			/* the first copies connect while begin runs */
+			f->begin_rc = f->begin(f->ctx, &f->record);
+			f->begun = 1;
+			for (size_t i = 0; i < running; i++)
+				feed(f, live[i]);
 		}
 		if (!running)
 			break;

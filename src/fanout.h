@@ -30,8 +30,19 @@ struct fanout {
 	 * stdout and stderr comes out of ours as "DEST: line", as it ends.
 	 */
 	int prefix;
-	/* runs in the copy: what it leaves in out comes back, what it returns is the status (0-255) */
-	int (*run)(void *ctx, const char *dest, struct buf *out);
+	/*
+	 * runs in the copy: what it leaves in out comes back, what it returns
+	 * is the status (0-255); feed: see begin, else -1
+	 */
+	int (*run)(void *ctx, const char *dest, int feed, struct buf *out);
+	/*
+	 * When set, runs here once, as soon as the first copies have started
+	 * (they connect meanwhile), and leaves in record what each copy
+	 * reads from its feed, whole, up to end of file; a copy started
+	 * later finds it there at once. When begin fails (not 0), the feeds
+	 * end with nothing read.
+	 */
+	enum err (*begin)(void *ctx, struct buf *record);
 	/* runs here as each task ends, in the order they end */
 	void (*done)(void *ctx, const struct fanout_task *t);
 	void *ctx;
@@ -42,6 +53,9 @@ struct fanout {
 	struct fanout_task **live;
 	size_t running;
 	int gone;		/* our stdout or stderr is closed: copies are stopped */
+	int begun;		/* begin ran */
+	enum err begin_rc;	/* what it returned */
+	struct buf record;	/* what it left */
 };
 
 /* A task for each destination, jobs at once at most; fanout_free frees them. */

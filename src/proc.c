@@ -680,18 +680,20 @@ static int task_streams(int std[2][2])
 
 int proc_task_start(struct proc_task *t)
 {
-	int fds[2], std[2][2] = { { -1, -1 }, { -1, -1 } };
+	int fds[2], std[2][2] = { { -1, -1 }, { -1, -1 } }, feed[2] = { -1, -1 };
 	sigset_t all, old;
 
 	t->pid = -1;
-	t->out_pipe = t->std_pipe[0] = t->std_pipe[1] = -1;
+	t->out_pipe = t->std_pipe[0] = t->std_pipe[1] = t->feed_pipe = t->feed_fd = -1;
 	if (make_pipe(fds) < 0)
 		return -1;
-	if (t->capture && (make_pipe(std[0]) < 0 || make_pipe(std[1]) < 0)) {
+	if ((t->capture && (make_pipe(std[0]) < 0 || make_pipe(std[1]) < 0)) ||
+	    (t->feed && make_pipe(feed) < 0)) {
 		for (int i = 0; i < 2; i++) {
 			close_fd(&std[i][0]);
 			close_fd(&std[i][1]);
 			close_fd(&fds[i]);
+			close_fd(&feed[i]);
 		}
 		return -1;
 	}
@@ -705,6 +707,8 @@ int proc_task_start(struct proc_task *t)
 			_exit(ERR_FAIL);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(fds[0]);
+		close_fd(&feed[1]);
+		t->feed_fd = feed[0];
 		if (t->capture && task_streams(std) < 0)
 			_exit(ERR_FAIL);
 		int rc = t->fn(t->ctx, fds[1]);
@@ -713,6 +717,8 @@ int proc_task_start(struct proc_task *t)
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(fds[1]);
+	close_fd(&feed[0]);
+	t->feed_pipe = feed[1];
 	for (int i = 0; i < 2; i++) {
 		close_fd(&std[i][1]);
 		t->std_pipe[i] = std[i][0];
@@ -721,6 +727,7 @@ int proc_task_start(struct proc_task *t)
 		close(fds[0]);
 		close_fd(&t->std_pipe[0]);
 		close_fd(&t->std_pipe[1]);
+		close_fd(&t->feed_pipe);
 		return -1;
 	}
 	t->out_pipe = fds[0];
@@ -734,6 +741,7 @@ int proc_task_wait(struct proc_task *t)
 	close_fd(&t->out_pipe);
 	close_fd(&t->std_pipe[0]);
 	close_fd(&t->std_pipe[1]);
+	close_fd(&t->feed_pipe);
 	if (t->pid <= 0)
 		return -1;
 	while (waitpid(t->pid, &wstatus, 0) < 0) {

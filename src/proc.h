@@ -126,9 +126,14 @@ struct proc_task {
 	/* when set, the copy's stdin is /dev/null and its stdout and stderr
 	   are pipes to sidecar: std_pipe[0], std_pipe[1] */
 	int capture;
+	/* when set, a pipe from sidecar to the copy: sidecar writes feed_pipe,
+	   the copy reads feed_fd */
+	int feed;
 	pid_t pid;		/* results: the copy, or -1 */
 	int out_pipe;		/* sidecar's end, -1 when closed */
 	int std_pipe[2];	/* with capture, sidecar's ends, -1 when closed */
+	int feed_pipe;		/* with feed, sidecar's end, -1 when closed */
+	int feed_fd;		/* with feed, in the copy: its end */
 };
 
 /* Starts the task: 0, or -1 when fork or pipe failed. */

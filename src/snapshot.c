@@ -858,6 +858,50 @@ void local_free(struct local *l)
 	memset(l, 0, sizeof *l);
 }
 
+void local_record(const struct local *l, struct buf *out)
+{
+	buf_addf(out, "%s %s %s %d %s\n", l->snapshot, l->tree, l->head ? l->head : "-",
+		 l->has_submodules, l->branch ? l->branch : "-");
+}
+
+int local_take_record(struct local *l, const char *rec)
+{
+	struct buf b = BUF_INIT;
+	char *f[5], *p;
+	int ok = 1;
+
+	buf_adds(&b, rec);
+	p = b.s;
+	for (int i = 0; i < 5 && ok; i++) {
+		size_t n = strcspn(p, i < 4 ? " \n" : "\n");
+		ok = n && p[n] == (i < 4 ? ' ' : '\n');
+		p[n] = '\0';
+		f[i] = p;
+		p += n + 1;
+	}
+	ok = ok && !*p && protocol_is_oid(f[0]) && protocol_is_oid(f[1]) &&
+	     (strcmp(f[2], "-") == 0 || protocol_is_oid(f[2])) &&
+	     (strcmp(f[3], "0") == 0 || strcmp(f[3], "1") == 0);
+	if (ok) {
+		l->snapshot = xstrdup(f[0]);
+		l->tree = xstrdup(f[1]);
+		l->head = strcmp(f[2], "-") ? xstrdup(f[2]) : NULL;
+		l->has_submodules = f[3][0] == '1';
+		l->branch = strcmp(f[4], "-") ? xstrdup(f[4]) : NULL;
+	}
+	buf_free(&b);
+	return ok ? 0 : -1;
+}
+
+void local_record_free(struct local *l)
+{
+	free(l->snapshot);
+	free(l->tree);
+	free(l->head);
+	free(l->branch);
+	l->snapshot = l->tree = l->head = l->branch = NULL;
+}
+
 int local_has_commit(const struct git *g, const char *oid)
 {
 	struct buf out = BUF_INIT, name = BUF_INIT;

@@ -105,6 +105,16 @@ void local_memo_save(const struct local *l, const char *rundir, const char *key)
  * "" and 1 when it has none (an unborn branch); 0 when memo is not one.
  */
 int local_memo_parent(const char *memo, size_t len, char parent[OID_HEX_MAX]);
+/*
+ * A snapshot made in one process for another (fan-out): its commit, tree,
+ * HEAD, whether it has submodules and its branch, as one line. Pure.
+ * local_take_record sets those fields of l from such a line (allocated:
+ * local_record_free frees them alone); -1 when rec is not one.
+ */
+void local_record(const struct local *l, struct buf *out);
+int local_take_record(struct local *l, const char *rec);
+void local_record_free(struct local *l);
+
 /* Removes the temporary index and frees l. */
 void local_free(struct local *l);
 

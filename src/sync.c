@@ -9,6 +9,8 @@
  */
 #include "sync.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,7 @@ struct sync_job {
 	int parents_asked;	/* known was started */
 	struct strv known_have;	/* that snapshot and its parents, once read */
 	struct buf memo;	/* its memo, for a snapshot made before (the scan's own: l.again) */
+	int fed;		/* l's snapshot came on o->feed */
 	char *roots;		/* the local root commits, once read */
 	char key[17];
 };
@@ -159,6 +162,50 @@ static enum err ensure_scanned(struct sync_job *x)
 	return 0;
 }
 
+/*
+ * The snapshot another process made meanwhile (fan-out): its record, read
+ * to the end of the feed. An empty one: it could not be made, and that
+ * process said why.
+ */
+static enum err take_fed(struct sync_job *x)
+{
+	struct pollfd pfd[2] = { { x->o->feed, POLLIN, 0 }, { sig_wakefd(), POLLIN, 0 } };
+	struct buf rec = BUF_INIT;
+	enum err rc = ERR_OK;
+
+	for (;;) {
+		char tmp[512];
+		if (sig_caught) {
+			rc = ERR_SIGNAL;
+			break;
+		}
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = error("cannot wait for the snapshot: %s", strerror(errno));
+			break;
+		}
+		if (pfd[1].revents)
+			sig_drain();
+		if (!pfd[0].revents)
+			continue;
+		ssize_t n = read(x->o->feed, tmp, sizeof tmp);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break;
+		buf_add(&rec, tmp, (size_t)n);
+	}
+	if (rc == ERR_OK && !rec.len)
+		rc = ERR_FAIL;	/* said once, by the maker */
+	else if (rc == ERR_OK && local_take_record(&x->l, rec.s) < 0)
+		rc = error("the snapshot made for %s is garbled: '%s'", x->o->dest, rec.s);
+	else if (rc == ERR_OK)
+		x->fed = 1;
+	buf_free(&rec);
+	return rc;
+}
+
 /* Builds S once: the scan and the commit (the sidecar may be busy meanwhile). */
 static enum err ensure_snapshot(struct sync_job *x)
 {
@@ -166,6 +213,13 @@ static enum err ensure_snapshot(struct sync_job *x)
 
 	if (x->l.snapshot)
 		return 0;
+	if (x->o->feed > 0 && !x->fed) {
+		if ((rc = take_fed(x)))
+			return rc;
+		x->r->snapshot = xstrdup(x->l.snapshot);
+		x->r->has_submodules = x->l.has_submodules;
+		return 0;
+	}
 	if ((rc = ensure_scanned(x)) || (rc = local_snapshot(x->g, &x->l)))
 		return rc;
 	x->r->snapshot = xstrdup(x->l.snapshot);
@@ -570,7 +624,8 @@ static enum err snapshot_flow(struct sync_job *x)
 				trace_look(x->o->dest);
 			scan_start(x);
 			if ((rc = ensure_snapshot(x))) {
-				session_finish(&x->rm, &s, NULL, 0, -1);
+				/* said why here; the sidecar, cut short, changes nothing */
+				session_cancel(&x->rm, &s);
 			} else if (x->o->changes_only && strcmp(known, x->l.snapshot) == 0) {
 				session_cancel(&x->rm, &s);
 				x->r->result = "unchanged";
@@ -626,7 +681,8 @@ static enum err snapshot_flow(struct sync_job *x)
 out:
 	if (rc == 0 && !x->o->dry_run) {
 		set_synced(x, x->l.snapshot);
-		local_memo_save(&x->l, x->o->rundir, x->key);
+		if (!x->fed)	/* else its maker keeps the memo, knowing what made it */
+			local_memo_save(&x->l, x->o->rundir, x->key);
 	}
 	free(known);
 	return rc;
@@ -801,8 +857,10 @@ struct sync_job *sync_start(const struct git *g, const struct sync_opts *o,
 		x->scan_started = x->scanned = 1;
 		/* fan-out: what this place's memo says, so that no git reads it */
 		local_memo_read(&x->l, o->rundir, x->key, x->known_oid, &x->memo);
-		r->snapshot = xstrdup(x->l.snapshot);
-		r->has_submodules = x->l.has_submodules;
+		if (x->l.snapshot) {	/* else it comes on o->feed */
+			r->snapshot = xstrdup(x->l.snapshot);
+			r->has_submodules = x->l.has_submodules;
+		}
 	} else if (o->patch || o->dry_run || !x->known_oid) {
 		scan_start(x);
 	} else if ((x->start_rc = local_rules(g, o->repo, o->rundir, &x->l))) {
@@ -861,6 +919,8 @@ void sync_end(struct sync_job *x)
 	remote_free(&x->rm);
 	if (!x->o->prepared)
 		local_free(&x->l);
+	else if (x->fed)
+		local_record_free(&x->l);
 	free(x);
 }
 

@@ -25,6 +25,12 @@ struct sync_opts {
 	int no_progress;	/* no progress line, even on a terminal */
 	const struct local *prepared;	/* a scan and snapshot made already, or NULL */
 	/*
+	 * fan-out: prepared holds the rules alone, and the snapshot, made
+	 * meanwhile by another process, comes as a record (local_record) on
+	 * this pipe, read when the sync needs it; 0: none (never stdin)
+	 */
+	int feed;
+	/*
 	 * watch: the sync is the look. It starts its session before the
 	 * scan, as always, and when the working tree is as last synced it
 	 * ends the session unused: result "unchanged", nothing said.

@@ -200,6 +200,60 @@ elements() {
 	assert_same_tree "$LOCAL" "$BATS_TEST_TMPDIR/home-c/proj"
 }
 
+# session_counts: how many sessions each sshd of this suite's three has
+# started, space separated.
+session_counts() {
+	local log n=()
+	for log in "$SSHD_LOG" "$BATS_TEST_TMPDIR/sshd/b.log" "$BATS_TEST_TMPDIR/sshd/c.log"; do
+		n+=("$(grep -c 'Starting session' "$log")")
+	done
+	echo "${n[*]}"
+}
+
+@test "the copies start their sessions while the snapshot is made; a snapshot that fails stops them, said once" {
+	extra_sidecar b
+	extra_sidecar c
+	run -0 sc sync "$DEST" b c
+	# a git whose commit-tree goes on only once every sidecar has
+	# started a session more than now (a bounded poll: else it fails,
+	# and so does the sync)
+	local real
+	real=$(command -v git)
+	cat >"$BATS_TEST_TMPDIR/bin/git" <<-EOF
+	#!/bin/bash
+	[ "\$1" = commit-tree ] || exec "$real" "\$@"
+	[ -z "\${FAIL_SNAPSHOT:-}" ] || { echo "fatal: a staged snapshot failure" >&2; exit 128; }
+	before=($(session_counts))
+	logs=("$SSHD_LOG" "$BATS_TEST_TMPDIR/sshd/b.log" "$BATS_TEST_TMPDIR/sshd/c.log")
+	for _ in \$(seq 1000); do
+		more=0
+		for i in 0 1 2; do
+			[ "\$(grep -c 'Starting session' "\${logs[i]}")" -gt "\${before[i]}" ] && more=\$((more + 1))
+		done
+		[ "\$more" -eq 3 ] && exec "$real" "\$@"
+		sleep 0.01
+	done
+	echo "fatal: no session started while the snapshot was made" >&2
+	exit 128
+	EOF
+	chmod 755 "$BATS_TEST_TMPDIR/bin/git"
+	printf 'changed\n' >>README.md
+	SIDECAR_GIT=$BATS_TEST_TMPDIR/bin/git run -0 --separate-stderr sc sync "$DEST" b c
+	assert_same_tree "$LOCAL" "$REMOTE"
+	assert_same_tree "$LOCAL" "$BATS_TEST_TMPDIR/home-b/proj"
+	assert_same_tree "$LOCAL" "$BATS_TEST_TMPDIR/home-c/proj"
+	# the snapshot fails: its error once, no summary; nothing changed there
+	printf 'changed again\n' >>README.md
+	FAIL_SNAPSHOT=1 SIDECAR_GIT=$BATS_TEST_TMPDIR/bin/git run -1 --separate-stderr sc sync "$DEST" b c
+	[ "$(grep -c 'a staged snapshot failure' <<<"$stderr")" -eq 1 ]
+	[[ $stderr != *"destinations"* ]]
+	[ -z "$output" ]
+	for home in "$REMOTE_HOME" "$BATS_TEST_TMPDIR/home-b" "$BATS_TEST_TMPDIR/home-c"; do
+		[ "$(tail -n 1 "$home/proj/README.md")" = changed ]
+		[ -z "$(git -C "$home/proj" for-each-ref refs/sidecar/saved)" ]
+	done
+}
+
 @test "usage: a bad --jobs, an empty or missing --dest-file (exit 2); nothing created" {
 	run -2 --separate-stderr sc sync --jobs 0 "$DEST" b
 	[[ $stderr == *"invalid value '0' for --jobs"* ]]

@@ -1024,9 +1024,18 @@ static void test_socket_listens(void)
 static pid_t fan_parent;
 
 /* A task for test_fanout: its rc is named by its dest, its out is the dest. */
-static int fan_task(void *ctx, const char *dest, struct buf *out)
+static int fan_task(void *ctx, const char *dest, int feed, struct buf *out)
 {
 	(void)ctx;
+	if (feed >= 0) {
+		/* with begin: what it left, read to the end, is out */
+		char tmp[64];
+		ssize_t n;
+		while ((n = read(feed, tmp, sizeof tmp)) > 0)
+			buf_add(out, tmp, (size_t)n);
+		buf_addf(out, "|%s", dest);
+		return n < 0 ? ERR_FAIL : ERR_OK;
+	}
 	buf_addf(out, "ran %s in %s", dest, getpid() == fan_parent ? "the parent" : "a copy");
 	if (strcmp(dest, "kill") == 0)
 		raise(SIGKILL);
@@ -1045,6 +1054,23 @@ static void fan_done_cb(void *ctx, const struct fanout_task *t)
 {
 	struct strv *order = ctx;
 	strv_push(order, t->dest);
+}
+
+/* begin for test_fanout: "made" in record, once the first copies run; or a failure */
+static int begun_times;
+static enum err fan_begin_ok(void *ctx, struct buf *record)
+{
+	(void)ctx;
+	begun_times++;
+	buf_adds(record, "made");
+	return ERR_OK;
+}
+static enum err fan_begin_fails(void *ctx, struct buf *record)
+{
+	(void)ctx;
+	begun_times++;
+	buf_adds(record, "half");	/* not passed on: it failed */
+	return ERR_FAIL;
 }
 
 static void test_fanout(void)
@@ -1166,6 +1192,34 @@ static void test_fanout(void)
 		strv_free(&order);
 		f.prefix = 0;
 	}
+
+	/* begin: once, while the first two run; every copy reads its record, the later ones too */
+	for (int fails = 0; fails < 2; fails++) {
+		memset(tasks, 0, sizeof tasks);
+		for (int i = 0; i < 4; i++)
+			tasks[i].dest = names[i == 1 ? 0 : i == 3 ? 2 : i];	/* a, a, b, b */
+		f.n = 4;
+		f.jobs = 2;
+		f.begin = fails ? fan_begin_fails : fan_begin_ok;
+		f.begun = 0;
+		buf_reset(&f.record);
+		begun_times = 0;
+		CHECK_INT(fanout_run(&f), ERR_OK, "fanout: begin: no signal came");
+		CHECK_INT(begun_times, 1, "fanout: begin runs once");
+		CHECK_INT(f.begin_rc, fails ? ERR_FAIL : ERR_OK, "fanout: what begin returned is kept");
+		for (int i = 0; i < 4; i++) {
+			char want[32];
+			snprintf(want, sizeof want, "%s|%s", fails ? "" : "made", tasks[i].dest);
+			CHECK_STR(buf_str(&tasks[i].out), want,
+				  fails ? "fanout: begin failed: every feed ends empty"
+					: "fanout: every copy reads the record, those started after begin too");
+			CHECK(tasks[i].t.feed_pipe == -1, "fanout: begin: the feed is closed");
+			buf_free(&tasks[i].out);
+		}
+		strv_free(&order);
+	}
+	f.begin = NULL;
+	buf_free(&f.record);
 
 	{
 		struct strv s = STRV_INIT;

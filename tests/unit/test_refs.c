@@ -187,6 +187,56 @@ static void memo_parents(void)
 	CHECK_INT(local_memo_parent("", 0, parent), 0, "empty");
 }
 
+/* A snapshot made for the copies of a fan-out, as a line and back. */
+static void records(void)
+{
+	static const char *const bad[] = {
+		"", "\n",
+		"1111111111111111111111111111111111111111 2222222222222222222222222222222222222222 - 0\n",
+		"1111111111111111111111111111111111111111 2222222222222222222222222222222222222222 - 0 main",
+		"1111111111111111111111111111111111111111 2222222222222222222222222222222222222222 - 2 main\n",
+		"111 2222222222222222222222222222222222222222 - 0 main\n",
+		"1111111111111111111111111111111111111111 2222222222222222222222222222222222222222 x 0 main\n",
+		"1111111111111111111111111111111111111111 2222222222222222222222222222222222222222 - 0 main\nmore",
+		"1111111111111111111111111111111111111111  2222222222222222222222222222222222222222 - 0 main\n",
+	};
+	char snap[] = "1111111111111111111111111111111111111111",
+	     tree[] = "2222222222222222222222222222222222222222",
+	     head[] = "3333333333333333333333333333333333333333", branch[] = "feature/x";
+	struct local l, back;
+	struct buf rec = BUF_INIT;
+
+	memset(&l, 0, sizeof l);
+	memset(&back, 0, sizeof back);
+	l.snapshot = snap;
+	l.tree = tree;
+	l.head = head;
+	l.branch = branch;
+	l.has_submodules = 1;
+	local_record(&l, &rec);
+	CHECK_INT(local_take_record(&back, rec.s), 0, "a record read back");
+	CHECK_STR(back.snapshot, l.snapshot, "its snapshot");
+	CHECK_STR(back.tree, l.tree, "its tree");
+	CHECK_STR(back.head, l.head, "its HEAD");
+	CHECK_STR(back.branch, l.branch, "its branch");
+	CHECK_INT(back.has_submodules, 1, "its submodules");
+	local_record_free(&back);
+	CHECK(!back.snapshot && !back.branch, "freed");
+	/* an unborn, detached HEAD: no commit, no branch */
+	l.head = l.branch = NULL;
+	l.has_submodules = 0;
+	buf_reset(&rec);
+	local_record(&l, &rec);
+	CHECK_INT(local_take_record(&back, rec.s), 0, "no HEAD, no branch");
+	CHECK(!back.head && !back.branch && !back.has_submodules, "none read back");
+	local_record_free(&back);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		CHECK_INT(local_take_record(&back, bad[i]), -1, bad[i]);
+		CHECK(!back.snapshot, "nothing set");
+	}
+	buf_free(&rec);
+}
+
 int main(void)
 {
 	struct buf rm = BUF_INIT;
@@ -205,6 +255,7 @@ int main(void)
 	read_as_git_wrote();
 	trees();
 	memo_parents();
+	records();
 	buf_addf(&rm, "rm -rf '%s'", dir);
 	if (system(rm.s) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);

@@ -1061,14 +1061,30 @@ op_apply() {
 	changes "$now" "$new" || die "snapshot $snap is missing on the sidecar"
 	changed=$n
 	keep_ignored
-	rawgit .git/sidecar/index read-tree -m -u "$now" "$new" ||
-		die "could not update the files in $wd (git said why above); run sync again"
+	update_files "$now" "$new"
 	set_head "$branch" "$commit" "$snap"
 	[ "$rid" = "$had" ] || commit_rules "$rid" .git/sidecar/exclude.new
 	say result synced
 	say changed "$changed"
 	applied=1
 	gc_now_and_then
+}
+
+# update_files TREE1 TREE2: the files go from TREE1 (what the scan found,
+# in the private index) to TREE2. An entry an earlier sync wrote in the
+# same clock tick as its file stays "racily clean" (git add -A leaves it
+# so), and read-tree can take it for changed though its bytes are the
+# index's ("not uptodate"; git 2.39, a .gitattributes with eol=crlf; git
+# update-index --refresh finds it unchanged): the scan has just found every
+# file as the index holds it, so the stat data is taken anew, and
+# read-tree tries once more. Its words the first time are kept in a file
+# (no process more when it succeeds).
+update_files() {
+	ut=.git/sidecar/read-tree.err
+	rawgit .git/sidecar/index read-tree -m -u "$1" "$2" 2>"$ut" && return 0
+	rawgit .git/sidecar/index update-index -q --refresh >/dev/null 2>&1
+	rawgit .git/sidecar/index read-tree -m -u "$1" "$2" ||
+		die "could not update the files in $wd (git said why above); run sync again"
 }
 
 # Each sync brings a small pack; git folds them now and then, as fetch

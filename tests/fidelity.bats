@@ -234,6 +234,28 @@ assert_same_bytes() {
 		"$(git status --porcelain -- crlf.txt file.id)" ]
 }
 
+@test "snapshot: a file written in the same clock tick as the sidecar's index (racily clean) is updated, not refused" {
+	conversions_setup
+	sync_json
+	assert_field result synced
+	# as when a sync's checkout and its index write share a tick
+	touch -r "$REMOTE/.git/sidecar/index" "$REMOTE/mixed.txt" "$REMOTE/crlf.txt"
+	printf 'one\r\ntwo\n' >mixed.txt
+	sync_json
+	assert_field result synced
+	assert_field files_changed 1
+	assert_no_saved_ref
+	assert_same_bytes
+	# an edit there is still one, and is saved
+	touch -r "$REMOTE/.git/sidecar/index" "$REMOTE/mixed.txt"
+	printf 'edited there\r\n' >>"$REMOTE/crlf.txt"
+	printf 'one\ntwo\n' >mixed.txt
+	sync_json
+	assert_field result synced
+	[ "$(jsonget saved_refs <<<"$json" | wc -l)" -eq 1 ]
+	assert_same_bytes
+}
+
 @test "patch mode: with autocrlf, eol=crlf, ident and a local filter, the sidecar's files are the local bytes" {
 	conversions_setup
 	git push -q origin main

@@ -1071,7 +1071,10 @@ op_apply() {
 }
 
 # update_files TREE1 TREE2: the files go from TREE1 (what the scan found,
-# in the private index) to TREE2. An entry an earlier sync wrote in the
+# in the private index) to TREE2. Many are written by a git worker per
+# core (git 2.32 on; an older one ignores the setting), from 500: the
+# bench's tree on 2 cores, 1,000 new files 100 to 75 ms, 2,245 127 to 98;
+# 200 changed files gain nothing. An entry an earlier sync wrote in the
 # same clock tick as its file stays "racily clean" (git add -A leaves it
 # so), and read-tree can take it for changed though its bytes are the
 # index's ("not uptodate"; git 2.39, a .gitattributes with eol=crlf; git
@@ -1081,9 +1084,11 @@ op_apply() {
 # (no process more when it succeeds).
 update_files() {
 	ut=.git/sidecar/read-tree.err
-	rawgit .git/sidecar/index read-tree -m -u "$1" "$2" 2>"$ut" && return 0
+	rawgit .git/sidecar/index -c checkout.workers=0 -c checkout.thresholdForParallelism=500 \
+		read-tree -m -u "$1" "$2" 2>"$ut" && return 0
 	rawgit .git/sidecar/index update-index -q --refresh >/dev/null 2>&1
-	rawgit .git/sidecar/index read-tree -m -u "$1" "$2" ||
+	rawgit .git/sidecar/index -c checkout.workers=0 -c checkout.thresholdForParallelism=500 \
+		read-tree -m -u "$1" "$2" ||
 		die "could not update the files in $wd (git said why above); run sync again"
 }
 

@@ -256,6 +256,37 @@ assert_same_bytes() {
 	assert_same_bytes
 }
 
+@test "snapshot: a first sync of many files, written by git's parallel workers, keeps the local bytes" {
+	conversions_setup
+	# 900 files more (git writes regular files in parallel from 500):
+	# CRLF text, executables, symlinks, filtered ones
+	mkdir -p many/sub
+	for i in $(seq 900); do
+		case $((i % 4)) in
+		0) printf 'line %d\r\nmore\r\n' "$i" >"many/f$i.txt" ;;
+		1) printf '#!/bin/sh\necho %d\n' "$i" >"many/sub/x$i" && chmod +x "many/sub/x$i" ;;
+		2) ln -s "../crlf.txt" "many/l$i" ;;
+		3) printf 'quiet %d\n' "$i" >"many/q$i.loud" ;;
+		esac
+	done
+	git add -A 2>/dev/null && git commit -qm "many files"
+	printf 'one\ntwo\r\n' >many/f4.txt
+	# the sidecar's git says which processes it ran
+	mkdir -p "$BATS_TEST_TMPDIR/trace2"
+	git config --file "$REMOTE_HOME/.gitconfig" trace2.eventTarget "$BATS_TEST_TMPDIR/trace2"
+	sync_json
+	assert_field result synced
+	git config --file "$REMOTE_HOME/.gitconfig" --unset trace2.eventTarget
+	grep -q '"checkout--worker"' "$BATS_TEST_TMPDIR"/trace2/*
+	assert_same_bytes
+	assert_same_tree "$LOCAL" "$REMOTE"
+	cmp many/f4.txt "$REMOTE/many/f4.txt"
+	cmp many/q7.loud "$REMOTE/many/q7.loud"
+	sync_json
+	assert_field result up-to-date
+	assert_no_saved_ref
+}
+
 @test "patch mode: with autocrlf, eol=crlf, ident and a local filter, the sidecar's files are the local bytes" {
 	conversions_setup
 	git push -q origin main

@@ -197,8 +197,8 @@ enum err fanout_run(struct fanout *f)
 			feed(f, t);
 		}
 		if (f->begin && !f->begun) {
-			/* the first copies connect while begin runs */
-			f->begin_rc = f->begin(f->ctx, &f->record);
+			/* the first copies connect while begin runs; after a signal it does not */
+			f->begin_rc = sig_caught ? ERR_SIGNAL : f->begin(f->ctx, &f->record);
 			f->begun = 1;
 			for (size_t i = 0; i < running; i++)
 				feed(f, live[i]);

@@ -39,7 +39,8 @@ struct fanout {
 	 * When set, runs here once, as soon as the first copies have started
 	 * (they connect meanwhile), and leaves in record what each copy
 	 * reads from its feed, whole, up to end of file; a copy started
-	 * later finds it there at once. When begin fails (not 0), the feeds
+	 * later finds it there at once. When begin fails (not 0), or does
+	 * not run because a signal came first (begin_rc ERR_SIGNAL), the feeds
 	 * end with nothing read.
 	 */
 	enum err (*begin)(void *ctx, struct buf *record);

@@ -1218,6 +1218,20 @@ static void test_fanout(void)
 		}
 		strv_free(&order);
 	}
+	/* a signal before any copy started: begin does not run, and says so */
+	memset(tasks, 0, sizeof tasks);
+	tasks[0].dest = "a";
+	f.n = 1;
+	f.begin = fan_begin_ok;
+	f.begun = 0;
+	begun_times = 0;
+	sig_caught = SIGINT;
+	CHECK_INT(fanout_run(&f), ERR_SIGNAL, "fanout: a signal before begin");
+	sig_caught = 0;
+	CHECK_INT(begun_times, 0, "fanout: begin does not run after a signal");
+	CHECK_INT(f.begin_rc, ERR_SIGNAL, "fanout: begin_rc says the signal");
+	CHECK_INT(tasks[0].status, 128 + SIGINT, "fanout: the copy never started");
+	strv_free(&order);
 	f.begin = NULL;
 	buf_free(&f.record);
 

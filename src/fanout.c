@@ -179,7 +179,9 @@ enum err fanout_run(struct fanout *f)
 		f->tasks[i].t.feed_pipe = -1;
 	}
 	for (;;) {
-		while (!sig_caught && !f->gone && running < f->jobs && next < f->n) {
+		/* none starts after a signal, a reader gone, or a begin that failed */
+		while (!sig_caught && !f->gone && !(f->begun && f->begin_rc) && running < f->jobs &&
+		       next < f->n) {
 			struct fanout_task *t = &f->tasks[next++];
 			t->t.fn = task_main;
 			t->t.ctx = t;
@@ -256,7 +258,7 @@ enum err fanout_run(struct fanout *f)
 			}
 		}
 	}
-	for (; next < f->n; next++) {	/* not started: a signal, or nobody reads */
+	for (; next < f->n; next++) {	/* not started: a signal, nobody reads, or begin failed */
 		f->tasks[next].status = PROC_SIGNALED(sig_caught ? sig_caught : f->gone ? SIGPIPE : SIGTERM);
 		f->done(f->ctx, &f->tasks[next]);
 	}

@@ -1081,15 +1081,19 @@ op_apply() {
 # update-index --refresh finds it unchanged): the scan has just found every
 # file as the index holds it, so the stat data is taken anew, and
 # read-tree tries once more. Its words the first time are kept in a file
-# (no process more when it succeeds).
+# (no process more when it succeeds), and said when it failed otherwise.
 update_files() {
 	ut=.git/sidecar/read-tree.err
 	rawgit .git/sidecar/index -c checkout.workers=0 -c checkout.thresholdForParallelism=500 \
 		read-tree -m -u "$1" "$2" 2>"$ut" && return 0
-	rawgit .git/sidecar/index update-index -q --refresh >/dev/null 2>&1
-	rawgit .git/sidecar/index -c checkout.workers=0 -c checkout.thresholdForParallelism=500 \
-		read-tree -m -u "$1" "$2" ||
-		die "could not update the files in $wd (git said why above); run sync again"
+	if grep -q ' not uptodate' "$ut"; then
+		rawgit .git/sidecar/index update-index -q --refresh >/dev/null 2>&1
+		rawgit .git/sidecar/index -c checkout.workers=0 -c checkout.thresholdForParallelism=500 \
+			read-tree -m -u "$1" "$2" && return 0
+	else
+		while IFS= read -r line; do printf '%s\n' "$line" >&2; done < "$ut"
+	fi
+	die "could not update the files in $wd (git said why above); run sync again"
 }
 
 # Each sync brings a small pack; git folds them now and then, as fetch

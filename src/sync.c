@@ -681,7 +681,7 @@ static enum err snapshot_flow(struct sync_job *x)
 out:
 	if (rc == 0 && !x->o->dry_run) {
 		set_synced(x, x->l.snapshot);
-		if (!x->fed)	/* else its maker keeps the memo, knowing what made it */
+		if (!x->o->feed)	/* else the fan-out's maker keeps it, knowing what made it */
 			local_memo_save(&x->l, x->o->rundir, x->key);
 	}
 	free(known);

@@ -252,6 +252,13 @@ session_counts() {
 		[ "$(tail -n 1 "$home/proj/README.md")" = changed ]
 		[ -z "$(git -C "$home/proj" for-each-ref refs/sidecar/saved)" ]
 	done
+	# one at a time: after the failure, no other copy starts
+	local before
+	before=$(session_counts)
+	FAIL_SNAPSHOT=1 SIDECAR_GIT=$BATS_TEST_TMPDIR/bin/git run -1 --separate-stderr \
+		sc sync --jobs 1 "$DEST" b c
+	[ "$(grep -c 'a staged snapshot failure' <<<"$stderr")" -eq 1 ]
+	[ "$(session_counts | cut -d' ' -f2-)" = "$(cut -d' ' -f2- <<<"$before")" ]
 }
 
 @test "usage: a bad --jobs, an empty or missing --dest-file (exit 2); nothing created" {

@@ -466,14 +466,14 @@ static enum err sync_fanout(struct env *e, const struct strv *dests, long jobs)
 
 	memset(&l, 0, sizeof l);
 	f.l = &l;
+	e->prepared = &l;
 	if ((rc = sync_options(e, &f.o)) ||
 	    (rc = f.o.patch ? sync_prepare(&e->git, &f.o, &l)
 			    : local_rules(&e->git, f.o.repo, f.o.rundir, &l))) {
+		e->prepared = NULL;
 		local_free(&l);
 		return rc;
 	}
-	f.o.prepared = &l;
-	f.o.no_progress = 1;	/* several would draw over each other */
 	fanout_init(&run, (const char *const *)dests->v, dests->n, jobs);
 	run.run = fan_run;
 	run.done = fan_done;
@@ -486,6 +486,7 @@ static enum err sync_fanout(struct env *e, const struct strv *dests, long jobs)
 		fan_report(&f, &run);
 	fanout_free(&run);
 	buf_free(&f.failed);
+	e->prepared = NULL;
 	local_free(&l);
 	return rc ? rc : f.worst;
 }

@@ -1084,16 +1084,18 @@ op_apply() {
 # (no process more when it succeeds), and said when it failed otherwise.
 update_files() {
 	ut=.git/sidecar/read-tree.err
-	rawgit .git/sidecar/index -c checkout.workers=0 -c checkout.thresholdForParallelism=500 \
-		read-tree -m -u "$1" "$2" 2>"$ut" && return 0
+	checkout_tree "$1" "$2" 2>"$ut" && return 0
 	if grep -q ' not uptodate' "$ut"; then
 		rawgit .git/sidecar/index update-index -q --refresh >/dev/null 2>&1
-		rawgit .git/sidecar/index -c checkout.workers=0 -c checkout.thresholdForParallelism=500 \
-			read-tree -m -u "$1" "$2" && return 0
+		checkout_tree "$1" "$2" && return 0
 	else
-		while IFS= read -r line; do printf '%s\n' "$line" >&2; done < "$ut"
+		cat "$ut" >&2
 	fi
 	die "could not update the files in $wd (git said why above); run sync again"
+}
+checkout_tree() {
+	rawgit .git/sidecar/index -c checkout.workers=0 -c checkout.thresholdForParallelism=500 \
+		read-tree -m -u "$1" "$2"
 }
 
 # Each sync brings a small pack; git folds them now and then, as fetch

@@ -164,8 +164,9 @@ static enum err ensure_scanned(struct sync_job *x)
 
 /*
  * The snapshot another process made meanwhile (fan-out): its record, read
- * to the end of the feed. An empty one: it could not be made, and that
- * process said why.
+ * to the end of the feed once there is something to read (it is written
+ * whole, then the feed is closed). An empty one: it could not be made,
+ * and that process said why.
  */
 static enum err take_fed(struct sync_job *x)
 {
@@ -173,34 +174,21 @@ static enum err take_fed(struct sync_job *x)
 	struct buf rec = BUF_INIT;
 	enum err rc = ERR_OK;
 
-	for (;;) {
-		char tmp[512];
-		if (sig_caught) {
-			rc = ERR_SIGNAL;
-			break;
-		}
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = error("cannot wait for the snapshot: %s", strerror(errno));
-			break;
-		}
+	for (pfd[0].revents = 0; !pfd[0].revents;) {
+		if (sig_caught)
+			return ERR_SIGNAL;
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			return error("cannot wait for the snapshot: %s", strerror(errno));
 		if (pfd[1].revents)
 			sig_drain();
-		if (!pfd[0].revents)
-			continue;
-		ssize_t n = read(x->o->feed, tmp, sizeof tmp);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			break;
-		buf_add(&rec, tmp, (size_t)n);
 	}
-	if (rc == ERR_OK && !rec.len)
+	if (buf_read_fd(&rec, x->o->feed) < 0)
+		rc = error("cannot read the snapshot: %s", strerror(errno));
+	else if (!rec.len)
 		rc = ERR_FAIL;	/* said once, by the maker */
-	else if (rc == ERR_OK && local_take_record(&x->l, rec.s) < 0)
+	else if (local_take_record(&x->l, rec.s) < 0)
 		rc = error("the snapshot made for %s is garbled: '%s'", x->o->dest, rec.s);
-	else if (rc == ERR_OK)
+	else
 		x->fed = 1;
 	buf_free(&rec);
 	return rc;
@@ -213,16 +201,14 @@ static enum err ensure_snapshot(struct sync_job *x)
 
 	if (x->l.snapshot)
 		return 0;
-	if (x->o->feed > 0 && !x->fed) {
-		if ((rc = take_fed(x)))
-			return rc;
-		x->r->snapshot = xstrdup(x->l.snapshot);
-		x->r->has_submodules = x->l.has_submodules;
-		return 0;
-	}
-	if ((rc = ensure_scanned(x)) || (rc = local_snapshot(x->g, &x->l)))
+	if (x->o->feed > 0)
+		rc = take_fed(x);
+	else if ((rc = ensure_scanned(x)) == ERR_OK)
+		rc = local_snapshot(x->g, &x->l);
+	if (rc)
 		return rc;
 	x->r->snapshot = xstrdup(x->l.snapshot);
+	x->r->has_submodules = x->l.has_submodules;
 	return 0;
 }
 
@@ -856,7 +842,8 @@ struct sync_job *sync_start(const struct git *g, const struct sync_opts *o,
 		x->l = *o->prepared;	/* borrowed: sync_end leaves it */
 		x->scan_started = x->scanned = 1;
 		/* fan-out: what this place's memo says, so that no git reads it */
-		local_memo_read(&x->l, o->rundir, x->key, x->known_oid, &x->memo);
+		if (!x->l.again.len)
+			local_memo_read(&x->l, o->rundir, x->key, x->known_oid, &x->memo);
 		if (x->l.snapshot) {	/* else it comes on o->feed */
 			r->snapshot = xstrdup(x->l.snapshot);
 			r->has_submodules = x->l.has_submodules;

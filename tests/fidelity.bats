@@ -205,6 +205,17 @@ assert_same_bytes() {
 	return "$bad"
 }
 
+# line_endings_synced: mixed.txt's line endings change locally; the sync
+# changes that one file there, saves nothing, and the bytes are the local ones.
+line_endings_synced() {
+	printf 'one\r\ntwo\n' >mixed.txt
+	sync_json
+	assert_field result synced
+	assert_field files_changed 1
+	assert_no_saved_ref
+	assert_same_bytes
+}
+
 @test "snapshot: with autocrlf, eol=crlf, ident and a local filter, the sidecar's files are the local bytes" {
 	conversions_setup
 	cp .git/index "$BATS_TEST_TMPDIR/index.before"
@@ -218,12 +229,7 @@ assert_same_bytes() {
 	assert_field result up-to-date
 	assert_no_saved_ref
 	# a change of line endings alone is a change
-	printf 'one\r\ntwo\n' >mixed.txt
-	sync_json
-	assert_field result synced
-	assert_field files_changed 1
-	assert_no_saved_ref
-	assert_same_bytes
+	line_endings_synced
 	# and a fresh scan (the cache gone) sees the same bytes
 	rm -rf "${XDG_RUNTIME_DIR:?}"/sidecar/index-*
 	sync_json
@@ -240,12 +246,7 @@ assert_same_bytes() {
 	assert_field result synced
 	# as when a sync's checkout and its index write share a tick
 	touch -r "$REMOTE/.git/sidecar/index" "$REMOTE/mixed.txt" "$REMOTE/crlf.txt"
-	printf 'one\r\ntwo\n' >mixed.txt
-	sync_json
-	assert_field result synced
-	assert_field files_changed 1
-	assert_no_saved_ref
-	assert_same_bytes
+	line_endings_synced
 	# an edit there is still one, and is saved
 	touch -r "$REMOTE/.git/sidecar/index" "$REMOTE/mixed.txt"
 	printf 'edited there\r\n' >>"$REMOTE/crlf.txt"
